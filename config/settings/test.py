@@ -1,0 +1,15 @@
+"""Test settings: PostgreSQL and Redis from the environment (the Makefile and .ci/run set them)."""
+
+import os
+
+from .base import *  # noqa: F403
+from .base import env_list
+
+SECRET_KEY = "test-only-not-secret"  # noqa: S105
+DEBUG = False
+FIELD_ENCRYPTION_KEYS = env_list(
+    "FIELD_ENCRYPTION_KEYS",
+    "dGVzdC1rZXktbmV3ZXN0LW5vdC1zZWNyZXQtMzJieXQ=,dGVzdC1rZXktb2xkZXItbm90LXNlY3JldC0zMmJ5dGU=",
+)
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+DINGTALK_BASE_URL = os.environ.get("DINGTALK_BASE_URL", "http://127.0.0.1:9")
