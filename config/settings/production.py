@@ -16,7 +16,8 @@ SECRET_KEY = _required("DJANGO_SECRET_KEY")
 _required("DATABASE_URL")
 REDIS_URL = _required("REDIS_URL")
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
-FIELD_ENCRYPTION_KEYS = [k.strip() for k in _required("FIELD_ENCRYPTION_KEYS").split(",") if k.strip()]
+_keys = _required("FIELD_ENCRYPTION_KEYS")
+FIELD_ENCRYPTION_KEYS = [key.strip() for key in _keys.split(",") if key.strip()]
 DEBUG = False
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_SECURE = True

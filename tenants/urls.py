@@ -1,0 +1,3 @@
+"""URL routes of the tenants app: DingTalk callbacks."""
+
+urlpatterns: list = []
