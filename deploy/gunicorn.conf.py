@@ -1,0 +1,16 @@
+"""gunicorn settings for the dingsuite web process (callbacks, admin, API)."""
+
+import multiprocessing
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+# Callbacks must be answered within 1200-1500 ms: threads keep slow clients from starving others.
+workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+timeout = 30
+graceful_timeout = 30
+keepalive = 5
+accesslog = "-"
+# The query string of a callback carries its signature; log the path only.
+access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss'
