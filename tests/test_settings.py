@@ -1,0 +1,54 @@
+"""Settings: production refuses to start without its secrets; local runs on embedded defaults."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CLEAN_ENV_NAMES = (
+    "DATABASE_URL",
+    "REDIS_URL",
+    "CELERY_BROKER_URL",
+    "DJANGO_SECRET_KEY",
+    "FIELD_ENCRYPTION_KEYS",
+    "DJANGO_SETTINGS_MODULE",
+)
+
+
+def _load(module: str, extra_env: dict[str, str], tmp_path) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in CLEAN_ENV_NAMES}
+    env.update({"DINGSUITE_VAR_DIR": str(tmp_path), **extra_env})
+    code = (
+        f"import importlib; s = importlib.import_module({module!r}); "
+        "print(s.DATABASES['default']['ENGINE']); print(s.CELERY_BROKER_URL)"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_settings_production_refuses_missing_secret_key(tmp_path):
+    result = _load("config.settings.production", {}, tmp_path)
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY must be set" in result.stderr
+
+
+def test_settings_production_refuses_missing_encryption_keys(tmp_path):
+    env = {
+        "DJANGO_SECRET_KEY": "x" * 50,
+        "DATABASE_URL": "postgres://u@127.0.0.1/db",
+        "REDIS_URL": "redis://127.0.0.1:6379/0",
+    }
+    result = _load("config.settings.production", env, tmp_path)
+    assert result.returncode != 0
+    assert "FIELD_ENCRYPTION_KEYS must be set" in result.stderr
+
+
+def test_settings_local_runs_on_sqlite_and_a_serverless_broker(tmp_path):
+    result = _load("config.settings.local", {}, tmp_path)
+    assert result.returncode == 0, result.stderr
+    engine, broker = result.stdout.split()
+    assert engine == "django.db.backends.sqlite3"
+    assert broker == "filesystem://"
+    assert (tmp_path / "broker" / "queue").is_dir()
