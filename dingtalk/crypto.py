@@ -1,0 +1,128 @@
+"""DingTalk callback crypto (PROTOCOL section 8): signature, AES-256-CBC, the reply map."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import secrets
+import string
+import struct
+import time
+
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+from dingtalk.errors import CallbackDecryptError, CallbackSignatureError
+
+# The legacy $key of check_create_suite_url: the suite does not exist yet when it is pushed.
+CREATE_SUITE_KEY = "suite4xxxxxxxxxxxxxxx"
+
+_BLOCK = 32  # DingTalk pads PKCS#7 to 32 bytes, not to the AES block size
+_AES_BLOCK = 16
+_HEADER = 20  # 16 random bytes + uint32 big-endian message length
+_ALPHABET = string.ascii_letters + string.digits
+
+
+def _random_text(length: int) -> str:
+    return "".join(secrets.choice(_ALPHABET) for _ in range(length))
+
+
+def _aes_key(encoding_aes_key: str) -> bytes:
+    if not isinstance(encoding_aes_key, str) or len(encoding_aes_key) != 43:
+        raise CallbackDecryptError("EncodingAESKey must be 43 characters")
+    try:
+        key = base64.b64decode(encoding_aes_key + "=", validate=True)
+    except (binascii.Error, ValueError):
+        raise CallbackDecryptError("EncodingAESKey is not valid base64") from None
+    if len(key) != 32:
+        raise CallbackDecryptError("EncodingAESKey must decode to 32 bytes")
+    return key
+
+
+class CallbackCrypto:
+    """Signs, encrypts and decrypts callback payloads for one app (one token/AES key/$key)."""
+
+    def __init__(self, *, token: str, encoding_aes_key: str, key: str) -> None:
+        self._token = token
+        self._aes_key = _aes_key(encoding_aes_key)
+        self.key = key
+
+    def __repr__(self) -> str:
+        return f"CallbackCrypto(key={self.key!r}, token=***, encoding_aes_key=***)"
+
+    def _cipher(self) -> Cipher:
+        return Cipher(algorithms.AES(self._aes_key), modes.CBC(self._aes_key[:_AES_BLOCK]))
+
+    def signature(self, timestamp: str, nonce: str, encrypt: str) -> str:
+        """sha1 hex of the four strings sorted and concatenated."""
+        parts = sorted([self._token, str(timestamp), str(nonce), encrypt])
+        return hashlib.sha1("".join(parts).encode("utf-8")).hexdigest()  # noqa: S324
+
+    def encrypt(self, plaintext: str, *, random16: bytes | None = None) -> str:
+        """Base64 ciphertext of random16 ‖ uint32(len) ‖ msg ‖ $key, PKCS#7 padded to 32."""
+        if random16 is None:
+            random16 = _random_text(16).encode("ascii")
+        if len(random16) != 16:
+            raise ValueError("random16 must be 16 bytes")
+        msg = plaintext.encode("utf-8")
+        buf = random16 + struct.pack(">I", len(msg)) + msg + self.key.encode("utf-8")
+        pad = _BLOCK - len(buf) % _BLOCK
+        buf += bytes([pad]) * pad
+        encryptor = self._cipher().encryptor()
+        return base64.b64encode(encryptor.update(buf) + encryptor.finalize()).decode("ascii")
+
+    def decrypt(self, encrypt: str) -> str:
+        """Plaintext of a payload; CallbackDecryptError if malformed or meant for another key."""
+        buf = self._decrypt_raw(encrypt)
+        pad = buf[-1]
+        # Accept 1..32: 32-byte padders (the official SDK) and 16-byte ones (some Go SDKs).
+        if not 1 <= pad <= _BLOCK or len(buf) - pad < _HEADER:
+            raise CallbackDecryptError("invalid padding")
+        content = buf[:-pad]
+        (length,) = struct.unpack(">I", content[16:_HEADER])
+        if _HEADER + length > len(content):
+            raise CallbackDecryptError("message length exceeds the payload")
+        tail = content[_HEADER + length:]
+        if tail != self.key.encode("utf-8"):
+            raise CallbackDecryptError("trailing key does not match this app")
+        try:
+            return content[_HEADER:_HEADER + length].decode("utf-8")
+        except UnicodeDecodeError:
+            raise CallbackDecryptError("message is not UTF-8") from None
+
+    def _decrypt_raw(self, encrypt: str) -> bytes:
+        if not isinstance(encrypt, str) or not encrypt:
+            raise CallbackDecryptError("encrypt must be a non-empty string")
+        try:
+            data = base64.b64decode(encrypt, validate=True)
+        except (binascii.Error, ValueError):
+            raise CallbackDecryptError("encrypt is not valid base64") from None
+        if not data or len(data) % _AES_BLOCK:
+            raise CallbackDecryptError("ciphertext length is not a multiple of 16")
+        decryptor = self._cipher().decryptor()
+        return decryptor.update(data) + decryptor.finalize()
+
+    def verify_and_decrypt(self, *, signature: str, timestamp: str, nonce: str,
+                           encrypt: str) -> str:
+        """Check the signature in constant time, then decrypt."""
+        if not all(isinstance(v, str) for v in (signature, timestamp, nonce, encrypt)):
+            raise CallbackSignatureError("signature, timestamp, nonce and encrypt are required")
+        expected = self.signature(timestamp, nonce, encrypt)
+        if not hmac.compare_digest(expected.encode("ascii"), signature.encode("utf-8")):
+            raise CallbackSignatureError("callback signature mismatch")
+        return self.decrypt(encrypt)
+
+    def encrypted_reply(self, plaintext: str = "success", *, timestamp: str | None = None,
+                        nonce: str | None = None, random16: bytes | None = None) -> dict:
+        """`{"msg_signature", "timeStamp", "nonce", "encrypt"}`; new ms timestamp and nonce
+        unless given (DingTalk accepts either)."""
+        timestamp = str(int(time.time() * 1000)) if timestamp is None else str(timestamp)
+        nonce = _random_text(16) if nonce is None else nonce
+        encrypt = self.encrypt(plaintext, random16=random16)
+        return {
+            "msg_signature": self.signature(timestamp, nonce, encrypt),
+            "timeStamp": timestamp,
+            "nonce": nonce,
+            "encrypt": encrypt,
+        }

@@ -1,0 +1,334 @@
+"""Exceptions the dingtalk library raises, and the errcode sets that pick them.
+
+```
+DingTalkError                          base of everything the library raises
+├── TransportError                     no usable answer from DingTalk (retryable)
+│   ├── DingTalkTimeout                connect or read timeout (alias TimeoutError_)
+│   ├── ConnectionFailed               DNS, refused, reset, TLS
+│   ├── ServerError                    HTTP 5xx (status_code)
+│   └── BadResponse                    body is not a JSON object (status_code)
+├── ApiError                           DingTalk answered with an error (errcode, errmsg,
+│   │                                  request_id, sub_code, sub_msg, http_status)
+│   ├── TokenError                     40014, 42001, 40001, 33001, suite-token codes, 88 (token)
+│   ├── RateLimited                    90018, 90002, the 90001-90017 family, IP ban body
+│   ├── QuotaExceeded                  daily/monthly quotas (90020, 41045): retry cannot help
+│   ├── TransientApiError              -1, 500, 400001
+│   ├── PermissionDenied               60011, 60020, 50002, 50004, 43007, 88 (other)
+│   ├── NotFound                       60003, 60121, 33012, ...
+│   ├── InvalidRequest                 40035, 400002, 40003, 40009, 40031, 40056, 41029, ...
+│   └── SignatureError                 853001-853004, 40085 and the suite ticket/secret family
+├── CallbackError                      callback crypto
+│   ├── CallbackSignatureError         signature mismatch
+│   └── CallbackDecryptError           undecryptable, bad lengths, wrong trailing key, bad AES key
+└── MessageError  (ValueError too)     a message builder refused its input before sending
+```
+
+Errcode 88 ("鉴权异常") carries the real reason in sub_code/sub_msg. The rule: it is a
+TokenError when sub_code is one of the token errcodes (as text) or sub_code/sub_msg mentions a
+token ("token", "access_token"); a SignatureError when sub_code is an 8530xx code or mentions a
+signature; otherwise PermissionDenied.
+
+New-API bodies (`{"code": "InvalidAuthentication", "message": ...}`) map by their string code,
+which is kept in `sub_code` (errcode is None there).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+TOKEN_ERRCODES: frozenset[int] = frozenset(
+    # 42009/40082/48003: the suite_access_token flavour of the same failure.
+    {40014, 42001, 40001, 33001, 42009, 40082, 48003}
+)
+RATE_LIMIT_ERRCODES: frozenset[int] = frozenset(
+    # 41046-41048: per-minute send caps, cleared by waiting like the 9000x throttles.
+    set(range(90001, 90018)) | {90018, 41046, 41047, 41048}
+)
+QUOTA_ERRCODES: frozenset[int] = frozenset({90020, 41045})
+TRANSIENT_ERRCODES: frozenset[int] = frozenset({-1, 500, 400001})
+PERMISSION_ERRCODES: frozenset[int] = frozenset(
+    {60011, 60020, 50002, 50004, 43007, 50003, 50005, 41030, 48004, 40079}
+)
+NOT_FOUND_ERRCODES: frozenset[int] = frozenset(
+    {60003, 60121, 33012, 60111, 404, 40016, 34001, 70001, 70003, 70004, 40090}
+)
+INVALID_REQUEST_ERRCODES: frozenset[int] = frozenset(
+    {40035, 400002, 400402, 40003, 40006, 40008, 40009, 40031, 40048, 40056}
+    | set(range(40068, 40071))
+    | {40078, 40102, 42007, 42008, 41001, 41028, 41029, 41049, 41101}
+    | set(range(41021, 41028))
+    | {43001, 43002, 43003, 43004, 43005, 43009}
+    | {34004, 34014, 34016, 49000, 49004, 49010, 49011, 49013, 49015}
+    | {885001, 885006}
+)
+SIGNATURE_ERRCODES: frozenset[int] = frozenset(
+    {853001, 853002, 853003, 853004, 900005, 900006}
+    # The credential family: suite ticket / key / secret, corp secret, permanent code.
+    | {40080, 40083, 40084, 40085, 40086, 40088, 40089, 41031}
+)
+AUTH_ERRCODE = 88
+IP_BAN_STATUS = 1111
+
+_NEW_API_CODES: dict[str, str] = {
+    "InvalidAuthentication": "token",
+    "Forbidden.AccessDenied.QpsLimitForAppkeyAndApi": "rate",
+    "Forbidden.AccessDenied.QpsLimitForApi": "rate",
+    "Forbidden.AccessDenied.ApiCountLimitForOrg": "quota",
+    "invalidClientIdOrSecret": "signature",
+    "invalidSuiteKey": "signature",
+    "invalidSuiteTicket": "signature",
+    "orgNotExist": "not_found",
+    "invalidCorpId": "not_found",
+    "orgNotAuthApp": "permission",
+    "invalidAuthInfo": "permission",
+}
+
+
+class DingTalkError(Exception):
+    """Base of everything the dingtalk library raises."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Keyword-only constructors defeat Exception's default pickling (Celery pickles errors).
+        return (_rebuild, (type(self), self.args, self.__dict__))
+
+
+def _rebuild(cls: type[DingTalkError], args: tuple[Any, ...],
+             state: dict[str, Any]) -> DingTalkError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
+
+
+class TransportError(DingTalkError):
+    """No usable answer from DingTalk; the request may or may not have been applied."""
+
+    def __init__(self, message: str, *, path: str | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+class DingTalkTimeout(TransportError):
+    """Connect or read timeout."""
+
+
+TimeoutError_ = DingTalkTimeout
+
+
+class ConnectionFailed(TransportError):
+    """The connection could not be made or broke."""
+
+
+class ServerError(TransportError):
+    """HTTP 5xx."""
+
+    def __init__(self, message: str, *, status_code: int, path: str | None = None) -> None:
+        super().__init__(message, path=path)
+        self.status_code = status_code
+
+
+class BadResponse(TransportError):
+    """The body was not a JSON object (an HTML ban page, a proxy error, truncation)."""
+
+    def __init__(self, message: str, *, status_code: int, path: str | None = None) -> None:
+        super().__init__(message, path=path)
+        self.status_code = status_code
+
+
+class ApiError(DingTalkError):
+    """DingTalk answered, and the answer is an error (HTTP 200 with errcode != 0 included)."""
+
+    def __init__(
+        self,
+        errcode: int | None,
+        errmsg: str = "",
+        *,
+        request_id: str | None = None,
+        sub_code: str | None = None,
+        sub_msg: str | None = None,
+        http_status: int = 200,
+        path: str | None = None,
+        body: dict[str, Any] | None = None,
+    ) -> None:
+        self.errcode = errcode
+        self.errmsg = errmsg
+        self.request_id = request_id
+        self.sub_code = sub_code
+        self.sub_msg = sub_msg
+        self.http_status = http_status
+        self.path = path
+        self.body = body if body is not None else {}
+        super().__init__(self._describe())
+
+    def _describe(self) -> str:
+        text = f"DingTalk errcode {self.errcode}: {self.errmsg}"
+        if self.sub_code or self.sub_msg:
+            text += f" (sub_code {self.sub_code}: {self.sub_msg})"
+        if self.http_status != 200:
+            text += f" [HTTP {self.http_status}]"
+        if self.path:
+            text += f" on {self.path}"
+        if self.request_id:
+            text += f" request_id={self.request_id}"
+        return text
+
+
+class TokenError(ApiError):
+    """The access token (or suite token) is invalid or expired: drop it, fetch anew."""
+
+
+class RateLimited(ApiError):
+    """Throttled; `retry_after` is DingTalk's hint in seconds when it gave one."""
+
+    retry_after: float | None = None
+
+
+class QuotaExceeded(ApiError):
+    """A daily or monthly quota is used up; retrying within minutes cannot help."""
+
+
+class TransientApiError(ApiError):
+    """DingTalk says it is busy or failed internally; a retry may succeed."""
+
+
+class PermissionDenied(ApiError):
+    """The app, token or IP may not do this (missing API permission, out of scope, whitelist)."""
+
+
+class NotFound(ApiError):
+    """The department, user, chat, agent or corp does not exist."""
+
+
+class InvalidRequest(ApiError):
+    """DingTalk refused the parameters."""
+
+
+class SignatureError(ApiError):
+    """A signature, suite ticket, key or secret was refused."""
+
+
+class CallbackError(DingTalkError):
+    """A pushed callback could not be trusted or read."""
+
+
+class CallbackSignatureError(CallbackError):
+    """The callback signature does not match."""
+
+
+class CallbackDecryptError(CallbackError):
+    """The callback payload could not be decrypted, or its trailing key is wrong."""
+
+
+class MessageError(DingTalkError, ValueError):
+    """A message builder refused its input before anything was sent."""
+
+
+_BY_CATEGORY: dict[str, type[ApiError]] = {
+    "token": TokenError,
+    "rate": RateLimited,
+    "quota": QuotaExceeded,
+    "transient": TransientApiError,
+    "permission": PermissionDenied,
+    "not_found": NotFound,
+    "invalid": InvalidRequest,
+    "signature": SignatureError,
+}
+_ERRCODE_SETS: tuple[tuple[frozenset[int], str], ...] = (
+    (TOKEN_ERRCODES, "token"),
+    (RATE_LIMIT_ERRCODES, "rate"),
+    (QUOTA_ERRCODES, "quota"),
+    (TRANSIENT_ERRCODES, "transient"),
+    (PERMISSION_ERRCODES, "permission"),
+    (NOT_FOUND_ERRCODES, "not_found"),
+    (INVALID_REQUEST_ERRCODES, "invalid"),
+    (SIGNATURE_ERRCODES, "signature"),
+)
+
+
+def is_ip_ban(body: dict[str, Any]) -> bool:
+    """True for the anti-abuse body `{"status":1111,"wait":5,...}`, which has no errcode."""
+    return "errcode" not in body and _as_int(body.get("status")) == IP_BAN_STATUS
+
+
+def category_for(errcode: int | None, sub_code: str | None = None,
+                 sub_msg: str | None = None) -> str | None:
+    """The error category of an errcode (None when unknown); errcode 88 looks at sub_code."""
+    if errcode == AUTH_ERRCODE:
+        return _auth_category(sub_code, sub_msg)
+    for codes, category in _ERRCODE_SETS:
+        if errcode in codes:
+            return category
+    return None
+
+
+def _auth_category(sub_code: str | None, sub_msg: str | None) -> str:
+    code = (sub_code or "").strip()
+    text = f"{code} {sub_msg or ''}".lower()
+    if _as_int(code) in TOKEN_ERRCODES or "token" in text:
+        return "token"
+    if code.startswith("8530") or "signature" in text:
+        return "signature"
+    return "permission"
+
+
+def error_for(body: dict[str, Any], *, http_status: int = 200,
+              path: str | None = None) -> ApiError:
+    """Build the ApiError subclass that matches an error body."""
+    if is_ip_ban(body):
+        return _ip_ban_error(body, http_status, path)
+    if "errcode" not in body and isinstance(body.get("code"), str):
+        return _new_api_error(body, http_status, path)
+    errcode = _as_int(body.get("errcode"))
+    sub_code = _as_text(body.get("sub_code"))
+    sub_msg = _as_text(body.get("sub_msg"))
+    category = category_for(errcode, sub_code, sub_msg)
+    cls = _BY_CATEGORY.get(category or "", ApiError)
+    if category is None and http_status >= 500:
+        cls = TransientApiError
+    error = cls(
+        errcode,
+        _as_text(body.get("errmsg")) or "",
+        request_id=_as_text(body.get("request_id")),
+        sub_code=sub_code,
+        sub_msg=sub_msg,
+        http_status=http_status,
+        path=path,
+        body=body,
+    )
+    if isinstance(error, RateLimited) and errcode == 90018:
+        # The QPS doc's advice for 90018 is to wait one second.
+        error.retry_after = 1.0
+    return error
+
+
+def _ip_ban_error(body: dict[str, Any], http_status: int, path: str | None) -> RateLimited:
+    error = RateLimited(None, "IP temporarily banned", sub_code=str(IP_BAN_STATUS),
+                        http_status=http_status, path=path, body=body)
+    wait = _as_int(body.get("wait"))
+    # The ban lasts 5 minutes and the body says wait=5, so `wait` counts minutes.
+    error.retry_after = float(wait * 60) if wait else None
+    return error
+
+
+def _new_api_error(body: dict[str, Any], http_status: int, path: str | None) -> ApiError:
+    code = body["code"]
+    category = _NEW_API_CODES.get(code)
+    cls = _BY_CATEGORY.get(category or "", ApiError)
+    if category is None and http_status >= 500:
+        cls = TransientApiError
+    return cls(None, _as_text(body.get("message")) or "", sub_code=code,
+               request_id=_as_text(body.get("requestid")), http_status=http_status,
+               path=path, body=body)
+
+
+def _as_int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _as_text(value: Any) -> str | None:
+    return None if value is None else str(value)
