@@ -1,0 +1,56 @@
+"""Tunable limits and pacing of the emulator's work-notification engine (PROTOCOL 3, 10)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+DAY_CALENDAR = "calendar"
+DAY_ROLLING = "rolling"
+
+
+@dataclass
+class NoticeConfig:
+    """Every number DingTalk documents for work notifications, overridable per emulator."""
+
+    # PROTOCOL 3.1: the doc table says 100 userids / 20 dept ids per call (SDKs allow more).
+    max_userids: int = 100
+    max_dept_ids: int = 20
+    # PROTOCOL 3.6: sendbytemplate documents 5000 userids / 500 dept ids.
+    max_template_userids: int = 5000
+    max_template_dept_ids: int = 500
+    max_recipients_internal: int = 5000  # 41029
+    max_recipients_isv: int = 1000  # 41029
+    daily_cap_internal: int = 500  # 143105
+    daily_cap_isv: int = 100  # 143205; one DingTalk table says 50
+    per_minute_app_corp: int = 5000  # 143103 / 143203
+    per_minute_suite: int = 5000  # 143204, one ISV suite across all its corps
+    to_all_user_per_day: int = 3  # 41045
+    msg_max_bytes: int = 2048
+    status_bar_max_userids: int = 5
+    # "calendar": the emulated calendar day in Asia/Shanghai; "rolling": the last 24 h.
+    day_mode: str = DAY_CALENDAR
+    # Delivery pacing in emulated time: nothing before start_delay_s, then `rate` recipients/s.
+    delivery_start_delay_s: float = 0.0
+    delivery_rate_per_s: float = 1000.0
+    # Automatic reading: this fraction of delivered recipients reads read_after_s after delivery.
+    read_fraction: float = 0.0
+    read_after_s: float = 60.0
+    # PROTOCOL 3.3 says getsendresult is refused above 100 recipients (41052); our own product
+    # needs per-recipient outcomes, so by default the emulator answers anyway.
+    result_max_recipients: int = 100
+    refuse_large_results: bool = False
+    # PROTOCOL 11: a wrong agent id answers 40056 (or 70004).
+    wrong_agent_errcode: int = 40056
+    # Suites created for sendbytemplate may not call asyncsend_v2 (KB/0769, after 2020-11-27).
+    enforce_message_api: bool = True
+
+    def update(self, values: dict) -> None:
+        """Set known fields from a dict (the control API's set_config); unknown keys raise."""
+        known = {f.name: f.type for f in fields(self)}
+        for key, value in values.items():
+            if key not in known:
+                raise KeyError(key)
+            setattr(self, key, value)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
