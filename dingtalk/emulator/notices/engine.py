@@ -223,7 +223,7 @@ class NoticeEngine:
 
 
 def _split(value, code: int, kind) -> list:
-    """A comma-separated DingTalk list (or a JSON array) -> de-duplicated items in order."""
+    """A comma-separated DingTalk list (or a JSON array) -> its items, as given."""
     if value in (None, ""):
         return []
     items = value.split(",") if isinstance(value, str) else value
@@ -233,7 +233,7 @@ def _split(value, code: int, kind) -> list:
         cleaned = [kind(str(item).strip()) for item in items if str(item).strip()]
     except ValueError:
         raise NoticeError(code) from None
-    return list(dict.fromkeys(cleaned))
+    return cleaned
 
 
 def _flag(value, code: int) -> bool:
@@ -245,6 +245,7 @@ def _flag(value, code: int) -> bool:
 
 
 def _check_lengths(users: list, depts: list, max_users: int, max_depts: int, code: int) -> None:
+    """List lengths count entries as sent, repeats included."""
     if len(users) > max_users:
         raise NoticeError(code, f"userid_list长度超过{max_users}")
     if len(depts) > max_depts:

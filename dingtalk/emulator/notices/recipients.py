@@ -37,7 +37,7 @@ def resolve(directory: Directory, corp_id: str, users: list[str], depts: list[in
 
     for userid in users:
         add(userid)
-    for dept_id in depts:
+    for dept_id in dict.fromkeys(depts):
         if not directory.has_dept(corp_id, dept_id):
             found.invalid_depts.append(dept_id)
             continue
