@@ -21,6 +21,7 @@ from dingtalk.errors import (
     TransportError,
     error_for,
 )
+from dingtalk.retry import RetryPolicy
 
 
 @pytest.mark.parametrize(
@@ -141,3 +142,73 @@ def test_errors_pickle_round_trip():
     assert str(again) == str(error)
     server = pickle.loads(pickle.dumps(ServerError("HTTP 502", status_code=502, path="/x")))
     assert server.status_code == 502 and str(server) == "HTTP 502"
+
+
+# RetryPolicy is pure logic over this error tree (sleep and random injected): which errors a
+# retry may fix, and how long it waits.
+
+
+class Flaky:
+    def __init__(self, *failures):
+        self.failures = list(failures)
+        self.calls = 0
+
+    def __call__(self):
+        self.calls += 1
+        if self.failures:
+            raise self.failures.pop(0)
+        return "ok"
+
+
+def make_policy(**kw):
+    sleeps = []
+    policy = RetryPolicy(sleep=sleeps.append, random=lambda: 1.0, **kw)
+    return policy, sleeps
+
+
+def test_errors_retry_idempotent_transient_succeeds():
+    policy, sleeps = make_policy()
+    fn = Flaky(ServerError("HTTP 502", status_code=502), error_for({"errcode": -1}))
+    assert policy.call(fn, idempotent=True) == "ok"
+    assert fn.calls == 3 and sleeps == [0.2, 0.4]
+
+
+def test_errors_retry_is_bounded():
+    policy, sleeps = make_policy(max_attempts=3)
+    fn = Flaky(*[errors.DingTalkTimeout("t") for _ in range(5)])
+    with pytest.raises(errors.DingTalkTimeout):
+        policy.call(fn, idempotent=True)
+    assert fn.calls == 3 and len(sleeps) == 2
+
+
+def test_errors_retry_never_for_non_idempotent():
+    policy, sleeps = make_policy()
+    fn = Flaky(errors.ConnectionFailed("c"))
+    with pytest.raises(errors.ConnectionFailed):
+        policy.call(fn, idempotent=False)
+    assert fn.calls == 1 and sleeps == []
+
+
+@pytest.mark.parametrize("errcode", [40014, 60011, 40035, 853002, 90020, 123456])
+def test_errors_retry_not_for_api_errors_a_retry_cannot_fix(errcode):
+    policy, sleeps = make_policy()
+    fn = Flaky(error_for({"errcode": errcode}))
+    with pytest.raises(ApiError):
+        policy.call(fn, idempotent=True)
+    assert fn.calls == 1 and sleeps == []
+
+
+def test_errors_retry_backoff_capped_and_jittered():
+    policy = RetryPolicy(base_delay=1.0, max_delay=5.0, random=lambda: 0.5)
+    assert [policy.delay(n) for n in (1, 2, 3, 4, 5)] == [0.5, 1.0, 2.0, 2.5, 2.5]
+
+
+def test_errors_retry_honours_retry_after():
+    policy, sleeps = make_policy(base_delay=0.01)
+    fn = Flaky(error_for({"errcode": 90018}))
+    assert policy.call(fn, idempotent=True) == "ok"
+    assert sleeps == [1.0]
+    ban = Flaky(error_for({"status": 1111, "wait": 5}))
+    with pytest.raises(RateLimited):
+        policy.call(ban, idempotent=True)
+    assert ban.calls == 1

@@ -55,3 +55,31 @@ def test_signing_verify():
     assert not signing.verify("secret", 1636725918388, "ticket", "")
     assert not signing.verify("secret", 1636725918388, "ticket", "签名")
     assert not signing.verify("secret", 1636725918388, "ticket", None)
+
+
+def test_signing_suite_credentials_sign_with_current_ticket():
+    from dingtalk.credentials import IsvCorpCredentials, SuiteCredentials
+
+    tickets = iter(["t1", "t2"])
+    suite = SuiteCredentials("suiteK", "suite-secret-value", lambda: next(tickets))
+    first = suite.signature_params()
+    second = suite.signature_params()
+    assert (first["suiteTicket"], second["suiteTicket"]) == ("t1", "t2")
+    assert signing.verify("suite-secret-value", first["timestamp"], "t1", first["signature"])
+    corp = IsvCorpCredentials(suite, "ding1", permanent_code="perm-code-value",
+                              suite_access_token=lambda: "suite-token-value")
+    assert corp.legacy and not IsvCorpCredentials(suite, "ding1", "perm-code-value").legacy
+    assert corp.cache_key == "suite:suiteK:corp:ding1"
+    for secret in ("suite-secret-value", "perm-code-value", "suite-token-value"):
+        assert secret not in repr(corp)
+    assert "suiteK" in repr(corp) and "ding1" in repr(corp)
+
+
+def test_signing_app_credentials_repr_masks_secret():
+    from dingtalk.credentials import AppCredentials, CorpSecretCredentials
+
+    app = AppCredentials("dingappkey", "app-secret-value")
+    corp = CorpSecretCredentials("dingcorp", "corp-secret-value")
+    assert "app-secret-value" not in repr(app) and "dingappkey" in repr(app)
+    assert "corp-secret-value" not in repr(corp) and "dingcorp" in repr(corp)
+    assert (app.cache_key, corp.cache_key) == ("app:dingappkey", "corpsecret:dingcorp")
