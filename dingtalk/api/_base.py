@@ -1,0 +1,101 @@
+"""The authenticated caller every resource group talks through, and the resource base class."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from dingtalk.errors import TokenError
+from dingtalk.retry import RetryPolicy
+from dingtalk.tokens import Token, TokenManager
+from dingtalk.transport import Transport
+
+logger = logging.getLogger(__name__)
+
+
+class AuthedCaller:
+    """Puts a cached token in the query, retries what is safe, and recovers from a stale token.
+
+    A token error means DingTalk refused the call before doing anything, so even a send is
+    repeated once with a fresh token; a second token error goes to the caller.
+    """
+
+    def __init__(
+        self,
+        transport: Transport,
+        retry: RetryPolicy,
+        tokens: TokenManager,
+        key: str,
+        fetch: Callable[[], Token],
+        *,
+        token_param: str = "access_token",  # noqa: S107 (a parameter name)
+    ) -> None:
+        self.transport = transport
+        self.retry = retry
+        self.tokens = tokens
+        self.key = key
+        self._fetch = fetch
+        self._token_param = token_param
+
+    def token(self) -> Token:
+        """The current token (fetched once, under the store's lock, when missing or stale)."""
+        return self.tokens.get(self.key, self._fetch_with_retry)
+
+    def _fetch_with_retry(self) -> Token:
+        return self.retry.call(self._fetch, idempotent=True)
+
+    def get(self, path: str, params: Mapping[str, Any] | None = None) -> dict:
+        """A GET: parameters in the query; always safe to retry."""
+        return self.call("GET", path, params=params, idempotent=True)
+
+    def post(self, path: str, body: Mapping[str, Any] | None = None, *,
+             idempotent: bool, params: Mapping[str, Any] | None = None) -> dict:
+        """A POST with a JSON body; `idempotent=False` for sends and creates."""
+        return self.call("POST", path, params=params, json=dict(body or {}),
+                         idempotent=idempotent)
+
+    def call(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
+             json: Any = None, idempotent: bool) -> dict:
+        for attempt in (1, 2):
+            token = self.token()
+            query = {k: v for k, v in (params or {}).items() if v is not None}
+            query[self._token_param] = token.value
+            try:
+                return self.retry.call(
+                    lambda q=query: self.transport.request(method, path, params=q, json=json),
+                    idempotent=idempotent,
+                )
+            except TokenError:
+                if attempt == 2:
+                    raise
+                logger.info("token refused on %s; fetching a new one", path)
+                self.tokens.invalidate(self.key, token.value)
+        raise AssertionError("unreachable")
+
+
+class Resource:
+    """A group of endpoints sharing one caller (`client.users`, `client.chats`, ...)."""
+
+    def __init__(self, caller: AuthedCaller) -> None:
+        self._caller = caller
+
+    def _get(self, path: str, **params: Any) -> dict:
+        return self._caller.get(path, params)
+
+    def _read(self, path: str, body: Mapping[str, Any]) -> dict:
+        """A POST that only reads (v2 contacts, send progress): retried like a GET."""
+        return self._caller.post(path, _drop_none(body), idempotent=True)
+
+    def _write(self, path: str, body: Mapping[str, Any]) -> dict:
+        """A POST that changes something (send, create, recall): never retried blindly."""
+        return self._caller.post(path, _drop_none(body), idempotent=False)
+
+
+def _drop_none(body: Mapping[str, Any]) -> dict:
+    return {k: v for k, v in body.items() if v is not None}
+
+
+def result(body: Mapping[str, Any]) -> Any:
+    """The `result` member of a topapi v2 answer."""
+    return body.get("result", {})

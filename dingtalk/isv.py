@@ -1,0 +1,211 @@
+"""SuiteApi: an ISV suite's own calls (suite token, activation, auth info) and its corp clients."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from dingtalk.api._base import AuthedCaller
+from dingtalk.client import DingTalkClient, token_manager
+from dingtalk.credentials import IsvCorpCredentials, SuiteCredentials
+from dingtalk.retry import RetryPolicy
+from dingtalk.tokens import Token, TokenManager, TokenStore
+from dingtalk.transport import DEFAULT_BASE_URL, Transport
+
+
+@dataclass(frozen=True)
+class PermanentCode:
+    """get_permanent_code's answer (legacy flow). The code is a secret: repr hides it."""
+
+    corp_id: str
+    corp_name: str
+    permanent_code: str = field(repr=False)
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class AuthAgent:
+    """One app of the suite inside the authorizing corp (agent ids differ per corp)."""
+
+    agent_id: int
+    app_id: int | None
+    name: str
+    admins: tuple[str, ...] = ()
+    logo_url: str | None = None
+
+
+@dataclass(frozen=True)
+class AuthInfo:
+    """get_auth_info: the corp, the suite's agents there, and the admin who authorized."""
+
+    corp_id: str
+    corp_name: str
+    agents: tuple[AuthAgent, ...]
+    auth_user_id: str | None = None
+    full_corp_name: str | None = None
+    auth_level: int | None = None
+    is_authenticated: bool | None = None
+    industry: str | None = None
+    license_code: str | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_body(cls, body: Mapping[str, Any]) -> AuthInfo:
+        corp = body.get("auth_corp_info") or {}
+        agents = tuple(
+            AuthAgent(agent_id=int(a["agentid"]),
+                      app_id=None if a.get("appid") is None else int(a["appid"]),
+                      name=str(a.get("agent_name", "")),
+                      admins=tuple(str(u) for u in a.get("admin_list") or ()),
+                      logo_url=a.get("logo_url"))
+            for a in (body.get("auth_info") or {}).get("agent") or ()
+        )
+        level = corp.get("auth_level")
+        return cls(corp_id=str(corp.get("corpid", "")), corp_name=str(corp.get("corp_name", "")),
+                   agents=agents, auth_user_id=(body.get("auth_user_info") or {}).get("userId"),
+                   full_corp_name=corp.get("full_corp_name"),
+                   auth_level=None if level is None else int(level),
+                   is_authenticated=corp.get("is_authenticated"),
+                   industry=corp.get("industry"), license_code=corp.get("license_code"),
+                   raw=dict(body))
+
+
+@dataclass(frozen=True)
+class Agent:
+    """get_agent: close is 0 disabled, 1 normal, 2 awaiting activation."""
+
+    agent_id: int
+    name: str
+    close: int | None
+    description: str | None = None
+    logo_url: str | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def active(self) -> bool:
+        return self.close == 1
+
+
+class SuiteApi:
+    """The suite-level service/* API. Tokens go in the same store as the corp clients'."""
+
+    def __init__(
+        self,
+        suite: SuiteCredentials,
+        tokens: TokenStore | TokenManager | None = None,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        timeout: tuple[float, float] = (3.05, 10.0),
+        retry: RetryPolicy | None = None,
+        pool_size: int = 32,
+        clock: Callable[[], float] = time.time,
+        refresh_ahead: float = 300.0,
+        transport: Transport | None = None,
+    ) -> None:
+        self.suite = suite
+        self.transport = transport or Transport(base_url, timeout=timeout, pool_size=pool_size)
+        self.retry = retry or RetryPolicy()
+        self.tokens = token_manager(tokens, clock=clock, refresh_ahead=refresh_ahead)
+        self._clock = clock
+        self._caller = AuthedCaller(
+            self.transport, self.retry, self.tokens, suite.cache_key,
+            lambda: suite.fetch_token(self.transport, clock=clock),
+            token_param="suite_access_token")
+
+    def __repr__(self) -> str:
+        return f"SuiteApi({self.suite!r}, base_url={self.transport.base_url!r})"
+
+    def suite_access_token(self) -> Token:
+        """The suite_access_token (cached under the suite key).
+
+        Doc: obtains-the-suite-access-token (service/get_suite_token).
+        """
+        return self._caller.token()
+
+    def get_permanent_code(self, tmp_auth_code: str) -> PermanentCode:
+        """Trade a single-use tmp_auth_code for the corp's permanent code (legacy flow).
+
+        Not retried on transport errors: the code may already be spent.
+        Doc: obtain-a-permanent-authorization-code (service/get_permanent_code).
+        """
+        body = self._caller.post("service/get_permanent_code",
+                                 {"tmp_auth_code": tmp_auth_code}, idempotent=False)
+        corp = body.get("auth_corp_info") or {}
+        return PermanentCode(corp_id=str(corp.get("corpid", "")),
+                             corp_name=str(corp.get("corp_name", "")),
+                             permanent_code=str(body["permanent_code"]), raw=dict(body))
+
+    def activate_suite(self, corp_id: str, permanent_code: str) -> None:
+        """Activate the suite in a corp (legacy flow; activating twice is harmless).
+
+        Doc: activate-suite (service/activate_suite).
+        """
+        self._caller.post("service/activate_suite", {
+            "suite_key": self.suite.suite_key, "auth_corpid": corp_id,
+            "permanent_code": permanent_code}, idempotent=True)
+
+    def corp_credentials(self, corp_id: str,
+                         permanent_code: str | None = None) -> IsvCorpCredentials:
+        """Credentials for a corp token: the legacy form with a permanent code, else signed."""
+        if permanent_code is None:
+            return IsvCorpCredentials(self.suite, corp_id)
+        return IsvCorpCredentials(self.suite, corp_id, permanent_code,
+                                  suite_access_token=lambda: self.suite_access_token().value)
+
+    def get_corp_token(self, corp_id: str, permanent_code: str | None = None) -> Token:
+        """A corp access token, from the shared cache or freshly fetched.
+
+        Doc: obtain-the-access_token-of-the-authorized-enterprise (service/get_corp_token).
+        """
+        creds = self.corp_credentials(corp_id, permanent_code)
+        return self.tokens.get(creds.cache_key, lambda: self.retry.call(
+            lambda: creds.fetch_token(self.transport, clock=self._clock), idempotent=True))
+
+    def get_auth_info(self, corp_id: str, permanent_code: str | None = None) -> AuthInfo:
+        """The corp's authorization: corp info, the suite's agents there, the admin.
+
+        Signed request by default; the legacy suite_access_token form with a permanent code.
+        Doc: obtains-the-basic-information-of-an-enterprise (service/get_auth_info).
+        """
+        body: dict[str, Any] = {"auth_corpid": corp_id, "suite_key": self.suite.suite_key}
+        if permanent_code is not None:
+            body["permanent_code"] = permanent_code
+            answer = self._caller.post("service/get_auth_info", body, idempotent=True)
+        else:
+            answer = self.retry.call(
+                lambda: self.transport.request("POST", "service/get_auth_info",
+                                               params=self._signature(), json=body),
+                idempotent=True)
+        return AuthInfo.from_body(answer)
+
+    def get_agent(self, corp_id: str, agent_id: int,
+                  permanent_code: str | None = None) -> Agent:
+        """One agent (app) of the suite in a corp, with its open/closed state.
+
+        Doc: obtains-the-basic-information-of-an-authorized-application (service/get_agent).
+        """
+        body: dict[str, Any] = {"agentid": int(agent_id), "auth_corpid": corp_id,
+                                "suite_key": self.suite.suite_key}
+        params = None
+        if permanent_code is not None:
+            body["permanent_code"] = permanent_code
+        else:
+            params = self._signature()
+        answer = self._caller.post("service/get_agent", body, params=params, idempotent=True)
+        close = answer.get("close")
+        return Agent(agent_id=int(answer.get("agentid", agent_id)),
+                     name=str(answer.get("name", "")),
+                     close=None if close is None else int(close),
+                     description=answer.get("description"), logo_url=answer.get("logo_url"),
+                     raw=dict(answer))
+
+    def corp_client(self, corp_id: str, permanent_code: str | None = None) -> DingTalkClient:
+        """A DingTalkClient for one authorized corp, sharing this API's pool and token store."""
+        return DingTalkClient(self.corp_credentials(corp_id, permanent_code), self.tokens,
+                              retry=self.retry, clock=self._clock, transport=self.transport)
+
+    def _signature(self) -> dict[str, str]:
+        # Signed with the host's real clock: DingTalk checks it within 60 s of its own time.
+        return self.suite.signature_params()
