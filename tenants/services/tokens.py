@@ -1,8 +1,255 @@
-"""DingTalk tokens shared across processes: Redis for speed and the lock, PostgreSQL to last."""
+"""DingTalk tokens shared across processes: Redis for speed and the lock, PostgreSQL to last.
 
-from tenants.models import Tenant
+`SharedTokenStore` implements dingtalk's TokenStore. Redis holds the live copy of every token
+and the per-key fetch lock (SET NX PX with a random owner, released by an owner-checked Lua
+compare-and-delete). The AccessToken table keeps an encrypted durable copy, so a Redis flush
+costs no fetch at all: the next lock holder copies the row back into Redis before the
+TokenManager re-checks. Only lock holders and the one thread that wins an invalidation touch
+the database, which keeps the number of PostgreSQL connections flat under many threads.
+Token values never appear in a log line.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import secrets
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import redis
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.utils import timezone
+
+from dingtalk.tokens import Token, isv_corp_token_key
+from tenants.models import AccessToken, Suite, Tenant
+
+logger = logging.getLogger("tenants.tokens")
+
+# Owner-checked release: a holder whose lease ran out must not free its successor's lock.
+_RELEASE_LUA = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+# Compare-and-delete of a token. Leaves a tombstone (the bad value's digest) so the threads that
+# lose the race know the durable copy is already gone. 1: deleted here; 0: another value is
+# current; 2: already revoked by someone else; -1: not in Redis (flushed? check the database).
+_COMPARE_DELETE_LUA = """
+local cur = redis.call('GET', KEYS[1])
+if cur then
+  local sep = string.find(cur, '|', 1, true)
+  if sep and string.sub(cur, sep + 1) == ARGV[1] then
+    redis.call('DEL', KEYS[1])
+    redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
+    return 1
+  end
+  return 0
+end
+if redis.call('GET', KEYS[2]) == ARGV[2] then return 2 end
+return -1
+"""
+
+
+def _digest(value: str) -> str:
+    return hashlib.sha256(value.encode("utf-8")).hexdigest()[:32]
+
+
+def _encode(token: Token) -> str:
+    return f"{token.expires_at!r}|{token.value}"
+
+
+def _decode(raw: bytes | str) -> Token | None:
+    text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+    expires, sep, value = text.partition("|")
+    if not sep or not value:
+        return None
+    try:
+        return Token(value=value, expires_at=float(expires))
+    except ValueError:
+        return None
+
+
+def _parse_key(key: str) -> tuple[str, str | None] | None:
+    """(suite_key, corp_id or None) for the suite and ISV-corp keys; None for other keys."""
+    parts = key.split(":")
+    if len(parts) == 2 and parts[0] == "suite":
+        return parts[1], None
+    if len(parts) == 4 and parts[0] == "suite" and parts[2] == "corp":
+        return parts[1], parts[3]
+    return None
+
+
+class SharedTokenStore:
+    """dingtalk's TokenStore over Redis (cache + lock) and the AccessToken table (durable)."""
+
+    def __init__(
+        self,
+        client: redis.Redis,
+        *,
+        prefix: str = "dingsuite:",
+        lock_lease: float = 30.0,
+        tombstone_ttl: float = 3600.0,
+        clock=time.time,
+    ) -> None:
+        self.redis = client
+        self.prefix = prefix
+        self.lock_lease = lock_lease
+        self.tombstone_ttl = tombstone_ttl
+        self.clock = clock
+        self._release = client.register_script(_RELEASE_LUA)
+        self._compare_delete = client.register_script(_COMPARE_DELETE_LUA)
+
+    def __repr__(self) -> str:
+        return f"SharedTokenStore(prefix={self.prefix!r})"
+
+    def _k(self, kind: str, key: str) -> str:
+        return f"{self.prefix}{kind}:{key}"
+
+    def get(self, key: str) -> Token | None:
+        try:
+            raw = self.redis.get(self._k("token", key))
+        except redis.RedisError:
+            logger.warning("redis unavailable reading token %s; using the database", key)
+            return self._db_get(key)
+        return None if raw is None else _decode(raw)
+
+    def set(self, key: str, token: Token) -> None:
+        self._db_set(key, token)
+        ttl_ms = max(1, int((token.expires_at - self.clock()) * 1000))
+        try:
+            self.redis.set(self._k("token", key), _encode(token), px=ttl_ms)
+        except redis.RedisError:
+            logger.warning("redis unavailable storing token %s; kept in the database", key)
+
+    def delete(self, key: str, *, only_if_value: str | None = None) -> None:
+        if only_if_value is None:
+            with contextlib.suppress(redis.RedisError):
+                self.redis.delete(self._k("token", key))
+            AccessToken.objects.filter(key=key).delete()
+            return
+        try:
+            outcome = self._compare_delete(
+                keys=[self._k("token", key), self._k("revoked", key)],
+                args=[only_if_value, _digest(only_if_value), int(self.tombstone_ttl * 1000)],
+            )
+        except redis.RedisError:
+            outcome = -1
+        if outcome in (1, -1):
+            self._db_delete_if(key, only_if_value)
+
+    @contextlib.contextmanager
+    def lock(self, key: str, *, timeout: float) -> Iterator[bool]:
+        owner = secrets.token_hex(16)
+        lock_key = self._k("lock", key)
+        acquired = self._acquire(lock_key, owner, timeout)
+        try:
+            if acquired:
+                self._warm_from_db(key)
+            yield acquired
+        finally:
+            if acquired:
+                with contextlib.suppress(redis.RedisError):
+                    self._release(keys=[lock_key], args=[owner])
+
+    def _acquire(self, lock_key: str, owner: str, timeout: float) -> bool:
+        deadline = time.monotonic() + max(timeout, 0.0)
+        delay = 0.002
+        lease_ms = int(max(self.lock_lease, timeout) * 1000)
+        while True:
+            try:
+                if self.redis.set(lock_key, owner, nx=True, px=lease_ms):
+                    return True
+            except redis.RedisError:
+                logger.warning("redis unavailable: token lock %s not taken", lock_key)
+                return False
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            # Lock waits are short (one HTTP round trip), so poll quickly with a small cap.
+            time.sleep(min(delay, remaining))
+            delay = min(delay * 2, 0.02)
+
+    def _warm_from_db(self, key: str) -> None:
+        """Copy a still-valid durable token back into Redis (after a flush), never over a newer."""
+        try:
+            if self.redis.exists(self._k("token", key)):
+                return
+            revoked = self.redis.get(self._k("revoked", key))
+        except redis.RedisError:
+            return
+        token = self._db_get(key)
+        if token is None:
+            return
+        if revoked is not None and revoked.decode() == _digest(token.value):
+            self._db_delete_if(key, token.value)
+            return
+        ttl_ms = max(1, int((token.expires_at - self.clock()) * 1000))
+        with contextlib.suppress(redis.RedisError):
+            self.redis.set(self._k("token", key), _encode(token), px=ttl_ms, nx=True)
+
+    def _db_get(self, key: str) -> Token | None:
+        row = AccessToken.objects.filter(key=key).first()
+        if row is None or row.expires_at <= timezone.now():
+            return None
+        return Token(value=row.value, expires_at=row.expires_at.timestamp())
+
+    def _db_set(self, key: str, token: Token) -> None:
+        parsed = _parse_key(key)
+        if parsed is None:
+            return
+        suite_key, corp_id = parsed
+        suite = Suite.objects.filter(suite_key=suite_key).first()
+        if suite is None:
+            return
+        tenant = None
+        if corp_id is not None:
+            tenant = Tenant.objects.filter(suite=suite, corp_id=corp_id).first()
+        AccessToken.objects.update_or_create(key=key, defaults={
+            "kind": AccessToken.Kind.CORP if corp_id else AccessToken.Kind.SUITE,
+            "suite": suite, "tenant": tenant, "value": token.value,
+            "expires_at": datetime.fromtimestamp(token.expires_at, tz=UTC),
+        })
+
+    def _db_delete_if(self, key: str, value: str) -> None:
+        row = AccessToken.objects.filter(key=key).first()
+        if row is not None and secrets.compare_digest(row.value, value):
+            # fetched_at changes on every save, so a row replaced meanwhile survives.
+            AccessToken.objects.filter(pk=row.pk, fetched_at=row.fetched_at).delete()
+
+
+_stores: dict[str, SharedTokenStore] = {}
+
+
+def token_store() -> SharedTokenStore:
+    """The process-wide shared store for settings.REDIS_URL (one connection pool per URL)."""
+    url = settings.REDIS_URL
+    store = _stores.get(url)
+    if store is None:
+        if not url:
+            raise ImproperlyConfigured("REDIS_URL must be set: tokens are shared through Redis")
+        store = _stores.setdefault(url, SharedTokenStore(redis.Redis.from_url(url)))
+    return store
 
 
 def tenant_refresh_token(*, tenant: Tenant) -> None:
-    """Drop the tenant's cached corp token and fetch a new one now."""
-    raise NotImplementedError  # filled in by the next commit
+    """Drop the tenant's cached corp token and fetch a new one now (an operator's action)."""
+    from tenants.services.clients import corp_token_fetch
+
+    key = tenant_token_key(tenant=tenant)
+    token_store().delete(key)
+    corp_token_fetch(tenant=tenant)
+    logger.info("tenant %s: corp token refreshed", tenant.corp_id)
+
+
+def tenant_tokens_drop(*, tenant: Tenant) -> None:
+    """Forget every cached token of the tenant, in Redis and in the database."""
+    token_store().delete(tenant_token_key(tenant=tenant))
+    AccessToken.objects.filter(tenant=tenant).delete()
+
+
+def tenant_token_key(*, tenant: Tenant) -> str:
+    """The dingtalk cache key of the tenant's corp token."""
+    return isv_corp_token_key(tenant.suite.suite_key, tenant.corp_id)

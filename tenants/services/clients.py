@@ -1,0 +1,114 @@
+"""The one bridge to dingtalk/: a ready SuiteApi per suite and a DingTalkClient per tenant.
+
+Clients are pooled per process (one per suite, one per (suite, corp)): each keeps its HTTP
+connection pool, and all of them share the Redis + PostgreSQL token store, so every process and
+machine sees the same tokens. A pooled client is rebuilt when what it was built from changes
+(secret, permanent code, base URL).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+
+from django.conf import settings
+
+from dingtalk.client import DingTalkClient
+from dingtalk.credentials import SuiteCredentials
+from dingtalk.isv import SuiteApi
+from dingtalk.tokens import Token, TokenManager
+from tenants.errors import NoSuiteTicket, TenantInactive
+from tenants.models import Suite, Tenant
+from tenants.selectors.suites import suite_ticket_current
+from tenants.services.tokens import token_store
+
+_lock = threading.Lock()
+_suite_apis: dict[tuple, SuiteApi] = {}
+_corp_clients: dict[tuple, DingTalkClient] = {}
+
+
+def _fingerprint(*parts: str) -> str:
+    # Secrets go into a digest only, so the pool's keys never hold them in clear.
+    return hashlib.sha256("\x00".join(parts).encode("utf-8")).hexdigest()
+
+
+def _no_ticket(suite_key: str) -> NoSuiteTicket:
+    return NoSuiteTicket(
+        f"DingTalk has not pushed a suite_ticket for suite {suite_key} yet: no signed call or "
+        "suite token is possible until it does (check the suite's callback URL in the DingTalk "
+        "developer console, or use its re-push button)",
+        extra={"suite_key": suite_key},
+    )
+
+
+def _ticket_reader(suite_pk: int, suite_key: str):
+    def ticket() -> str:
+        # Read on every use: a new push supersedes the old ticket at DingTalk at once.
+        value = suite_ticket_current(suite=Suite(pk=suite_pk))
+        if not value:
+            raise _no_ticket(suite_key)
+        return value
+
+    return ticket
+
+
+def token_manager() -> TokenManager:
+    """A TokenManager over the shared store (cheap: holds no state of its own)."""
+    return TokenManager(token_store())
+
+
+def suite_api_for(suite: Suite) -> SuiteApi:
+    """A SuiteApi for the suite; NoSuiteTicket when DingTalk has not pushed a ticket yet."""
+    if not suite_ticket_current(suite=suite):
+        raise _no_ticket(suite.suite_key)
+    base_url = settings.DINGTALK_BASE_URL
+    key = (suite.pk, suite.suite_key, _fingerprint(suite.suite_secret), base_url)
+    with _lock:
+        api = _suite_apis.get(key)
+        if api is None:
+            creds = SuiteCredentials(suite.suite_key, suite.suite_secret,
+                                     _ticket_reader(suite.pk, suite.suite_key))
+            api = SuiteApi(creds, token_manager(), base_url=base_url)
+            _suite_apis[key] = api
+    return api
+
+
+def _permanent_code(tenant: Tenant) -> str | None:
+    """The permanent-code path only for HTTP-push suites that were given one."""
+    if tenant.suite.push_style == Suite.PushStyle.HTTP and tenant.permanent_code:
+        return tenant.permanent_code
+    return None
+
+
+def corp_client(tenant: Tenant) -> DingTalkClient:
+    """The tenant's client whatever its status (event processing needs it for stopped apps)."""
+    api = suite_api_for(tenant.suite)
+    code = _permanent_code(tenant)
+    key = (id(api), tenant.corp_id, _fingerprint(code or ""))
+    with _lock:
+        client = _corp_clients.get(key)
+        if client is None:
+            client = api.corp_client(tenant.corp_id, code)
+            _corp_clients[key] = client
+    return client
+
+
+def client_for(tenant: Tenant) -> DingTalkClient:
+    """A ready DingTalkClient for an active tenant: the only way the apps reach DingTalk.
+
+    Raises TenantInactive for a relieved, stopped or suspended tenant, and NoSuiteTicket when
+    DingTalk has not pushed the suite's ticket yet.
+    """
+    if not tenant.is_active:
+        reason = "suspended by an operator" if tenant.suspended else tenant.get_status_display()
+        raise TenantInactive(
+            f"tenant {tenant.corp_id} cannot call DingTalk: {reason}",
+            extra={"corp_id": tenant.corp_id, "status": tenant.status,
+                   "suspended": tenant.suspended},
+        )
+    return corp_client(tenant)
+
+
+def corp_token_fetch(*, tenant: Tenant) -> Token:
+    """The tenant's corp token from the shared store, fetched once across processes if missing."""
+    return suite_api_for(tenant.suite).get_corp_token(tenant.corp_id, _permanent_code(tenant))
