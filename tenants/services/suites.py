@@ -25,8 +25,10 @@ class SuiteInvalid(ServiceError):
     code = "suite_invalid"
 
 
-def _validate(*, suite_key, suite_secret, callback_token, encoding_aes_key, suite_id, app_id,
-              name, push_style, message_api, template_ids) -> None:
+def suite_validate(*, suite_key, suite_secret, callback_token, encoding_aes_key, suite_id="",
+                   app_id="", name="", push_style=Suite.PushStyle.SYNC_HTTP,
+                   message_api=Suite.MessageApi.ASYNCSEND_V2, template_ids=None) -> None:
+    """Raise SuiteInvalid (naming the bad fields, never their values) unless all are valid."""
     problems = {}
     if not _SUITE_KEY_RE.fullmatch(suite_key or ""):
         problems["suite_key"] = "1-64 characters from letters, digits, '_', '.', '-'"
@@ -73,9 +75,10 @@ def suite_register(
     On update, empty `suite_id`, `app_id`, `name` and a None `template_ids` keep the stored
     values, so re-running registration with only the secrets rotates them.
     """
-    _validate(suite_key=suite_key, suite_secret=suite_secret, callback_token=callback_token,
-              encoding_aes_key=encoding_aes_key, suite_id=suite_id, app_id=app_id, name=name,
-              push_style=push_style, message_api=message_api, template_ids=template_ids)
+    suite_validate(suite_key=suite_key, suite_secret=suite_secret, callback_token=callback_token,
+                   encoding_aes_key=encoding_aes_key, suite_id=suite_id, app_id=app_id,
+                   name=name, push_style=push_style, message_api=message_api,
+                   template_ids=template_ids)
     fields = {
         "suite_secret": suite_secret,
         "callback_token": callback_token,
