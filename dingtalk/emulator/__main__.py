@@ -1,0 +1,56 @@
+"""`python -m dingtalk.emulator --host 127.0.0.1 --port 9000 [--fixture F] [--seed N] ...`."""
+
+import argparse
+import json
+import logging
+
+from .config import EmulatorConfig
+from .server import EmulatorServer
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m dingtalk.emulator", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=9000)
+    parser.add_argument("--fixture", help="JSON file: corps, apps and suites to create")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the org generator")
+    parser.add_argument("--state-file", help="load at start if present; save on shutdown")
+    parser.add_argument("--config", help="JSON file of EmulatorConfig fields")
+    parser.add_argument("--app-qps", type=int, help="per app per API QPS (90018), default 20")
+    parser.add_argument("--global-qps", type=int, help="per API QPS overall (90002)")
+    parser.add_argument("--token-ttl", type=int, help="token lifetime in seconds (7200)")
+    parser.add_argument("--no-rate-limits", action="store_true", help="for throughput runs")
+    parser.add_argument("--log-level", default="INFO")
+    return parser.parse_args(argv)
+
+
+def build_config(args: argparse.Namespace) -> EmulatorConfig:
+    config = EmulatorConfig(seed=args.seed)
+    if args.config:
+        with open(args.config, encoding="utf-8") as fh:
+            config.update(json.load(fh))
+    if args.app_qps is not None:
+        config.app_api_qps = args.app_qps
+    if args.global_qps is not None:
+        config.global_api_qps = args.global_qps
+    if args.token_ttl is not None:
+        config.token_ttl_s = args.token_ttl
+    if args.no_rate_limits:
+        config.rate_limits_enabled = False
+    return config
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    logging.basicConfig(level=args.log_level, format="%(asctime)s %(name)s %(message)s")
+    fixture = None
+    if args.fixture:
+        with open(args.fixture, encoding="utf-8") as fh:
+            fixture = json.load(fh)
+    server = EmulatorServer(build_config(args), args.host, args.port, fixture=fixture,
+                            state_file=args.state_file)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,231 @@
+"""The WSGI application: routing, auth, faults, rate limits, counters and DingTalk-shaped errors."""
+
+import copy
+import importlib
+import json
+import logging
+import secrets
+import socket
+import time
+
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+
+from . import registry
+from .auth import authenticate, peek_caller
+from .clock import Clock
+from .codes import ApiFail, errmsg
+from .config import EmulatorConfig
+from .context import CallContext, ControlContext, ControlError
+from .counters import Counters
+from .faults import THROTTLE_ERRCODES, Faults
+from .hooks import load_pusher
+from .ratelimit import RateLimiter
+from .state import State
+
+log = logging.getLogger("dingtalk.emulator")
+
+HANDLER_MODULES = (
+    "dingtalk.emulator.handlers.tokens",
+    "dingtalk.emulator.handlers.service",
+    "dingtalk.emulator.handlers.contacts_v1",
+    "dingtalk.emulator.handlers.contacts_v2",
+    "dingtalk.emulator.handlers.chat",
+    "dingtalk.emulator.handlers.control",
+)
+OPTIONAL_MODULES = ("dingtalk.emulator.notices",)
+_HEADERS = {"Server": "DingTalk/1.0.0"}
+_JSON = "application/json;charset=UTF-8"
+
+
+def load_handlers() -> None:
+    for name in HANDLER_MODULES:
+        importlib.import_module(name)
+    for name in OPTIONAL_MODULES:
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+
+
+class DropConnection(Exception):  # noqa: N818
+    """Close the socket without an answer."""
+
+
+class Emulator:
+    """The whole emulated DingTalk: state, clock, config, counters, faults and the WSGI app."""
+
+    def __init__(self, config: EmulatorConfig | None = None, *, fixture: dict | None = None):
+        load_handlers()
+        self.initial_config = copy.deepcopy(config or EmulatorConfig())
+        self.fixture = fixture
+        self.state_file: str | None = None
+        self.clock = Clock()
+        self.counters = Counters()
+        self.limiter = RateLimiter()
+        self.config = copy.deepcopy(self.initial_config)
+        self.state = State(self.clock, self.config)
+        self.faults = Faults(self.config.seed)
+        self.api_map = Map([Rule(r.path, endpoint=r.path) for r in registry.API_ROUTES.values()])
+        self.control_map = Map([Rule(r.rule, endpoint=r, methods=list(r.methods))
+                                for r in registry.CONTROL_ROUTES])
+        self.pusher = load_pusher(self)
+        if fixture:
+            from .fixtures import apply_fixture
+
+            apply_fixture(self, fixture)
+
+    def reset(self, *, seed: int | None = None, config: dict | None = None) -> None:
+        """Back to the start: empty world (plus the fixture), default config, clock at real time."""
+        with self.state.lock:
+            self.config = copy.deepcopy(self.initial_config)
+            if seed is not None:
+                self.config.seed = seed
+            if config:
+                self.config.update(config)
+            self.clock.reset()
+            self.state = State(self.clock, self.config)
+            self.faults = Faults(self.config.seed)
+            self.counters.reset()
+            self.pusher.reset()
+            if self.fixture:
+                from .fixtures import apply_fixture
+
+                apply_fixture(self, self.fixture)
+
+    # ---- WSGI ---------------------------------------------------------------------------
+    def __call__(self, environ, start_response):
+        request = Request(environ)
+        try:
+            if request.path.startswith("/_emulator/"):
+                response = self.dispatch_control(request)
+            else:
+                response = self.dispatch_api(request)
+        except DropConnection:
+            _drop(environ)
+            response = Response(b"", status=500)
+        return response(environ, start_response)
+
+    def dispatch_control(self, request: Request) -> Response:
+        adapter = self.control_map.bind_to_environ(request.environ)
+        try:
+            route, args = adapter.match()
+            body = json.loads(request.get_data() or b"{}") if request.method != "GET" else {}
+            if not isinstance(body, dict):
+                raise ControlError(400, "the body must be a JSON object")
+            result = route.handler(ControlContext(self, request, body), **args)
+            return _json(result, 200)
+        except (MethodNotAllowed, NotFound) as exc:
+            return _json({"error": exc.name}, exc.code or 404)
+        except ControlError as exc:
+            return _json({"error": exc.message}, exc.status)
+        except (KeyError, ValueError, TypeError) as exc:
+            return _json({"error": f"{type(exc).__name__}: {exc}"}, 400)
+        except HTTPException as exc:
+            return _json({"error": exc.name}, exc.code or 400)
+
+    def dispatch_api(self, request: Request) -> Response:
+        adapter = self.api_map.bind_to_environ(request.environ)
+        try:
+            path, _ = adapter.match()
+        except HTTPException:
+            body = {"errcode": 404, "errmsg": errmsg(404)}
+            return _json(body, 404)
+        route = registry.API_ROUTES[path]
+        ctx: CallContext | None = None
+        try:
+            ctx = CallContext(self, request, route, {})
+            if request.method not in (route.method, "HEAD" if route.method == "GET" else ""):
+                raise ApiFail(43001 if route.method == "GET" else 43002)
+            body, status = self._run(ctx)
+        except ApiFail as fail:
+            body, status = _fail_body(fail, route.topapi), fail.http_status
+        except DropConnection:
+            self._count(route.endpoint, ctx, None)
+            raise
+        except Exception:
+            log.exception("emulator handler failed: %s", route.endpoint)
+            body, status = {"errcode": -1, "errmsg": errmsg(-1)}, 200
+        if route.topapi and "request_id" not in body:
+            body["request_id"] = secrets.token_hex(6)
+        self._count(route.endpoint, ctx, body.get("errcode"))
+        return _json(body, status)
+
+    def _run(self, ctx: CallContext) -> tuple[dict, int]:
+        from .context import parse_body
+
+        ctx.body = parse_body(ctx.request)
+        ctx.params = {**ctx.query, **ctx.body}
+        ctx.caller = peek_caller(ctx)
+        fault = self.faults.pick(ctx.endpoint, ctx.caller.corp_id if ctx.caller else None)
+        if fault is not None:
+            early = self._apply_fault(ctx, fault)
+            if early is not None:
+                return early
+        ctx.caller = authenticate(ctx)
+        self._rate_limit(ctx)
+        result = ctx.route.handler(ctx) or {}
+        return {"errcode": 0, "errmsg": "ok", **result}, 200
+
+    def _apply_fault(self, ctx: CallContext, fault) -> tuple[dict, int] | None:
+        if fault.latency_ms:
+            time.sleep(fault.latency_ms / 1000.0)
+        if fault.drop:
+            raise DropConnection
+        if fault.expire_token and ctx.caller is not None:
+            kind = "suite" if ctx.caller.kind == "suite" else None
+            token = ctx.query.get("access_token") or ctx.query.get("suite_access_token")
+            entry = self.state.tokens.get(token or "")
+            if entry is not None and (kind is None or entry.kind == kind):
+                entry.expires_ms = min(entry.expires_ms, self.clock.now_ms())
+        if fault.http_status:
+            return {"errcode": -1, "errmsg": errmsg(-1)}, fault.http_status
+        code = THROTTLE_ERRCODES.get(fault.throttle or "") or fault.errcode
+        if code is not None:
+            raise ApiFail(code, fault.errmsg)
+        return None
+
+    def _rate_limit(self, ctx: CallContext) -> None:
+        if not self.config.rate_limits_enabled:
+            return
+        caller = ctx.caller
+        owner = None
+        if caller is not None:
+            owner = caller.appkey or caller.suite_key or caller.corp_id
+        code = self.limiter.check(owner=owner, endpoint=ctx.endpoint,
+                                  app_qps=self.config.app_api_qps,
+                                  global_qps=self.config.global_api_qps)
+        if code is not None:
+            raise ApiFail(code)
+
+    def _count(self, endpoint: str, ctx: CallContext | None, errcode) -> None:
+        caller = ctx.caller if ctx is not None else None
+        self.counters.call(
+            endpoint, corp_id=caller.corp_id if caller else None,
+            suite_key=caller.suite_key if caller else None,
+            appkey=caller.appkey if caller else None,
+            errcode=errcode if errcode else None)
+
+
+def _fail_body(fail: ApiFail, topapi: bool) -> dict:
+    body = {"errcode": fail.errcode, "errmsg": fail.errmsg, **fail.extra}
+    if topapi:
+        body["request_id"] = secrets.token_hex(6)
+    return body
+
+
+def _json(value, status: int) -> Response:
+    data = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return Response(data, status=status, content_type=_JSON, headers=_HEADERS)
+
+
+def _drop(environ) -> None:
+    sock = environ.get("werkzeug.socket")
+    if sock is None:
+        return
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        log.debug("socket already closed")

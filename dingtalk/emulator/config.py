@@ -1,0 +1,49 @@
+"""Emulator configuration: every UNCERTAIN protocol choice is a field here (PROTOCOL section 11)."""
+
+from dataclasses import asdict, dataclass, field, fields
+
+
+@dataclass
+class EmulatorConfig:
+    """Defaults follow PROTOCOL section 11; `set_config` changes them at run time."""
+
+    seed: int = 0
+    token_ttl_s: int = 7200
+    # 40014 by default; 42001 is the documented "access_token超时" (PROTOCOL 2.2).
+    expired_token_errcode: int = 40014
+    # An agent_id of another corp: 40056 by default (70004 configurable).
+    foreign_agent_errcode: int = 40056
+    # Signature form of get_corp_token / get_auth_info with an unknown or superseded ticket.
+    stale_ticket_errcode: int = 40085
+    # Chat APIs with a suite-issued corp token (PROTOCOL 5: ISV apps are not allowed).
+    isv_chat_errcode: int = 60011
+    # ISV get_corp_token returns a new token each call; older ones stay valid until expiry.
+    keep_old_corp_tokens: bool = True
+    signature_window_s: int = 60
+    # Test (unpublished) suites may use any ticket string (PROTOCOL 6.2); off by default.
+    accept_any_ticket: bool = False
+    # department/list without fetch_child: False follows 007gzs-sdk (PROTOCOL 4.1 UNCERTAIN).
+    fetch_child_default: bool = False
+    # department/list_parent_depts: nested lists per membership (recommended) or one flat list.
+    parent_depts_nested: bool = True
+    rate_limits_enabled: bool = True
+    app_api_qps: int = 20
+    global_api_qps: int = 1000
+    # Work-notice and pusher settings belong to their engines (E2); kept here so one
+    # set_config / --fixture can reach them.
+    notices: dict = field(default_factory=dict)
+    pusher: dict = field(default_factory=dict)
+
+    def update(self, changes: dict) -> None:
+        known = {f.name for f in fields(self)}
+        unknown = sorted(set(changes) - known)
+        if unknown:
+            raise ValueError(f"unknown config keys: {', '.join(unknown)}")
+        for key, value in changes.items():
+            if key in ("notices", "pusher"):
+                getattr(self, key).update(value or {})
+            else:
+                setattr(self, key, value)
+
+    def as_dict(self) -> dict:
+        return asdict(self)

@@ -1,0 +1,172 @@
+"""EmulatorControl: a small requests wrapper over the /_emulator/ control API."""
+
+from typing import Any
+
+import requests
+
+
+class EmulatorControlError(RuntimeError):
+    """The control API refused a call (HTTP 4xx)."""
+
+
+class EmulatorControl:
+    """One method per control route; `base_url` is what a DingTalk client should point at."""
+
+    def __init__(self, base_url: str, *, session: requests.Session | None = None,
+                 timeout: float = 30.0):
+        self.base_url = base_url.rstrip("/")
+        self.session = session or requests.Session()
+        self.timeout = timeout
+
+    def __repr__(self) -> str:
+        return f"EmulatorControl({self.base_url!r})"
+
+    def _call(self, method: str, path: str, body: dict | None = None,
+              params: dict | None = None) -> Any:
+        response = self.session.request(method, f"{self.base_url}/_emulator/{path}",
+                                        json=body, params=params, timeout=self.timeout)
+        if response.status_code >= 400:
+            raise EmulatorControlError(f"{method} /_emulator/{path}: {response.status_code} "
+                                       f"{response.text[:500]}")
+        return response.json()
+
+    @staticmethod
+    def _clean(**kwargs) -> dict:
+        return {k: v for k, v in kwargs.items() if v is not None}
+
+    # ---- world -------------------------------------------------------------------------
+    def reset(self, *, seed: int | None = None, config: dict | None = None) -> None:
+        self._call("POST", "reset", self._clean(seed=seed, config=config))
+
+    def now_ms(self) -> int:
+        return self._call("GET", "clock")["now_ms"]
+
+    def advance(self, seconds: float) -> int:
+        return self._call("POST", "clock/advance", {"seconds": seconds})["now_ms"]
+
+    def set_config(self, **changes) -> dict:
+        return self._call("POST", "config", changes)
+
+    def get_config(self) -> dict:
+        return self._call("GET", "config")
+
+    def save_state(self, path: str | None = None) -> dict:
+        return self._call("POST", "state/save", self._clean(path=path))
+
+    # ---- corps and apps ------------------------------------------------------------------
+    def create_corp(self, *, users: int = 0, name: str | None = None,
+                    corp_id: str | None = None, seed: int | None = None) -> dict:
+        """-> {corp_id, name, corpsecret, user_count, dept_count, dept_ids, userids}."""
+        return self._call("POST", "corps",
+                          self._clean(users=users, name=name, corp_id=corp_id, seed=seed))
+
+    def list_corps(self) -> list[dict]:
+        return self._call("GET", "corps")
+
+    def get_corp(self, corp_id: str, *, users: bool = True) -> dict:
+        """Adds departments [{id, name, parent_id, ...}] and users [{userid, depts, ...}]."""
+        return self._call("GET", f"corps/{corp_id}", params={"users": int(users)})
+
+    def corp_update(self, corp_id: str, **changes) -> dict:
+        """Change corp fields (name, industry, ...) and push biz_type 16 to its suites."""
+        return self._call("POST", f"corps/{corp_id}/update", changes)
+
+    def contact_change(self, corp_id: str, action: str, *, user: dict | None = None,
+                       dept: dict | None = None) -> dict:
+        """user_add_org / user_modify_org / user_leave_org / org_dept_create / _modify / _remove."""
+        return self._call("POST", f"corps/{corp_id}/contact_change",
+                          self._clean(action=action, user=user, dept=dept))
+
+    def create_app(self, corp_id: str, *, name: str | None = None, appkey: str | None = None,
+                   appsecret: str | None = None, agent_id: int | None = None) -> dict:
+        """-> {appkey, appsecret, corp_id, agent_id, app_id, name, state}."""
+        return self._call("POST", "apps", self._clean(corp_id=corp_id, name=name, appkey=appkey,
+                                                      appsecret=appsecret, agent_id=agent_id))
+
+    def get_app(self, appkey: str) -> dict:
+        return self._call("GET", f"apps/{appkey}")
+
+    # ---- suites --------------------------------------------------------------------------
+    def create_suite(self, **fields) -> dict:
+        """Fields: suite_key, suite_id, suite_secret, token, aes_key, name, callback_url,
+        push_style ("http"|"sync_http"), message_api ("asyncsend_v2"|"sendbytemplate"),
+        templates, legacy_url_check. All optional; -> the suite incl. its current ticket."""
+        return self._call("POST", "suites", fields)
+
+    def get_suite(self, suite_key: str) -> dict:
+        return self._call("GET", f"suites/{suite_key}")
+
+    def current_ticket(self, suite_key: str) -> str:
+        return self._call("GET", f"suites/{suite_key}/ticket")["ticket"]
+
+    def push_ticket(self, suite_key: str) -> str:
+        """Rotate the ticket now (the old one is superseded) and push it."""
+        return self._call("POST", f"suites/{suite_key}/ticket")["ticket"]
+
+    def authorize(self, suite_key: str, corp_id: str, *, authed_dept: list[int] | None = None,
+                  authed_user: list[str] | None = None, activated: bool | None = None,
+                  admin_userid: str | None = None) -> dict:
+        """-> the auth record: agent_id, app_id, permanent_code, tmp_auth_code, auth_info, ..."""
+        return self._call("POST", f"suites/{suite_key}/authorize", self._clean(
+            corp_id=corp_id, authed_dept=authed_dept, authed_user=authed_user,
+            activated=activated, admin_userid=admin_userid))
+
+    def change_auth(self, suite_key: str, corp_id: str, *, authed_dept: list[int] | None = None,
+                    authed_user: list[str] | None = None,
+                    auth_user_field: list[str] | None = None) -> dict:
+        return self._call("POST", f"suites/{suite_key}/change_auth", self._clean(
+            corp_id=corp_id, authed_dept=authed_dept, authed_user=authed_user,
+            auth_user_field=auth_user_field))
+
+    def relieve(self, suite_key: str, corp_id: str) -> dict:
+        return self._call("POST", f"suites/{suite_key}/relieve", {"corp_id": corp_id})
+
+    def get_auth(self, suite_key: str, corp_id: str) -> dict:
+        return self._call("GET", f"suites/{suite_key}/auths/{corp_id}")
+
+    def app_state(self, suite_key: str, corp_id: str, action: str) -> dict:
+        """action: "stop", "restore" or "remove"."""
+        return self._call("POST", f"suites/{suite_key}/app_state",
+                          {"corp_id": corp_id, "action": action})
+
+    # ---- faults, tokens, counters ------------------------------------------------------
+    def add_fault(self, endpoint: str = "*", *, corp_id: str | None = None,
+                  errcode: int | None = None, errmsg: str | None = None,
+                  http_status: int | None = None, latency_ms: int = 0, drop: bool = False,
+                  expire_token: bool = False, throttle: str | None = None, rate: float = 1.0,
+                  count: int | None = None) -> dict:
+        """endpoint without its leading slash ("user/get") or "*"; -> the fault with its id."""
+        return self._call("POST", "faults", self._clean(
+            endpoint=endpoint, corp_id=corp_id, errcode=errcode, errmsg=errmsg,
+            http_status=http_status, latency_ms=latency_ms, drop=drop,
+            expire_token=expire_token, throttle=throttle, rate=rate, count=count))
+
+    def faults(self) -> list[dict]:
+        return self._call("GET", "faults")
+
+    def clear_faults(self) -> None:
+        self._call("DELETE", "faults")
+
+    def expire_tokens(self, *, corp_id: str | None = None, appkey: str | None = None,
+                      suite_key: str | None = None, kind: str | None = None) -> int:
+        """Force matching tokens to expire now; kind: app, corpsecret, suite_corp or suite."""
+        return self._call("POST", "tokens/expire", self._clean(
+            corp_id=corp_id, appkey=appkey, suite_key=suite_key, kind=kind))["expired"]
+
+    def counters(self) -> dict:
+        return self._call("GET", "counters")
+
+    def reset_counters(self) -> None:
+        self._call("POST", "counters/reset")
+
+    # ---- work notices and pushes (routes served by E2's engines) -------------------------
+    def mark_read(self, *, task_id: int | None = None, userids: list[str] | None = None,
+                  corp_id: str | None = None) -> dict:
+        return self._call("POST", "notices/mark_read",
+                          self._clean(task_id=task_id, userids=userids, corp_id=corp_id))
+
+    def task(self, task_id: int) -> dict:
+        return self._call("GET", f"notices/tasks/{task_id}")
+
+    def pushes(self, *, suite_key: str | None = None) -> list[dict]:
+        return self._call("GET", "pushes", params=self._clean(suite_key=suite_key))

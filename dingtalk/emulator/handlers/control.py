@@ -1,0 +1,238 @@
+"""The /_emulator/ control API: reset, clock, corps, apps, suites, auth, faults, counters."""
+
+from dataclasses import asdict
+
+from ..context import ControlContext, ControlError
+from ..hooks import PushEvent
+from ..registry import control
+from .service import auth_info
+
+
+def _corp_summary(corp, *, detail: bool) -> dict:
+    out = {"corp_id": corp.corp_id, "name": corp.name, "corpsecret": corp.corpsecret,
+           "user_count": len(corp.users), "dept_count": len(corp.depts)}
+    if detail:
+        out["dept_ids"] = sorted(corp.depts)
+        out["userids"] = list(corp.users)
+    return out
+
+
+def _corp(ctx: ControlContext, corp_id: str):
+    corp = ctx.emulator.state.corps.get(corp_id)
+    if corp is None:
+        raise ControlError(404, f"no corp {corp_id}")
+    return corp
+
+
+def _suite(ctx: ControlContext, suite_key: str):
+    suite = ctx.emulator.state.suites.get(suite_key)
+    if suite is None:
+        raise ControlError(404, f"no suite {suite_key}")
+    return suite
+
+
+def _notify(ctx: ControlContext, kind: str, suite_key: str, corp_id=None, **data) -> None:
+    ctx.emulator.pusher.notify(PushEvent(kind=kind, suite_key=suite_key, corp_id=corp_id,
+                                         data=data))
+
+
+@control("/_emulator/reset")
+def reset(ctx: ControlContext) -> dict:
+    ctx.emulator.reset(seed=ctx.arg("seed"), config=ctx.arg("config"))
+    return {"ok": True}
+
+
+@control("/_emulator/clock", methods=("GET",))
+def clock_get(ctx: ControlContext) -> dict:
+    clock = ctx.emulator.clock
+    return {"now_ms": clock.now_ms(), "offset_ms": clock.offset_ms, "real_ms": clock.real_ms()}
+
+
+@control("/_emulator/clock/advance")
+def clock_advance(ctx: ControlContext) -> dict:
+    now = ctx.emulator.clock.advance(float(ctx.require("seconds")))
+    return {"now_ms": now, "offset_ms": ctx.emulator.clock.offset_ms}
+
+
+@control("/_emulator/config", methods=("GET", "POST"))
+def config(ctx: ControlContext) -> dict:
+    if ctx.request.method == "POST":
+        ctx.emulator.config.update(ctx.body)
+    return ctx.emulator.config.as_dict()
+
+
+@control("/_emulator/corps", methods=("GET", "POST"))
+def corps(ctx: ControlContext):
+    state = ctx.emulator.state
+    if ctx.request.method == "GET":
+        return [_corp_summary(c, detail=False) for c in state.corps.values()]
+    corp = state.create_corp(users=int(ctx.arg("users", 0)), name=ctx.arg("name"),
+                             corp_id=ctx.arg("corp_id"), seed=ctx.arg("seed"))
+    return _corp_summary(corp, detail=True)
+
+
+@control("/_emulator/corps/<corp_id>", methods=("GET",))
+def corp_get(ctx: ControlContext, corp_id: str) -> dict:
+    corp = _corp(ctx, corp_id)
+    with ctx.emulator.state.lock:
+        out = _corp_summary(corp, detail=True)
+        out["departments"] = [asdict(d) for d in corp.depts.values()]
+        if str(ctx.arg("users", "1")) not in ("0", "false"):
+            out["users"] = [asdict(u) for u in corp.users.values()]
+    return out
+
+
+@control("/_emulator/apps", methods=("POST",))
+def app_create(ctx: ControlContext) -> dict:
+    app = ctx.emulator.state.create_app(
+        corp_id=ctx.require("corp_id"), name=ctx.arg("name"), appkey=ctx.arg("appkey"),
+        appsecret=ctx.arg("appsecret"), agent_id=ctx.arg("agent_id"))
+    return asdict(app)
+
+
+@control("/_emulator/apps/<appkey>", methods=("GET",))
+def app_get(ctx: ControlContext, appkey: str) -> dict:
+    app = ctx.emulator.state.apps.get(appkey)
+    if app is None:
+        raise ControlError(404, f"no app {appkey}")
+    return asdict(app)
+
+
+_SUITE_FIELDS = ("suite_key", "suite_id", "suite_secret", "token", "aes_key", "name",
+                 "callback_url", "push_style", "message_api", "templates", "legacy_url_check")
+
+
+@control("/_emulator/suites", methods=("POST",))
+def suite_create(ctx: ControlContext) -> dict:
+    fields = {k: ctx.body[k] for k in _SUITE_FIELDS if ctx.body.get(k) is not None}
+    if fields.get("push_style", "http") not in ("http", "sync_http"):
+        raise ControlError(400, "push_style must be http or sync_http")
+    if fields.get("message_api", "asyncsend_v2") not in ("asyncsend_v2", "sendbytemplate"):
+        raise ControlError(400, "message_api must be asyncsend_v2 or sendbytemplate")
+    suite = ctx.emulator.state.create_suite(**fields)
+    return asdict(suite)
+
+
+@control("/_emulator/suites/<suite_key>", methods=("GET",))
+def suite_get(ctx: ControlContext, suite_key: str) -> dict:
+    return asdict(_suite(ctx, suite_key))
+
+
+@control("/_emulator/suites/<suite_key>/ticket", methods=("GET", "POST"))
+def ticket(ctx: ControlContext, suite_key: str) -> dict:
+    """GET reads the current ticket; POST rotates it (the old one is superseded) and pushes it."""
+    suite = _suite(ctx, suite_key)
+    if ctx.request.method == "POST":
+        value = ctx.emulator.state.rotate_ticket(suite_key)
+        _notify(ctx, "suite_ticket", suite_key, ticket=value)
+    return {"suite_key": suite_key, "ticket": suite.ticket, "ticket_ms": suite.ticket_ms}
+
+
+def _auth_view(state, record) -> dict:
+    return {**asdict(record), "auth_info": auth_info(state, state.suites[record.suite_key],
+                                                     record)}
+
+
+@control("/_emulator/suites/<suite_key>/authorize")
+def authorize(ctx: ControlContext, suite_key: str) -> dict:
+    suite = _suite(ctx, suite_key)
+    state = ctx.emulator.state
+    corp = _corp(ctx, ctx.require("corp_id"))
+    activated = ctx.arg("activated")
+    record, code = state.authorize(
+        suite_key=suite_key, corp_id=corp.corp_id, authed_dept=ctx.arg("authed_dept"),
+        authed_user=ctx.arg("authed_user"), admin_userid=ctx.arg("admin_userid"),
+        activated=suite.push_style == "sync_http" if activated is None else bool(activated))
+    _notify(ctx, "auth", suite_key, corp.corp_id, tmp_auth_code=code.code,
+            permanent_code=record.permanent_code)
+    return {**_auth_view(state, record), "tmp_auth_code": code.code}
+
+
+@control("/_emulator/suites/<suite_key>/change_auth")
+def change_auth(ctx: ControlContext, suite_key: str) -> dict:
+    _suite(ctx, suite_key)
+    state = ctx.emulator.state
+    record = state.change_auth(suite_key=suite_key, corp_id=ctx.require("corp_id"),
+                               authed_dept=ctx.arg("authed_dept"),
+                               authed_user=ctx.arg("authed_user"),
+                               auth_user_field=ctx.arg("auth_user_field"))
+    _notify(ctx, "change_auth", suite_key, record.corp_id)
+    return _auth_view(state, record)
+
+
+@control("/_emulator/suites/<suite_key>/relieve")
+def relieve(ctx: ControlContext, suite_key: str) -> dict:
+    _suite(ctx, suite_key)
+    record = ctx.emulator.state.relieve(suite_key=suite_key, corp_id=ctx.require("corp_id"))
+    _notify(ctx, "relieve", suite_key, record.corp_id)
+    return asdict(record)
+
+
+@control("/_emulator/suites/<suite_key>/auths/<corp_id>", methods=("GET",))
+def auth_get(ctx: ControlContext, suite_key: str, corp_id: str) -> dict:
+    state = ctx.emulator.state
+    record = state.auths.get((suite_key, corp_id))
+    if record is None:
+        raise ControlError(404, f"{corp_id} never authorised {suite_key}")
+    return _auth_view(state, record)
+
+
+@control("/_emulator/suites/<suite_key>/app_state")
+def app_state(ctx: ControlContext, suite_key: str) -> dict:
+    """action stop | restore | remove: the app in one corp (org_micro_app_* pushes)."""
+    _suite(ctx, suite_key)
+    action = ctx.require("action")
+    states = {"stop": "stopped", "restore": "normal", "remove": "removed"}
+    if action not in states:
+        raise ControlError(400, "action must be stop, restore or remove")
+    state = ctx.emulator.state
+    with state.lock:
+        record = state.active_auth(suite_key, ctx.require("corp_id"))
+        if record is None:
+            raise ControlError(404, "the corp has not authorised the suite")
+        record.app_state = states[action]
+    _notify(ctx, "app_state", suite_key, record.corp_id, action=action,
+            agent_id=record.agent_id, app_id=record.app_id)
+    return asdict(record)
+
+
+@control("/_emulator/faults", methods=("GET", "POST", "DELETE"))
+def faults(ctx: ControlContext):
+    emulator = ctx.emulator
+    if ctx.request.method == "POST":
+        return asdict(emulator.faults.add(**ctx.body))
+    if ctx.request.method == "DELETE":
+        emulator.faults.clear()
+    return emulator.faults.snapshot()
+
+
+@control("/_emulator/tokens/expire")
+def tokens_expire(ctx: ControlContext) -> dict:
+    count = ctx.emulator.state.expire_tokens(
+        corp_id=ctx.arg("corp_id"), appkey=ctx.arg("appkey"), suite_key=ctx.arg("suite_key"),
+        kind=ctx.arg("kind"))
+    return {"expired": count}
+
+
+@control("/_emulator/counters", methods=("GET", "DELETE"))
+def counters(ctx: ControlContext) -> dict:
+    if ctx.request.method == "DELETE":
+        ctx.emulator.counters.reset()
+    return ctx.emulator.counters.snapshot()
+
+
+@control("/_emulator/counters/reset")
+def counters_reset(ctx: ControlContext) -> dict:
+    ctx.emulator.counters.reset()
+    return ctx.emulator.counters.snapshot()
+
+
+@control("/_emulator/state/save")
+def state_save(ctx: ControlContext) -> dict:
+    from ..persist import save
+
+    path = ctx.arg("path") or getattr(ctx.emulator, "state_file", None)
+    if not path:
+        raise ControlError(400, "no path given and no --state-file configured")
+    save(ctx.emulator, path)
+    return {"saved": path}
