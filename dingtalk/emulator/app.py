@@ -34,7 +34,7 @@ HANDLER_MODULES = (
     "dingtalk.emulator.handlers.chat",
     "dingtalk.emulator.handlers.control",
 )
-OPTIONAL_MODULES = ("dingtalk.emulator.notices",)
+OPTIONAL_MODULES = ("dingtalk.emulator.notices", "dingtalk.emulator.pusher")
 _HEADERS = {"Server": "DingTalk/1.0.0"}
 _JSON = "application/json;charset=UTF-8"
 
