@@ -1,3 +1,11 @@
 """URL routes of the tenants app: DingTalk callbacks."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from tenants import views
+
+app_name = "tenants"
+
+urlpatterns = [
+    path("callbacks/<str:suite_key>/", views.suite_callback, name="suite_callback"),
+]

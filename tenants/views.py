@@ -1,0 +1,57 @@
+"""The callback endpoint DingTalk pushes to: thin, all work in services.callbacks."""
+
+import logging
+
+from django.conf import settings
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from tenants.errors import ServiceError
+from tenants.services.callbacks import CallbackTooLarge, callback_receive
+
+logger = logging.getLogger("tenants.callbacks")
+
+
+def _error(status: int, code: str, message: str, **headers) -> JsonResponse:
+    return JsonResponse({"code": code, "message": message}, status=status, headers=headers)
+
+
+def _read_body(request: HttpRequest) -> bytes:
+    """At most CALLBACK_MAX_BODY_BYTES + 1 bytes, whatever Content-Length claims."""
+    limit = settings.CALLBACK_MAX_BODY_BYTES
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > limit:
+        raise CallbackTooLarge("callback body too large")
+    return request.read(limit + 1)
+
+
+@csrf_exempt
+def suite_callback(request: HttpRequest, suite_key: str) -> JsonResponse:
+    """POST /callbacks/<suite_key>/?signature=&timestamp=&nonce= with {"encrypt": ...}."""
+    if request.method != "POST":
+        logger.warning("callback rejected suite=%s status=405 method=%s", suite_key,
+                       request.method)
+        return _error(405, "method_not_allowed", "use POST", Allow="POST")
+    try:
+        body = _read_body(request)
+    except CallbackTooLarge as exc:
+        logger.warning("callback rejected suite=%s status=413 code=%s (Content-Length)",
+                       suite_key, exc.code)
+        return _error(exc.http_status, exc.code, exc.message)
+    try:
+        reply = callback_receive(
+            suite_key=suite_key,
+            signature=request.GET.get("signature") or request.GET.get("msg_signature"),
+            timestamp=request.GET.get("timestamp"),
+            nonce=request.GET.get("nonce"),
+            body=body,
+        )
+    except ServiceError as exc:
+        return _error(exc.http_status, exc.code, exc.message)
+    except Exception:
+        logger.exception("callback failed suite=%s", suite_key)
+        return _error(500, "internal_error", "the callback could not be stored; retry later")
+    return JsonResponse(reply)
