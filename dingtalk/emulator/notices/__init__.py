@@ -10,3 +10,9 @@ __all__ = [
     "DictDirectory", "Directory", "Forbidden", "NoticeConfig", "NoticeEngine", "NoticeError",
     "Sender",
 ]
+
+
+# Importing the package (as the emulator app does) registers the HTTP and control routes,
+# GET /_emulator/pushes included: the pusher itself is loaded after the routes are mapped.
+from .. import push_control  # noqa: E402, F401
+from . import handlers  # noqa: E402, F401

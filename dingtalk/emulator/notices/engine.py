@@ -17,6 +17,7 @@ from .tasks import Task
 
 TASK_ID_BASE = 256_271_667_526  # the shape of DingTalk's example task_id (PROTOCOL 3.1)
 STATUS_BAR_DAYS = 7
+_PLAIN = ("delivered", "failed", "invalid")
 
 
 class NoticeEngine:
@@ -27,10 +28,12 @@ class NoticeEngine:
     """
 
     def __init__(self, *, clock: Callable[[], int], directory: Directory,
-                 config: NoticeConfig | None = None):
+                 config: NoticeConfig | None = None,
+                 on_count: Callable[[str, int], None] | None = None):
         self.clock = clock
         self.directory = directory
         self.config = config or NoticeConfig()
+        self.on_count = on_count
         self._lock = threading.RLock()
         self.reset()
 
@@ -44,7 +47,8 @@ class NoticeEngine:
     # -- sending -----------------------------------------------------------------------------
 
     def send(self, sender: Sender, *, agent_id, userid_list=None, dept_id_list=None,
-             to_all_user=False, msg=None, code: int = 40035) -> int:
+             to_all_user=False, msg=None, code: int = 40035,
+             directory: Directory | None = None) -> int:
         """asyncsend_v2: validate, resolve, apply quotas, return the task id at once."""
         self.check_agent(sender, agent_id)
         cfg = self.config
@@ -58,11 +62,11 @@ class NoticeEngine:
             raise NoticeError(code, "status_bar仅支持userid_list且不超过5人")
         return self._accept(sender, users=users, depts=depts, to_all=to_all, code=code,
                             content=canonical(message), msgtype=message["msgtype"],
-                            status_bar=bar)
+                            status_bar=bar, directory=directory)
 
     def send_by_template(self, sender: Sender, *, agent_id, template_id, templates: dict,
                          userid_list=None, dept_id_list=None, data=None,
-                         code: int = 400002) -> int:
+                         code: int = 400002, directory: Directory | None = None) -> int:
         """sendbytemplate (ISV only): like send, with the message named by a template."""
         self.check_agent(sender, agent_id)
         if not sender.is_isv:
@@ -76,10 +80,11 @@ class NoticeEngine:
         _check_lengths(users, depts, cfg.max_template_userids, cfg.max_template_dept_ids, code)
         content = canonical({"template_id": str(template_id), "data": variables})
         return self._accept(sender, users=users, depts=depts, to_all=False, code=code,
-                            content=content, msgtype="template", status_bar=None)
+                            content=content, msgtype="template", status_bar=None,
+                            directory=directory)
 
     def _accept(self, sender: Sender, *, users, depts, to_all, code, content, msgtype,
-                status_bar) -> int:
+                status_bar, directory) -> int:
         if not (users or depts or to_all):
             raise NoticeError(code, "userid_list、dept_id_list、to_all_user不能同时为空")
         if to_all and sender.is_isv:
@@ -88,7 +93,7 @@ class NoticeEngine:
             now = self.clock()
             if to_all and not self.quotas.to_all_allowed(now_ms=now, sender=sender):
                 raise NoticeError(41045)
-            found = resolve(self.directory, sender.corp_id, users, depts, to_all)
+            found = resolve(directory or self.directory, sender.corp_id, users, depts, to_all)
             self._check_recipient_count(sender, found, to_all)
             outcome = self.quotas.admit(now_ms=now, sender=sender, userids=found.active,
                                         content=content)
@@ -122,10 +127,16 @@ class NoticeEngine:
         return task
 
     def _count(self, found: Recipients, outcome: dict) -> None:
+        batch: Counter = Counter()
         for verdict in outcome.values():
-            self.counts["delivered" if verdict is None else str(verdict.code)] += 1
-        self.counts["failed"] += len(found.inactive)
-        self.counts["invalid"] += len(found.invalid_users)
+            batch["delivered" if verdict is None else str(verdict.code)] += 1
+        batch["failed"] += len(found.inactive)
+        batch["invalid"] += len(found.invalid_users)
+        self.counts.update(batch)
+        if self.on_count is not None:
+            for key, n in batch.items():
+                if n:
+                    self.on_count(key if key in _PLAIN else f"forbidden_{key}", n)
 
     def _forget_old(self, now: int) -> None:
         horizon = now - STATUS_BAR_DAYS * DAY_MS
@@ -211,10 +222,9 @@ class NoticeEngine:
     def counters(self) -> dict:
         """{"delivered", "failed", "invalid", "forbidden": {code: n}} since the last reset."""
         with self._lock:
-            plain = {"delivered", "failed", "invalid"}
             return {
-                **{key: self.counts.get(key, 0) for key in sorted(plain)},
-                "forbidden": {k: v for k, v in sorted(self.counts.items()) if k not in plain},
+                **{key: self.counts.get(key, 0) for key in sorted(_PLAIN)},
+                "forbidden": {k: v for k, v in sorted(self.counts.items()) if k not in _PLAIN},
             }
 
     def reset_counters(self) -> None:
