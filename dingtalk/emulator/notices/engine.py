@@ -136,7 +136,7 @@ class NoticeEngine:
         if self.on_count is not None:
             for key, n in batch.items():
                 if n:
-                    self.on_count(key if key in _PLAIN else f"forbidden_{key}", n)
+                    self.on_count(key if key in _PLAIN else f"forbidden:{key}", n)
 
     def _forget_old(self, now: int) -> None:
         horizon = now - STATUS_BAR_DAYS * DAY_MS
