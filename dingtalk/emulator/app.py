@@ -33,6 +33,7 @@ HANDLER_MODULES = (
     "dingtalk.emulator.handlers.contacts_v2",
     "dingtalk.emulator.handlers.chat",
     "dingtalk.emulator.handlers.control",
+    "dingtalk.emulator.handlers.control_org",
 )
 OPTIONAL_MODULES = ("dingtalk.emulator.notices", "dingtalk.emulator.pusher")
 _HEADERS = {"Server": "DingTalk/1.0.0"}

@@ -55,6 +55,10 @@ def authenticate(ctx: CallContext) -> Caller | None:
             raise ApiFail(40014)
         if token.expires_ms <= ctx.clock.now_ms():
             raise ApiFail(ctx.config.expired_token_errcode)
+        if token.kind == "suite_corp":
+            record = ctx.state.auths.get((token.owner, token.corp_id or ""))
+            if record is not None and record.app_state != "normal":
+                raise ApiFail(50003)
         return caller_for(ctx, token)
 
 

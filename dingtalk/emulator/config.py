@@ -26,6 +26,9 @@ class EmulatorConfig:
     fetch_child_default: bool = False
     # department/list_parent_depts: nested lists per membership (recommended) or one flat list.
     parent_depts_nested: bool = True
+    # Chat members (but the sender) have read a chat message this long after it was sent;
+    # None means only when the control API marks it read.
+    chat_read_after_s: int | None = 60
     rate_limits_enabled: bool = True
     app_api_qps: int = 20
     global_api_qps: int = 1000

@@ -170,3 +170,7 @@ class EmulatorControl:
 
     def pushes(self, *, suite_key: str | None = None) -> list[dict]:
         return self._call("GET", "pushes", params=self._clean(suite_key=suite_key))
+
+    def mark_chat_read(self, message_id: str, userids: list[str]) -> dict:
+        """Mark a chat/send messageId read by these members (chat/getReadList shows them)."""
+        return self._call("POST", "chats/read", {"message_id": message_id, "userids": userids})

@@ -239,3 +239,14 @@ class State:
                                   sender=sender, msg=msg, sent_ms=self.clock.now_ms())
             self.chat_messages[message.message_id] = message
             return message
+
+    def chat_readers(self, message: ChatMessage) -> list[str]:
+        """Who has read a chat message: marked explicitly, or every member but the sender
+        once config.chat_read_after_s emulated seconds have passed."""
+        with self.lock:
+            readers = list(message.read_userids)
+            delay = self.config.chat_read_after_s
+            if delay is not None and self.clock.now_ms() >= message.sent_ms + delay * 1000:
+                chat = self.chats[message.chatid]
+                readers += [u for u in chat.userids if u != message.sender and u not in readers]
+            return readers
