@@ -1,0 +1,142 @@
+"""Django admin for tenants (with operator actions) and the callback inbox."""
+
+import importlib
+import logging
+
+from django.contrib import admin, messages
+from django.utils.html import format_html
+
+from tenants.admin_redact import redacted_json
+from tenants.errors import ServiceError
+from tenants.models import CallbackEvent, Tenant
+
+logger = logging.getLogger("tenants.admin")
+
+
+def _service(module: str, name: str):
+    # Imported on use: a broken service module must cost one admin action, never the whole
+    # admin (and with it the process that serves DingTalk's callbacks).
+    return getattr(importlib.import_module(f"tenants.services.{module}"), name)
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, ServiceError):
+        return f"{exc.code}: {exc.message}"
+    errcode = getattr(exc, "errcode", None)
+    detail = str(exc) or "no detail"
+    return f"{type(exc).__name__} (errcode {errcode}): {detail}" if errcode is not None \
+        else f"{type(exc).__name__}: {detail}"
+
+
+def run_for_each(modeladmin, request, objects, call, verb: str, label) -> None:
+    """Call `call(obj)` for each object; report successes and failures, never raise."""
+    done, failed = 0, []
+    for obj in objects:
+        try:
+            call(obj)
+            done += 1
+        except Exception as exc:  # shown to the operator instead of a 500
+            logger.warning("admin %s failed for %s: %s", verb, label(obj), type(exc).__name__)
+            failed.append(f"{label(obj)}: {_describe(exc)}")
+    if done:
+        modeladmin.message_user(request, f"{verb}: {done} done.", messages.SUCCESS)
+    if failed:
+        more = f" (and {len(failed) - 10} more)" if len(failed) > 10 else ""
+        modeladmin.message_user(request, f"{verb} failed for {len(failed)}: "
+                                + "; ".join(failed[:10]) + more, messages.ERROR)
+
+
+def _pre(text: str):
+    return format_html('<pre style="white-space: pre-wrap">{}</pre>', text)
+
+
+@admin.register(Tenant)
+class TenantAdmin(admin.ModelAdmin):
+    list_display = ["corp_id", "corp_name", "suite", "status", "suspended", "agent_id",
+                    "scopes_summary", "last_event_at"]
+    list_filter = ["suite", "status", "suspended"]
+    search_fields = ["corp_id", "corp_name", "full_corp_name"]
+    list_select_related = ["suite"]
+    fields = ["suite", "corp_id", "corp_name", "full_corp_name", "status", "suspended",
+              "agent_id", "app_id", "auth_user_id", "has_permanent_code", "scopes_summary",
+              "auth_scopes_view", "auth_info_view", "authorized_at", "relieved_at",
+              "last_event_at", "created_at", "updated_at"]
+    readonly_fields = fields
+    actions = ["refresh_auth_info", "refresh_token", "suspend", "resume"]
+
+    def has_add_permission(self, request):
+        return False  # tenants come from DingTalk's authorisation events
+
+    @admin.display(description="Permanent code", boolean=True)
+    def has_permanent_code(self, obj):
+        return bool(obj.permanent_code)
+
+    @admin.display(description="Scopes")
+    def scopes_summary(self, obj):
+        scopes = obj.auth_scopes if isinstance(obj.auth_scopes, dict) else {}
+        org = scopes.get("auth_org_scopes") or {}
+        depts, users = org.get("authed_dept") or [], org.get("authed_user") or []
+        fields = scopes.get("auth_user_field") or []
+        if not (depts or users or fields):
+            return "-"
+        return f"{len(depts)} depts, {len(users)} users, {len(fields)} user fields"
+
+    @admin.display(description="Auth scopes")
+    def auth_scopes_view(self, obj):
+        return _pre(redacted_json(obj.auth_scopes))
+
+    @admin.display(description="Auth info (secrets masked)")
+    def auth_info_view(self, obj):
+        return _pre(redacted_json(obj.auth_info))
+
+    def _run(self, request, queryset, module, name, verb):
+        service = _service(module, name)
+        run_for_each(self, request, queryset.select_related("suite"),
+                     lambda tenant: service(tenant=tenant), verb, lambda t: t.corp_id)
+
+    @admin.action(description="Refresh auth info and scopes from DingTalk",
+                  permissions=["change"])
+    def refresh_auth_info(self, request, queryset):
+        self._run(request, queryset, "tenants", "tenant_refresh_auth_info", "Refresh auth info")
+
+    @admin.action(description="Refresh the corp access token", permissions=["change"])
+    def refresh_token(self, request, queryset):
+        self._run(request, queryset, "tokens", "tenant_refresh_token", "Refresh token")
+
+    @admin.action(description="Suspend (operator hold)", permissions=["change"])
+    def suspend(self, request, queryset):
+        self._run(request, queryset, "tenants", "tenant_suspend", "Suspend")
+
+    @admin.action(description="Resume (lift the operator hold)", permissions=["change"])
+    def resume(self, request, queryset):
+        self._run(request, queryset, "tenants", "tenant_resume", "Resume")
+
+
+@admin.register(CallbackEvent)
+class CallbackEventAdmin(admin.ModelAdmin):
+    list_display = ["id", "suite", "kind", "corp_id", "status", "attempts", "received_at",
+                    "processed_at", "error_summary"]
+    list_filter = ["suite", "kind", "status"]
+    search_fields = ["corp_id"]
+    list_select_related = ["suite"]
+    fields = ["suite", "kind", "corp_id", "dedupe_key", "status", "attempts", "last_error",
+              "received_at", "processed_at", "payload_view"]
+    readonly_fields = fields
+    actions = ["reprocess"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.display(description="Last error")
+    def error_summary(self, obj):
+        return (obj.last_error[:80] + "…") if len(obj.last_error) > 80 else obj.last_error
+
+    @admin.display(description="Payload (secrets masked)")
+    def payload_view(self, obj):
+        return _pre(redacted_json(obj.payload))
+
+    @admin.action(description="Reprocess the selected events", permissions=["change"])
+    def reprocess(self, request, queryset):
+        service = _service("events", "callback_event_reprocess")
+        run_for_each(self, request, queryset, lambda event: service(event=event), "Reprocess",
+                     lambda e: f"event {e.pk}")
