@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -23,6 +24,32 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "https://oapi.dingtalk.com"
 DEFAULT_TIMEOUT = (3.05, 10.0)  # (connect, read) seconds
+
+
+_SECRET_QUERY = re.compile(
+    r"((?:suite_)?access_token|signature|appsecret|corpsecret|suiteTicket)=[^&\s\"']*"
+)
+
+
+class _RedactQuery(logging.Filter):
+    """urllib3 logs every request line, query string included, at DEBUG: mask the secrets."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                _SECRET_QUERY.sub(r"\1=***", a) if isinstance(a, str) else a
+                for a in record.args
+            )
+        return True
+
+
+def _install_redaction() -> None:
+    pool_logger = logging.getLogger("urllib3.connectionpool")
+    if not any(isinstance(f, _RedactQuery) for f in pool_logger.filters):
+        pool_logger.addFilter(_RedactQuery())
+
+
+_install_redaction()
 
 
 def _safe_path(path: str) -> str:

@@ -178,3 +178,22 @@ def test_tokens_cache_key_helpers():
     assert tokens.suite_token_key("suiteX") == "suite:suiteX"
     assert tokens.app_token_key("dingapp") == "app:dingapp"
     assert tokens.corpsecret_token_key("dingcorp") == "corpsecret:dingcorp"
+
+
+def test_tokens_urllib3_request_lines_are_redacted():
+    import logging
+
+    import dingtalk.transport  # noqa: F401  (installs the filter)
+
+    pool_logger = logging.getLogger("urllib3.connectionpool")
+    record = pool_logger.makeRecord(
+        pool_logger.name, logging.DEBUG, __file__, 1, '%s://%s:%s "%s %s %s" %s %s',
+        ("https", "oapi.dingtalk.com", 443, "GET",
+         "/user/get?access_token=tok-secret&userid=u1&signature=sig%2B&suiteTicket=tick",
+         "HTTP/1.1", 200, 10), None,
+    )
+    for log_filter in pool_logger.filters:
+        log_filter.filter(record)
+    message = record.getMessage()
+    assert "tok-secret" not in message and "sig%2B" not in message and "tick" not in message
+    assert "access_token=***" in message and "userid=u1" in message
