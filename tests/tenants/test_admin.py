@@ -183,3 +183,13 @@ def test_admin_tenant_refresh_failure_is_reported_not_500(admin_client, action):
     assert len(errors) == 1
     assert tenant.corp_id in errors[0]
     assert tenant.suite.suite_secret not in errors[0]
+
+
+def test_admin_event_reprocess_requeues(admin_client, world, django_capture_on_commit_callbacks):
+    event = world["sync_event"]
+    with django_capture_on_commit_callbacks() as callbacks:
+        messages = _action(admin_client, "callbackevent", "reprocess", [event])
+    assert (constants.SUCCESS, "Reprocess: 1 done.") in messages
+    event.refresh_from_db()
+    assert (event.status, event.attempts) == (CallbackEvent.Status.PENDING, 0)
+    assert len(callbacks) == 1  # the task is enqueued once the transaction commits
