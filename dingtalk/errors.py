@@ -69,20 +69,6 @@ SIGNATURE_ERRCODES: frozenset[int] = frozenset(
 AUTH_ERRCODE = 88
 IP_BAN_STATUS = 1111
 
-_NEW_API_CODES: dict[str, str] = {
-    "InvalidAuthentication": "token",
-    "Forbidden.AccessDenied.QpsLimitForAppkeyAndApi": "rate",
-    "Forbidden.AccessDenied.QpsLimitForApi": "rate",
-    "Forbidden.AccessDenied.ApiCountLimitForOrg": "quota",
-    "invalidClientIdOrSecret": "signature",
-    "invalidSuiteKey": "signature",
-    "invalidSuiteTicket": "signature",
-    "orgNotExist": "not_found",
-    "invalidCorpId": "not_found",
-    "orgNotAuthApp": "permission",
-    "invalidAuthInfo": "permission",
-}
-
 
 class DingTalkError(Exception):
     """Base of everything the dingtalk library raises."""
@@ -223,25 +209,30 @@ class MessageError(DingTalkError, ValueError):
     """A message builder refused its input before anything was sent."""
 
 
-_BY_CATEGORY: dict[str, type[ApiError]] = {
-    "token": TokenError,
-    "rate": RateLimited,
-    "quota": QuotaExceeded,
-    "transient": TransientApiError,
-    "permission": PermissionDenied,
-    "not_found": NotFound,
-    "invalid": InvalidRequest,
-    "signature": SignatureError,
+_NEW_API_CODES: dict[str, type[ApiError]] = {
+    "InvalidAuthentication": TokenError,
+    "Forbidden.AccessDenied.QpsLimitForAppkeyAndApi": RateLimited,
+    "Forbidden.AccessDenied.QpsLimitForApi": RateLimited,
+    "Forbidden.AccessDenied.ApiCountLimitForOrg": QuotaExceeded,
+    "invalidClientIdOrSecret": SignatureError,
+    "invalidSuiteKey": SignatureError,
+    "invalidSuiteTicket": SignatureError,
+    "orgNotExist": NotFound,
+    "invalidCorpId": NotFound,
+    "orgNotAuthApp": PermissionDenied,
+    "invalidAuthInfo": PermissionDenied,
 }
-_ERRCODE_SETS: tuple[tuple[frozenset[int], str], ...] = (
-    (TOKEN_ERRCODES, "token"),
-    (RATE_LIMIT_ERRCODES, "rate"),
-    (QUOTA_ERRCODES, "quota"),
-    (TRANSIENT_ERRCODES, "transient"),
-    (PERMISSION_ERRCODES, "permission"),
-    (NOT_FOUND_ERRCODES, "not_found"),
-    (INVALID_REQUEST_ERRCODES, "invalid"),
-    (SIGNATURE_ERRCODES, "signature"),
+
+# Checked in order; errcode 88 is decided by _auth_class.
+_ERRCODE_CLASSES: tuple[tuple[frozenset[int], type[ApiError]], ...] = (
+    (TOKEN_ERRCODES, TokenError),
+    (RATE_LIMIT_ERRCODES, RateLimited),
+    (QUOTA_ERRCODES, QuotaExceeded),
+    (TRANSIENT_ERRCODES, TransientApiError),
+    (PERMISSION_ERRCODES, PermissionDenied),
+    (NOT_FOUND_ERRCODES, NotFound),
+    (INVALID_REQUEST_ERRCODES, InvalidRequest),
+    (SIGNATURE_ERRCODES, SignatureError),
 )
 
 
@@ -250,75 +241,54 @@ def is_ip_ban(body: dict[str, Any]) -> bool:
     return "errcode" not in body and _as_int(body.get("status")) == IP_BAN_STATUS
 
 
-def category_for(errcode: int | None, sub_code: str | None = None,
-                 sub_msg: str | None = None) -> str | None:
-    """The error category of an errcode (None when unknown); errcode 88 looks at sub_code."""
+def class_for(errcode: int | None, sub_code: str | None = None,
+              sub_msg: str | None = None) -> type[ApiError] | None:
+    """The ApiError subclass of an errcode, None when unknown; 88 looks at sub_code."""
     if errcode == AUTH_ERRCODE:
-        return _auth_category(sub_code, sub_msg)
-    for codes, category in _ERRCODE_SETS:
-        if errcode in codes:
-            return category
-    return None
+        return _auth_class(sub_code, sub_msg)
+    return next((cls for codes, cls in _ERRCODE_CLASSES if errcode in codes), None)
 
 
-def _auth_category(sub_code: str | None, sub_msg: str | None) -> str:
+def _auth_class(sub_code: str | None, sub_msg: str | None) -> type[ApiError]:
     code = (sub_code or "").strip()
     text = f"{code} {sub_msg or ''}".lower()
     if _as_int(code) in TOKEN_ERRCODES or "token" in text:
-        return "token"
+        return TokenError
     if code.startswith("8530") or "signature" in text:
-        return "signature"
-    return "permission"
+        return SignatureError
+    return PermissionDenied
 
 
 def error_for(body: dict[str, Any], *, http_status: int = 200,
               path: str | None = None) -> ApiError:
     """Build the ApiError subclass that matches an error body."""
+    context = {"http_status": http_status, "path": path, "body": body}
     if is_ip_ban(body):
-        return _ip_ban_error(body, http_status, path)
+        error = RateLimited(None, "IP temporarily banned", sub_code=str(IP_BAN_STATUS),
+                            **context)
+        wait = _as_int(body.get("wait"))
+        # The ban lasts 5 minutes and the body says wait=5, so `wait` counts minutes.
+        error.retry_after = float(wait * 60) if wait else None
+        return error
     if "errcode" not in body and isinstance(body.get("code"), str):
-        return _new_api_error(body, http_status, path)
+        cls = _NEW_API_CODES.get(body["code"])
+        return (cls or _fallback(http_status))(
+            None, _as_text(body.get("message")) or "", sub_code=body["code"],
+            request_id=_as_text(body.get("requestid")), **context)
     errcode = _as_int(body.get("errcode"))
-    sub_code = _as_text(body.get("sub_code"))
-    sub_msg = _as_text(body.get("sub_msg"))
-    category = category_for(errcode, sub_code, sub_msg)
-    cls = _BY_CATEGORY.get(category or "", ApiError)
-    if category is None and http_status >= 500:
-        cls = TransientApiError
-    error = cls(
-        errcode,
-        _as_text(body.get("errmsg")) or "",
-        request_id=_as_text(body.get("request_id")),
-        sub_code=sub_code,
-        sub_msg=sub_msg,
-        http_status=http_status,
-        path=path,
-        body=body,
-    )
+    sub_code, sub_msg = _as_text(body.get("sub_code")), _as_text(body.get("sub_msg"))
+    cls = class_for(errcode, sub_code, sub_msg) or _fallback(http_status)
+    error = cls(errcode, _as_text(body.get("errmsg")) or "",
+                request_id=_as_text(body.get("request_id")), sub_code=sub_code,
+                sub_msg=sub_msg, **context)
     if isinstance(error, RateLimited) and errcode == 90018:
         # The QPS doc's advice for 90018 is to wait one second.
         error.retry_after = 1.0
     return error
 
 
-def _ip_ban_error(body: dict[str, Any], http_status: int, path: str | None) -> RateLimited:
-    error = RateLimited(None, "IP temporarily banned", sub_code=str(IP_BAN_STATUS),
-                        http_status=http_status, path=path, body=body)
-    wait = _as_int(body.get("wait"))
-    # The ban lasts 5 minutes and the body says wait=5, so `wait` counts minutes.
-    error.retry_after = float(wait * 60) if wait else None
-    return error
-
-
-def _new_api_error(body: dict[str, Any], http_status: int, path: str | None) -> ApiError:
-    code = body["code"]
-    category = _NEW_API_CODES.get(code)
-    cls = _BY_CATEGORY.get(category or "", ApiError)
-    if category is None and http_status >= 500:
-        cls = TransientApiError
-    return cls(None, _as_text(body.get("message")) or "", sub_code=code,
-               request_id=_as_text(body.get("requestid")), http_status=http_status,
-               path=path, body=body)
+def _fallback(http_status: int) -> type[ApiError]:
+    return TransientApiError if http_status >= 500 else ApiError
 
 
 def _as_int(value: Any) -> int | None:
