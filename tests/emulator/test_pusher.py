@@ -307,7 +307,8 @@ def test_pusher_slow_isv_does_not_block_the_control_api(emulator, receiver):
     emulator.set_config(pusher={**FAST, "http_deadline_s": 0.3})
     suite = make_suite(emulator, receiver, then="slow")
     started = time.monotonic()
-    for _ in range(3):
+    for _ in range(5):
         emulator.push_ticket(suite["suite_key"])
-    assert time.monotonic() - started < 0.5
+    # Delivering inside the control request would take at least 5 x 0.3 s.
+    assert time.monotonic() - started < 1.0
     receiver.wait_for(1)

@@ -43,6 +43,7 @@ class NoticeEngine:
             self.quotas = QuotaBook(self.config)
             self.counts: Counter = Counter()
             self._next_id = TASK_ID_BASE
+            self._swept_ms = 0
 
     # -- sending -----------------------------------------------------------------------------
 
@@ -139,6 +140,10 @@ class NoticeEngine:
                     self.on_count(key if key in _PLAIN else f"forbidden:{key}", n)
 
     def _forget_old(self, now: int) -> None:
+        """Drop tasks past every use (7 days), sweeping at most once per emulated minute."""
+        if now - self._swept_ms < 60_000:
+            return
+        self._swept_ms = now
         horizon = now - STATUS_BAR_DAYS * DAY_MS
         for task_id in [t for t, task in self.tasks.items() if task.created_ms < horizon]:
             del self.tasks[task_id]
