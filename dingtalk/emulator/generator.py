@@ -32,9 +32,10 @@ def _generate_depts(corp: Corp, rng: random.Random, count: int) -> None:
     depth = {ROOT_DEPT_ID: 0}
     parents = [ROOT_DEPT_ID]
     base = 100000 + rng.randrange(900000)
+    top_level = max(1, min(6, count // 2))
     for n in range(count):
         dept_id = base + n * 7 + 3
-        parent = ROOT_DEPT_ID if n < 4 else rng.choice(parents)
+        parent = ROOT_DEPT_ID if n < top_level else rng.choice(parents)
         label = _DEPTS[n % len(_DEPTS)]
         suffix = "" if n < len(_DEPTS) else str(n // len(_DEPTS))
         corp.depts[dept_id] = Department(
