@@ -9,18 +9,24 @@ machine sees the same tokens. A pooled client is rebuilt when what it was built 
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
+import time
+from dataclasses import dataclass, field
 
 from django.conf import settings
 
 from dingtalk.client import DingTalkClient
-from dingtalk.credentials import SuiteCredentials
+from dingtalk.credentials import IsvCorpCredentials, SuiteCredentials
+from dingtalk.errors import TokenError
 from dingtalk.isv import SuiteApi
 from dingtalk.tokens import Token, TokenManager
 from tenants.errors import NoSuiteTicket, TenantInactive
 from tenants.models import Suite, Tenant
 from tenants.selectors.suites import suite_ticket_current
 from tenants.services.tokens import token_store
+
+logger = logging.getLogger("tenants.clients")
 
 _lock = threading.Lock()
 _suite_apis: dict[tuple, SuiteApi] = {}
@@ -80,6 +86,38 @@ def _permanent_code(tenant: Tenant) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class _LegacyCorpCredentials:
+    """The permanent-code form of get_corp_token, surviving an expired suite token.
+
+    That form carries the suite_access_token; when DingTalk refuses it (expired at DingTalk
+    before our clock says so), drop that suite token (compare-and-delete) and fetch once more.
+    """
+
+    inner: IsvCorpCredentials
+    api: SuiteApi = field(repr=False)
+
+    @property
+    def cache_key(self) -> str:
+        return self.inner.cache_key
+
+    def fetch_token(self, transport, *, clock=time.time) -> Token:
+        suite_token = self.api.suite_access_token()
+        try:
+            return self.inner.fetch_token(transport, clock=clock)
+        except TokenError:
+            logger.info("suite token refused on get_corp_token; fetching a new one")
+            self.api.tokens.invalidate(self.api.suite.cache_key, suite_token.value)
+            return self.inner.fetch_token(transport, clock=clock)
+
+
+def _build_corp_client(api: SuiteApi, corp_id: str, code: str | None) -> DingTalkClient:
+    creds = api.corp_credentials(corp_id, code)
+    if code:
+        creds = _LegacyCorpCredentials(creds, api)
+    return DingTalkClient(creds, api.tokens, retry=api.retry, transport=api.transport)
+
+
 def corp_client(tenant: Tenant) -> DingTalkClient:
     """The tenant's client whatever its status (event processing needs it for stopped apps)."""
     api = suite_api_for(tenant.suite)
@@ -88,7 +126,7 @@ def corp_client(tenant: Tenant) -> DingTalkClient:
     with _lock:
         client = _corp_clients.get(key)
         if client is None:
-            client = api.corp_client(tenant.corp_id, code)
+            client = _build_corp_client(api, tenant.corp_id, code)
             _corp_clients[key] = client
     return client
 
@@ -111,4 +149,4 @@ def client_for(tenant: Tenant) -> DingTalkClient:
 
 def corp_token_fetch(*, tenant: Tenant) -> Token:
     """The tenant's corp token from the shared store, fetched once across processes if missing."""
-    return suite_api_for(tenant.suite).get_corp_token(tenant.corp_id, _permanent_code(tenant))
+    return corp_client(tenant).access_token()

@@ -1,0 +1,161 @@
+"""Integration fixtures for tenants: a real Celery worker, emulator-backed suites, helpers.
+
+The worker is a subprocess (`celery -A config worker`) on the test database, with a Redis
+broker on its own db number and a queue unique to this session (purged at start), so two
+test sessions on one machine never steal each other's tasks. Nothing here is autouse: only
+the tests that ask for the worker pay for it.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+from django.conf import settings
+
+from tests.tenants.factories import random_text
+
+ROOT = Path(__file__).resolve().parents[2]
+BROKER_DB = 14
+
+
+def wait_for(predicate: Callable[[], object], *, timeout: float = 20.0, what: str = "it"):
+    """Poll `predicate` until it returns something truthy; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    delay = 0.01
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(delay)  # polling an async outcome with a deadline, not synchronisation
+        delay = min(delay * 2, 0.1)
+
+
+def redis_url(db: int | None = None) -> str:
+    url = settings.REDIS_URL or os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+    if db is None:
+        return url
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{db}", parts.query, parts.fragment))
+
+
+def test_database_url() -> str:
+    db = settings.DATABASES["default"]
+    auth = db.get("USER") or "postgres"
+    if db.get("PASSWORD"):
+        auth = f"{auth}:{db['PASSWORD']}"
+    host, port = db.get("HOST") or "127.0.0.1", db.get("PORT") or 5432
+    return f"postgres://{auth}@{host}:{port}/{db['NAME']}"
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    """Environment for subprocesses that must share this session's database, Redis, emulator."""
+    env = dict(os.environ)
+    env.update({
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": test_database_url(),
+        "REDIS_URL": redis_url(),
+        "FIELD_ENCRYPTION_KEYS": ",".join(settings.FIELD_ENCRYPTION_KEYS),
+        "PYTHONPATH": str(ROOT),
+        **extra,
+    })
+    return env
+
+
+def _point_celery_at(broker: str, queue: str) -> dict:
+    """Make this process publish to the worker's broker and queue; returns the old values."""
+    from config.celery import app
+
+    old = {"broker_url": app.conf.broker_url, "task_default_queue": app.conf.task_default_queue}
+    app.conf.broker_url = broker
+    app.conf.task_default_queue = queue
+    # Publishing connections are pooled lazily: drop any pool built for the old broker.
+    if app._pool is not None:
+        app._pool.force_close_all()
+        app._pool = None
+    app.amqp._producer_pool = None
+    return old
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup, django_db_blocker, emulator_server, tmp_path_factory):
+    """A real Celery worker (threads pool, concurrency 2) for the whole session."""
+    import redis
+
+    broker = redis_url(BROKER_DB)
+    queue = f"tenants-test-{uuid.uuid4().hex[:12]}"
+    redis.Redis.from_url(broker).delete(queue)
+    log_path = tmp_path_factory.mktemp("celery") / "worker.log"
+    env = child_env(CELERY_BROKER_URL=broker, DINGTALK_BASE_URL=emulator_server.base_url)
+    name = f"{queue}@%h"
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=threads",
+             "--concurrency=2", "-Q", queue, "-n", name, "--without-gossip",
+             "--without-mingle", "--without-heartbeat", "-l", "INFO"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+    old = _point_celery_at(broker, queue)
+    try:
+        wait_for(lambda: proc.poll() is not None or "ready." in log_path.read_text(),
+                 timeout=60, what="the Celery worker to start")
+        assert proc.poll() is None, log_path.read_text()[-4000:]
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        _point_celery_at(old["broker_url"], old["task_default_queue"])
+        redis.Redis.from_url(broker).delete(queue)
+
+
+@pytest.fixture
+def dingtalk_at_emulator(settings, emulator):
+    """This process's DingTalk base URL is the emulator's (the worker got it at start)."""
+    settings.DINGTALK_BASE_URL = emulator.base_url
+    emulator.set_config(rate_limits_enabled=False)
+    return emulator
+
+
+@pytest.fixture
+def make_suite(dingtalk_at_emulator):
+    """Create a suite at the emulator and register the same one in dingsuite.
+
+    `make_suite(push_style="sync_http", callback_url=None, with_ticket=True)` -> (Suite, dict).
+    With a ticket, the emulator's current ticket is recorded directly (no push needed).
+    """
+    from tenants.services.suites import suite_register
+    from tenants.services.tickets import suite_ticket_record
+
+    emulator = dingtalk_at_emulator
+
+    def make(push_style: str = "sync_http", callback_url: str | None = None,
+             with_ticket: bool = True):
+        suite_key = f"suite{random_text(16).lower()}"
+        fields = {"suite_key": suite_key, "push_style": push_style}
+        if callback_url:
+            fields["callback_url"] = callback_url.format(suite_key=suite_key)
+        remote = emulator.create_suite(**fields)
+        suite = suite_register(
+            suite_key=remote["suite_key"], suite_secret=remote["suite_secret"],
+            callback_token=remote["token"], encoding_aes_key=remote["aes_key"],
+            suite_id=str(remote["suite_id"]), name=remote["name"], push_style=push_style,
+        )
+        if with_ticket:
+            suite_ticket_record(suite=suite, ticket=remote["ticket"],
+                                pushed_at_ms=int(remote["ticket_ms"]))
+        return suite, remote
+
+    return make

@@ -1,0 +1,227 @@
+"""SharedTokenStore on real Redis + PostgreSQL, and tenant tokens against the emulator."""
+
+import threading
+import time
+import uuid
+
+import pytest
+import redis
+from django.conf import settings
+from django.db import connection
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from dingtalk.tokens import Token, TokenManager
+from tenants.models import AccessToken
+from tenants.services.clients import client_for
+from tenants.services.tokens import SharedTokenStore, tenant_refresh_token, tenant_token_key
+from tests.tenants.conftest import wait_for
+from tests.tenants.factories import TenantFactory, random_text
+
+
+@pytest.fixture
+def store():
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    prefix = f"test-{uuid.uuid4().hex[:10]}:"
+    yield SharedTokenStore(client, prefix=prefix)
+    for key in client.scan_iter(f"{prefix}*"):
+        client.delete(key)
+
+
+def _tenant_key():
+    tenant = TenantFactory()
+    return tenant, tenant_token_key(tenant=tenant)
+
+
+def _fresh(value=None, ttl=7200.0):
+    return Token(value=value or random_text(32), expires_at=time.time() + ttl)
+
+
+class _CountingFetch:
+    def __init__(self):
+        self.calls = 0
+        self._lock = threading.Lock()
+
+    def __call__(self):
+        with self._lock:
+            self.calls += 1
+        return _fresh()
+
+
+@pytest.mark.django_db
+def test_token_store_keeps_an_encrypted_durable_copy(store):
+    tenant, key = _tenant_key()
+    token = _fresh()
+    store.set(key, token)
+    assert store.get(key).value == token.value
+    row = AccessToken.objects.get(key=key)
+    assert row.tenant == tenant and row.kind == AccessToken.Kind.CORP
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT value FROM tenants_accesstoken WHERE key = %s", [key])
+        (raw,) = cursor.fetchone()
+    assert token.value not in raw
+
+
+@pytest.mark.django_db
+def test_token_store_redis_flush_costs_no_fetch(store):
+    _, key = _tenant_key()
+    token = _fresh()
+    store.set(key, token)
+    store.redis.delete(store._k("token", key))
+    fetch = _CountingFetch()
+    got = TokenManager(store).get(key, fetch)
+    assert got.value == token.value
+    assert fetch.calls == 0
+    assert store.get(key).value == token.value
+
+
+@pytest.mark.django_db
+def test_token_store_compare_and_delete_keeps_a_newer_token(store):
+    _, key = _tenant_key()
+    newer = _fresh()
+    store.set(key, newer)
+    store.delete(key, only_if_value="an-older-bad-token")
+    assert store.get(key).value == newer.value
+    assert AccessToken.objects.filter(key=key).exists()
+    store.delete(key, only_if_value=newer.value)
+    assert store.get(key) is None
+    assert not AccessToken.objects.filter(key=key).exists()
+
+
+@pytest.mark.django_db
+def test_token_store_invalidation_after_a_flush_drops_the_durable_copy(store):
+    _, key = _tenant_key()
+    bad = _fresh()
+    store.set(key, bad)
+    store.redis.delete(store._k("token", key))
+    store.delete(key, only_if_value=bad.value)
+    assert not AccessToken.objects.filter(key=key).exists()
+    with store.lock(key, timeout=1) as acquired:
+        assert acquired
+        assert store.get(key) is None
+
+
+@pytest.mark.django_db
+def test_token_store_warm_never_resurrects_a_revoked_token(store):
+    _, key = _tenant_key()
+    bad = _fresh()
+    store.set(key, bad)
+    store.delete(key, only_if_value=bad.value)
+    # A durable copy written back by a slow writer after the revocation stays dead.
+    store._db_set(key, bad)
+    with store.lock(key, timeout=1):
+        assert store.get(key) is None
+    assert not AccessToken.objects.filter(key=key).exists()
+
+
+@pytest.mark.django_db
+def test_token_store_lock_is_exclusive_and_times_out(store):
+    with store.lock("suite:s:corp:c", timeout=1) as first:
+        assert first
+        started = time.monotonic()
+        with store.lock("suite:s:corp:c", timeout=0.1) as second:
+            assert not second
+        assert time.monotonic() - started >= 0.1
+    with store.lock("suite:s:corp:c", timeout=0.1) as third:
+        assert third
+
+
+@pytest.mark.django_db
+def test_token_store_lock_release_checks_the_owner(store):
+    store.lock_lease = 0.05
+    lock_key = store._k("lock", "suite:s:corp:c")
+    first = store.lock("suite:s:corp:c", timeout=0)
+    assert first.__enter__()
+    wait_for(lambda: not store.redis.exists(lock_key), timeout=5, what="the lease to lapse")
+    store.lock_lease = 30
+    with store.lock("suite:s:corp:c", timeout=0) as second:
+        assert second
+        owner = store.redis.get(lock_key)
+        first.__exit__(None, None, None)  # the first holder's late release
+        assert store.redis.get(lock_key) == owner
+    assert not store.redis.exists(lock_key)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_token_store_single_flight_across_threads(store):
+    _, key = _tenant_key()
+    fetch = _CountingFetch()
+    manager = TokenManager(store)
+    barrier = threading.Barrier(30)
+    values = []
+
+    def worker():
+        barrier.wait()
+        try:
+            values.append(manager.get(key, fetch).value)
+        finally:
+            connection.close()  # this thread's own connection
+
+    threads = [threading.Thread(target=worker) for _ in range(30)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert fetch.calls == 1
+    assert len(set(values)) == 1 and len(values) == 30
+
+
+@pytest.mark.django_db
+def test_token_store_without_redis_falls_back_to_the_database():
+    down = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2,
+                       retry=Retry(NoBackoff(), 0))
+    store = SharedTokenStore(down)
+    _, key = _tenant_key()
+    token = _fresh()
+    store.set(key, token)
+    assert store.get(key).value == token.value
+    with store.lock(key, timeout=0.1) as acquired:
+        assert acquired is False
+
+
+def _authorized_tenant(emulator, make_suite, push_style="sync_http"):
+    suite, remote = make_suite(push_style=push_style)
+    corp = emulator.create_corp(users=5)
+    auth = emulator.authorize(suite.suite_key, corp["corp_id"])
+    tenant = TenantFactory(
+        suite=suite, corp_id=corp["corp_id"], agent_id=auth["agent_id"],
+        app_id=auth["app_id"],
+        permanent_code=auth["permanent_code"] if push_style == "http" else "",
+    )
+    return tenant, corp
+
+
+def _corp_fetches(emulator, tenant):
+    fetches = emulator.counters()["token_fetches"].get("get_corp_token", {})
+    return fetches.get(f"{tenant.suite.suite_key}:{tenant.corp_id}", 0)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("push_style", ["sync_http", "http"])
+def test_tenant_token_fetched_once_then_refreshed_once_after_expiry(
+    emulator, make_suite, push_style
+):
+    tenant, corp = _authorized_tenant(emulator, make_suite, push_style)
+    client = client_for(tenant)
+    assert isinstance(client.departments.list_ids(1), list)
+    client_for(tenant).users.get(corp["userids"][0])
+    assert _corp_fetches(emulator, tenant) == 1
+    emulator.advance(7201)
+    assert client_for(tenant).users.get(corp["userids"][0]).userid == corp["userids"][0]
+    assert _corp_fetches(emulator, tenant) == 2
+    if push_style == "http":
+        # The legacy path: the corp token came through the suite token and permanent code.
+        assert emulator.counters()["token_fetches"]["get_suite_token"][tenant.suite.suite_key] >= 1
+
+
+@pytest.mark.django_db
+def test_tenant_refresh_token_fetches_a_new_token(emulator, make_suite):
+    tenant, corp = _authorized_tenant(emulator, make_suite)
+    client_for(tenant).users.get(corp["userids"][0])
+    before = AccessToken.objects.get(key=tenant_token_key(tenant=tenant)).value
+    tenant_refresh_token(tenant=tenant)
+    after = AccessToken.objects.get(key=tenant_token_key(tenant=tenant)).value
+    assert after != before
+    assert _corp_fetches(emulator, tenant) == 2
+    client_for(tenant).users.get(corp["userids"][0])
+    assert _corp_fetches(emulator, tenant) == 2
