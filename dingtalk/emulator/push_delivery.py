@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import logging
 import secrets
 import threading
 import time
@@ -15,6 +16,7 @@ import requests
 from dingtalk.crypto import CallbackCrypto
 from dingtalk.errors import CallbackError
 
+log = logging.getLogger("dingtalk.emulator.pusher")
 _local = threading.local()
 
 
@@ -36,11 +38,12 @@ class PusherConfig:
 
     @classmethod
     def from_dict(cls, values: dict) -> PusherConfig:
+        """Known keys only: a typo in set_config must not stop the pusher's thread."""
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(values) - known)
         if unknown:
-            raise ValueError(f"unknown pusher config keys: {', '.join(unknown)}")
-        return cls(**values)
+            log.warning("ignoring unknown pusher config keys: %s", ", ".join(unknown))
+        return cls(**{k: v for k, v in values.items() if k in known})
 
     def as_dict(self) -> dict:
         return asdict(self)

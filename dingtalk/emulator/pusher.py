@@ -200,20 +200,23 @@ class Pusher:
                                   data={"ticket": ticket}))
 
     def _deliver(self, record: PushRecord, generation: int) -> None:
-        config = self.config
-        deadline = (config.sync_http_deadline_s
-                    if record.style == "sync_http" and not record.kind.startswith("check_")
-                    else config.http_deadline_s)
         try:
+            config = self.config
+            deadline = (config.sync_http_deadline_s
+                        if record.style == "sync_http" and not record.kind.startswith("check_")
+                        else config.http_deadline_s)
             outcome = attempt(url=record.url, crypto=record.crypto,
                               plaintext=record.payload.plaintext,
                               accepted=record.payload.accepted,
-                              timestamp_ms=self.emulator.clock.now_ms(), deadline_s=deadline,
+                              timestamp_ms=self.emulator.clock.now_ms(),
+                              deadline_s=float(deadline),
                               verify_signature=config.verify_reply_signature)
+            self._record_outcome(record, generation, outcome, config)
         except Exception:
+            # Never leave a push in flight: that would stall its suite's queue for good.
             log.exception("push %s to suite %s failed", record.id, record.suite_key)
-            outcome = Outcome(False, "emulator error")
-        self._record_outcome(record, generation, outcome, config)
+            self._record_outcome(record, generation, Outcome(False, "emulator error"),
+                                 PusherConfig())
 
     def _record_outcome(self, record: PushRecord, generation: int, outcome: Outcome,
                         config: PusherConfig) -> None:

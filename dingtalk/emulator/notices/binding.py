@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterable
 
@@ -11,6 +12,7 @@ from .config import NoticeConfig
 from .engine import NoticeEngine
 from .quotas import Sender
 
+log = logging.getLogger("dingtalk.emulator.notices")
 _lock = threading.Lock()
 
 
@@ -70,7 +72,11 @@ def _sync_config(engine: NoticeEngine, values: dict) -> None:
     if engine.config_source == values:
         return
     config = NoticeConfig()
-    config.update(values)
+    known = {k: v for k, v in values.items() if k in config.__dict__}
+    if len(known) != len(values):
+        log.warning("ignoring unknown notices config keys: %s",
+                    ", ".join(sorted(set(values) - set(known))))
+    config.update(known)
     engine.config.__dict__.update(config.__dict__)
     engine.config_source = dict(values)
 
