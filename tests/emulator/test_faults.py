@@ -1,4 +1,4 @@
-"""Fault injection: errcodes, HTTP 5xx, latency/timeouts, dropped connections, expiry, throttling."""
+"""Fault injection: errcodes, HTTP 5xx, latency, dropped connections, expiry, throttling."""
 
 import pytest
 import requests
