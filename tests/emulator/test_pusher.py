@@ -6,7 +6,7 @@ import time
 
 import pytest
 import requests
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from dingtalk.crypto import CREATE_SUITE_KEY, CallbackCrypto
@@ -17,13 +17,19 @@ AES_KEY = "4g5j64qlyl3zvetqxz5jiocdr586fn2zvjpa8zls3ij"
 FAST = {"retry_base_s": 0.001, "retry_factor": 1, "retry_cap_s": 0.001}
 
 
+class QuietHandler(WSGIRequestHandler):
+    def log_request(self, *args, **kwargs):
+        pass
+
+
 class Receiver:
     """An ISV callback endpoint: verifies, decrypts, records, then answers as scripted."""
 
     def __init__(self):
         self.cond = threading.Condition()
         self.reset()
-        self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
+        self.server = make_server("127.0.0.1", 0, self.app, threaded=True,
+                                  request_handler=QuietHandler)
         self.url = f"http://127.0.0.1:{self.server.server_port}/callback"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from bisect import bisect_left, bisect_right
 from collections import defaultdict, deque
 from dataclasses import dataclass
 
@@ -74,10 +75,10 @@ class QuotaBook:
 
     def __init__(self, config: NoticeConfig):
         self.config = config
-        self._deliveries: dict[tuple, deque[int]] = defaultdict(deque)
+        self._deliveries: dict[tuple, list[int]] = defaultdict(list)
         self._last_content: dict[tuple, int] = {}
         self._windows: dict[tuple, _Window] = defaultdict(_Window)
-        self._to_all: dict[tuple, deque[int]] = defaultdict(deque)
+        self._to_all: dict[tuple, list[int]] = defaultdict(list)
         self._pruned_at = 0
 
     def _same_day(self, then_ms: int, now_ms: int) -> bool:
@@ -85,10 +86,15 @@ class QuotaBook:
             return now_ms - then_ms < DAY_MS
         return shanghai_day(then_ms) == shanghai_day(now_ms)
 
-    def _today(self, stamps: deque[int], now_ms: int) -> int:
-        while stamps and stamps[0] <= now_ms - DAY_MS:
-            stamps.popleft()
-        return sum(1 for stamp in stamps if self._same_day(stamp, now_ms))
+    def _today(self, stamps: list[int], now_ms: int) -> int:
+        """How many of the ascending stamps fall in the current day (calendar or rolling)."""
+        stale = bisect_right(stamps, now_ms - DAY_MS)
+        if stale:
+            del stamps[:stale]
+        if self.config.day_mode == DAY_ROLLING:
+            return len(stamps)
+        midnight = shanghai_day(now_ms) * DAY_MS - SHANGHAI_OFFSET_MS
+        return len(stamps) - bisect_left(stamps, midnight)
 
     def admit(self, *, now_ms: int, sender: Sender, userids: list[str], content: str) -> dict:
         """Decide every recipient in order; returns {userid: Forbidden | None (delivered)}."""
