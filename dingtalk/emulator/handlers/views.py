@@ -1,13 +1,15 @@
 """How users and departments look on the wire, v1 (camelCase) and v2 (snake_case)."""
 
-import json
-
 from ..models import Department, User
 
 
 def _map_string(values: dict) -> str:
-    # DingTalk renders these maps as a JS-ish string: "{1:10,2:20}".
-    return "{" + ",".join(f"{k}:{json.dumps(v)}" for k, v in values.items()) + "}"
+    # DingTalk renders these maps as a JS-ish string: "{1:10,2:false}".
+    return "{" + ",".join(f"{k}:{_js(v)}" for k, v in values.items()) + "}"
+
+
+def _js(value) -> str:
+    return ("true" if value else "false") if isinstance(value, bool) else str(value)
 
 
 def user_v1(user: User, *, isv: bool) -> dict:
