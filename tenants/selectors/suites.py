@@ -1,4 +1,6 @@
-"""Reads about suites: lookup by key and the current suite_ticket."""
+"""Reads about suites: lookup by key (also cached per process) and the current suite_ticket."""
+
+import time
 
 from tenants.errors import SuiteNotFound
 from tenants.models import Suite, SuiteTicket
@@ -12,6 +14,26 @@ def suite_get_by_key(*, suite_key: str) -> Suite:
         raise SuiteNotFound(
             "no suite is registered under this key", extra={"suite_key": suite_key}
         ) from None
+
+
+# suite_key -> (monotonic time fetched, Suite). Only the callback endpoint reads through it, and
+# it re-reads the database before rejecting a push, so rotated secrets never cause a rejection.
+_CACHE: dict[str, tuple[float, Suite]] = {}
+
+
+def suite_get_cached(*, suite_key: str, max_age: float = 30.0) -> tuple[Suite, bool]:
+    """(suite, came_from_cache): saves a query and three decryptions per callback."""
+    hit = _CACHE.get(suite_key)
+    now = time.monotonic()
+    if hit is not None and now - hit[0] < max_age:
+        return hit[1], True
+    suite = suite_get_by_key(suite_key=suite_key)
+    _CACHE[suite_key] = (now, suite)
+    return suite, False
+
+
+def suite_cache_forget(*, suite_key: str) -> None:
+    _CACHE.pop(suite_key, None)
 
 
 def suite_ticket_latest(*, suite: Suite) -> SuiteTicket | None:

@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from dingtalk.crypto import CREATE_SUITE_KEY, CallbackCrypto
@@ -16,8 +16,9 @@ from dingtalk.errors import CallbackDecryptError, CallbackSignatureError
 from dingtalk.events import parse_callback
 from tenants.errors import CallbackRejected, ServiceError
 from tenants.models import CallbackEvent, Suite
-from tenants.selectors.suites import suite_get_by_key
+from tenants.selectors.suites import suite_cache_forget, suite_get_cached
 from tenants.services.tickets import suite_ticket_record
+from tenants.services.upserts import insert_new
 
 logger = logging.getLogger("tenants.callbacks")
 
@@ -82,9 +83,17 @@ def _receive(*, suite_key, signature, timestamp, nonce, body) -> tuple[dict, _St
         raise CallbackTooLarge("callback body too large")
     if not (signature and timestamp and nonce):
         raise CallbackMalformed("signature, timestamp and nonce query parameters are required")
-    suite = suite_get_by_key(suite_key=suite_key)
+    suite, cached = suite_get_cached(suite_key=suite_key)
     encrypt = _encrypt_field(body)
-    crypto, plaintext = _verify_and_decrypt(suite, signature, timestamp, nonce, encrypt)
+    try:
+        crypto, plaintext = _verify_and_decrypt(suite, signature, timestamp, nonce, encrypt)
+    except CallbackRejected:
+        if not cached:
+            raise
+        # The secrets may have been rotated since this process cached the suite.
+        suite_cache_forget(suite_key=suite_key)
+        suite, _ = suite_get_cached(suite_key=suite_key)
+        crypto, plaintext = _verify_and_decrypt(suite, signature, timestamp, nonce, encrypt)
     try:
         document = json.loads(plaintext)
     except ValueError:
@@ -136,42 +145,35 @@ def _verify_and_decrypt(suite: Suite, signature, timestamp, nonce, encrypt):
 
 
 def _store(suite: Suite, events) -> _Stored:
-    """One short transaction: insert new events (repeats are no-ops), apply tickets inline."""
-    stored = _Stored()
+    """Apply tickets and insert the events (one statement, repeats skipped) in one short
+    transaction -- one commit, so one WAL flush per push -- then enqueue after COMMIT."""
+    stored = _Stored(kinds=[event.kind for event in events])
     now = timezone.now()
+    rows, queued_keys = {}, set()
+    for event in events:
+        inline = event.kind == TICKET_KIND or event.kind in URL_CHECK_KINDS
+        key = event.dedupe_key[:255]
+        rows.setdefault(key, {
+            "suite_id": suite.pk, "kind": event.kind[:64], "corp_id": (event.corp_id or "")[:64],
+            "dedupe_key": key, "payload": event.raw,
+            "status": CallbackEvent.Status.DONE if inline else CallbackEvent.Status.PENDING,
+            "processed_at": now if inline else None, "received_at": now,
+        })
+        if not inline:
+            queued_keys.add(key)
     with transaction.atomic():
         for event in events:
-            stored.kinds.append(event.kind)
-            inline = event.kind == TICKET_KIND or event.kind in URL_CHECK_KINDS
-            row = _insert(suite, event, done_at=now if inline else None)
-            if row is None:
-                stored.repeats += 1
-                continue
             if event.kind == TICKET_KIND and getattr(event, "ticket", None):
-                suite_ticket_record(suite=suite, ticket=event.ticket,
-                                    pushed_at_ms=event.timestamp_ms or int(now.timestamp() * 1000))
-            if not inline:
-                stored.new_ids.append(row.pk)
+                suite_ticket_record(suite=suite, ticket=event.ticket, pushed_at_ms=(
+                    event.timestamp_ms or int(now.timestamp() * 1000)))
+        inserted = insert_new(CallbackEvent, list(rows.values()),
+                              conflict=("suite", "dedupe_key"), returning=("id", "dedupe_key"))
+        stored.new_ids = [pk for pk, key in inserted if key in queued_keys]
         if stored.new_ids:
             ids = list(stored.new_ids)
             transaction.on_commit(lambda: _enqueue(ids))
+    stored.repeats = len(events) - len(inserted)
     return stored
-
-
-def _insert(suite: Suite, event, *, done_at) -> CallbackEvent | None:
-    """The new row, or None when this suite already has an event with this dedupe key."""
-    row = CallbackEvent(
-        suite=suite, kind=event.kind[:64], corp_id=(event.corp_id or "")[:64],
-        dedupe_key=event.dedupe_key[:255], payload=event.raw,
-        status=CallbackEvent.Status.DONE if done_at else CallbackEvent.Status.PENDING,
-        processed_at=done_at,
-    )
-    try:
-        with transaction.atomic():
-            row.save(force_insert=True)
-    except IntegrityError:
-        return None
-    return row
 
 
 def _enqueue(event_ids: list[int]) -> None:

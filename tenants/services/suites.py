@@ -7,6 +7,7 @@ from django.db import transaction
 
 from tenants.errors import ServiceError
 from tenants.models import Suite
+from tenants.selectors.suites import suite_cache_forget
 
 logger = logging.getLogger("tenants.suites")
 
@@ -97,6 +98,7 @@ def suite_register(
         for key, value in fields.items():
             setattr(suite, key, value)
         suite.save()
+    suite_cache_forget(suite_key=suite_key)
     logger.info("suite %s %s (push_style=%s)", suite_key,
                 "registered" if created else "updated", push_style)
     return suite

@@ -3,9 +3,10 @@
 import hashlib
 import logging
 
-from django.db import IntegrityError, transaction
+from django.db import connection
 
 from tenants.models import Suite, SuiteTicket
+from tenants.services.upserts import insert_new
 
 logger = logging.getLogger("tenants.tickets")
 
@@ -20,16 +21,15 @@ def suite_ticket_record(*, suite: Suite, ticket: str, pushed_at_ms: int) -> Suit
     if not ticket:
         raise ValueError("ticket must be a non-empty string")
     digest = hashlib.sha256(ticket.encode("utf-8")).hexdigest()
-    existing = SuiteTicket.objects.filter(suite=suite, ticket_digest=digest).first()
-    if existing is not None:
-        return existing
-    try:
-        with transaction.atomic():
-            row = SuiteTicket.objects.create(
-                suite=suite, ticket=ticket, ticket_digest=digest, pushed_at_ms=int(pushed_at_ms)
-            )
-    except IntegrityError:
-        # A concurrent delivery of the same push stored it first.
+    values = {"suite_id": suite.pk, "ticket": ticket, "ticket_digest": digest,
+              "pushed_at_ms": int(pushed_at_ms)}
+    inserted = insert_new(SuiteTicket, [values], conflict=("suite", "ticket_digest"),
+                          returning=("id", "received_at"))
+    if not inserted:
         return SuiteTicket.objects.get(suite=suite, ticket_digest=digest)
+    pk, received_at = inserted[0]
+    row = SuiteTicket(id=pk, suite=suite, ticket=ticket, ticket_digest=digest,
+                      pushed_at_ms=int(pushed_at_ms), received_at=received_at)
+    row._state.adding, row._state.db = False, connection.alias
     logger.info("suite %s: ticket recorded (pushed_at_ms=%s)", suite.suite_key, pushed_at_ms)
     return row

@@ -370,3 +370,68 @@ def test_callback_endpoint_payload_encrypted_at_rest(client):
         cursor.execute("SELECT ticket FROM tenants_suiteticket")
         raw_ticket = cursor.fetchone()[0]
     assert "ticket-at-rest" not in raw and "ticket-at-rest" not in raw_ticket
+
+
+# Per-process suite cache -------------------------------------------------------------------
+
+
+def test_callback_endpoint_secrets_rotated_elsewhere_still_accepted(client):
+    """A process that cached the suite re-reads it before rejecting a push."""
+    suite = SuiteFactory()
+    assert push(client, suite, {"EventType": "check_url"}).status_code == 200  # now cached
+    new_token, new_key = random_text(20), random_text(43)
+    Suite = type(suite)
+    # Another process rotates the secrets (bypassing this process's cache).
+    rotated = Suite.objects.get(pk=suite.pk)
+    rotated.callback_token, rotated.encoding_aes_key = new_token, new_key
+    rotated.save()
+    response = push(client, rotated, sync_rows(user_row(rotated)))
+    assert response.status_code == 200
+    assert reply_text(rotated, response) == "success"
+    # And the old secrets are now refused.
+    assert push(client, suite, sync_rows(user_row(suite, "u9"))).status_code == 403
+
+
+def test_callback_endpoint_duplicate_rows_in_one_push_stored_once(
+        client, django_capture_on_commit_callbacks):
+    suite = SuiteFactory()
+    row = user_row(suite)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = push(client, suite, sync_rows(row, dict(row)))
+    assert response.status_code == 200
+    assert CallbackEvent.objects.filter(suite=suite).count() == 1
+    assert len(callbacks) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_callback_endpoint_concurrent_repeats_store_one_row():
+    """Eight deliveries of the same push at once: one event, one ticket, all replied success."""
+    import threading
+
+    from django.db import connection as thread_connection
+
+    suite = SuiteFactory(http_push=True)
+    query, body = signed(suite, http_ticket(suite, "raced-ticket", 42))
+    params = dict(part.split("=", 1) for part in query.split("&"))
+    barrier, replies, errors = threading.Barrier(8), [], []
+
+    def deliver():
+        try:
+            barrier.wait(timeout=10)
+            replies.append(callback_receive(suite_key=suite.suite_key, body=json.dumps(body)
+                                            .encode(), **params))
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            thread_connection.close()
+
+    threads = [threading.Thread(target=deliver) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert errors == []
+    assert len(replies) == 8
+    assert CallbackEvent.objects.filter(suite=suite).count() == 1
+    assert SuiteTicket.objects.filter(suite=suite).count() == 1
+    assert suite_ticket_current(suite=suite) == "raced-ticket"
