@@ -168,6 +168,12 @@ class EmulatorControl:
     def task(self, task_id: int) -> dict:
         return self._call("GET", f"notices/tasks/{task_id}")
 
+    def check_url(self, suite_key: str, *, kind: str = "update",
+                  random: str | None = None) -> dict:
+        """Push check_create_suite_url / check_update_suite_url -> {"random", "push"}."""
+        return self._call("POST", f"suites/{suite_key}/check_url",
+                          self._clean(kind=kind, random=random))
+
     def pushes(self, *, suite_key: str | None = None) -> list[dict]:
         return self._call("GET", "pushes", params=self._clean(suite_key=suite_key))
 
