@@ -10,6 +10,7 @@ from typing import Any
 from dingtalk.api._base import AuthedCaller
 from dingtalk.client import DingTalkClient, token_manager
 from dingtalk.credentials import IsvCorpCredentials, SuiteCredentials
+from dingtalk.errors import TokenError
 from dingtalk.retry import RetryPolicy
 from dingtalk.tokens import Token, TokenManager, TokenStore
 from dingtalk.transport import DEFAULT_BASE_URL, Transport
@@ -88,6 +89,31 @@ class Agent:
         return self.close == 1
 
 
+@dataclass(frozen=True)
+class _LegacyCorpCredentials:
+    """The permanent-code form of get_corp_token, surviving a suite token DingTalk refuses.
+
+    That form carries the suite_access_token, which may die at DingTalk before our clock says
+    so: drop it (compare-and-delete), fetch a new one and ask once more.
+    """
+
+    inner: IsvCorpCredentials
+    api: SuiteApi = field(repr=False)
+
+    @property
+    def cache_key(self) -> str:
+        return self.inner.cache_key
+
+    def fetch_token(self, transport: Transport, *,
+                    clock: Callable[[], float] = time.time) -> Token:
+        suite_token = self.api.suite_access_token()
+        try:
+            return self.inner.fetch_token(transport, clock=clock)
+        except TokenError:
+            self.api.tokens.invalidate(self.api.suite.cache_key, suite_token.value)
+            return self.inner.fetch_token(transport, clock=clock)
+
+
 class SuiteApi:
     """The suite-level service/* API. Tokens go in the same store as the corp clients'."""
 
@@ -159,7 +185,7 @@ class SuiteApi:
 
         Doc: obtain-the-access_token-of-the-authorized-enterprise (service/get_corp_token).
         """
-        creds = self.corp_credentials(corp_id, permanent_code)
+        creds = self._token_credentials(corp_id, permanent_code)
         return self.tokens.get(creds.cache_key, lambda: self.retry.call(
             lambda: creds.fetch_token(self.transport, clock=self._clock), idempotent=True))
 
@@ -203,8 +229,12 @@ class SuiteApi:
 
     def corp_client(self, corp_id: str, permanent_code: str | None = None) -> DingTalkClient:
         """A DingTalkClient for one authorized corp, sharing this API's pool and token store."""
-        return DingTalkClient(self.corp_credentials(corp_id, permanent_code), self.tokens,
+        return DingTalkClient(self._token_credentials(corp_id, permanent_code), self.tokens,
                               retry=self.retry, clock=self._clock, transport=self.transport)
+
+    def _token_credentials(self, corp_id: str, permanent_code: str | None):
+        creds = self.corp_credentials(corp_id, permanent_code)
+        return _LegacyCorpCredentials(creds, self) if creds.legacy else creds
 
     def _signature(self) -> dict[str, str]:
         # Signed with the host's real clock: DingTalk checks it within 60 s of its own time.

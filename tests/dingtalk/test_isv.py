@@ -183,3 +183,12 @@ def test_isv_relieved_corp_cannot_get_tokens(isv):
     with pytest.raises(PermissionDenied) as caught:
         client.users.get(isv.corp["userids"][0])
     assert (caught.value.errcode, caught.value.path) == (40079, "/service/get_corp_token")
+
+
+def test_isv_legacy_corp_client_survives_an_expired_suite_token(isv):
+    client = isv.api.corp_client(isv.corp_id, isv.auth["permanent_code"])
+    client.users.get(isv.corp["userids"][0])
+    # Both die at DingTalk while our clock still trusts them.
+    isv.emulator.expire_tokens(suite_key=isv.key)
+    assert client.users.get(isv.corp["userids"][0]).name
+    assert isv.fetches("get_suite_token") == 2 and isv.fetches("get_corp_token") == 2
