@@ -1,10 +1,12 @@
 """Emulator throughput: requests/second of an authenticated user/get under concurrent load (wrk).
 
 Needs wrk (Debian/Ubuntu: `apt-get install -y wrk`). Starts the emulator in a subprocess
-(`python -m dingtalk.emulator --no-rate-limits`), creates a corp and an internal app over the
-control API, fetches a token, then runs wrk against /user/get. Prints a small table.
+(`python -m dingtalk.emulator --no-rate-limits --server werkzeug|gunicorn`), creates a corp and
+an internal app over the control API, fetches a token, then runs wrk against /user/get at a few
+connection counts. Prints a table per server.
 
-    python bench/emulator.py [--duration 10] [--connections 16] [--threads 2] [--users 5000]
+    python bench/emulator.py [--duration 10] [--connections 4 16 64] [--threads 2]
+                             [--users 5000] [--server werkzeug gunicorn]
 """
 
 import argparse
@@ -32,9 +34,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_emulator(port: int) -> subprocess.Popen:
+def start_emulator(port: int, server: str) -> subprocess.Popen:
     cmd = [sys.executable, "-m", "dingtalk.emulator", "--host", "127.0.0.1", "--port", str(port),
-           "--no-rate-limits", "--log-level", "WARNING"]
+           "--no-rate-limits", "--log-level", "WARNING", "--server", server]
     proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
@@ -69,11 +71,20 @@ def main() -> None:
     parser.add_argument("--connections", type=int, nargs="+", default=[4, 16, 64])
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--users", type=int, default=5000)
+    parser.add_argument("--server", nargs="+", default=["werkzeug", "gunicorn"],
+                        choices=["werkzeug", "gunicorn"])
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install -y wrk")
+    summary = {}
+    for server in args.server:
+        summary[server] = bench_server(server, args)
+    print(json.dumps({"bench": "emulator user/get", "results": summary}))
+
+
+def bench_server(server: str, args: argparse.Namespace) -> list[dict]:
     port = free_port()
-    proc = start_emulator(port)
+    proc = start_emulator(port, server)
     try:
         control = EmulatorControl(f"http://127.0.0.1:{port}")
         t0 = time.perf_counter()
@@ -85,7 +96,7 @@ def main() -> None:
         url = f"{control.base_url}/user/get?access_token={token}&userid={corp['userids'][42]}"
         check = requests.get(url).json()
         assert check["errcode"] == 0, check
-        print(f"emulator: corp of {args.users} users generated in {generated:.2f} s")
+        print(f"\n{server}: corp of {args.users} users generated in {generated:.2f} s")
         print(f"{'connections':>11} {'req/s':>9} {'requests':>9} {'non-2xx':>8} "
               f"{'p50':>8} {'p99':>8}  socket errors")
         results = []
@@ -97,7 +108,7 @@ def main() -> None:
                   f"{r['p50']:>8} {r['p99']:>8}  {r['socket_errors']}")
         calls = control.counters()["calls"].get("user/get", 0)
         print(f"emulator counted {calls} user/get calls")
-        print(json.dumps({"bench": "emulator user/get", "results": results}))
+        return results
     finally:
         proc.terminate()
         proc.wait(timeout=10)

@@ -20,6 +20,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--global-qps", type=int, help="per API QPS overall (90002)")
     parser.add_argument("--token-ttl", type=int, help="token lifetime in seconds (7200)")
     parser.add_argument("--no-rate-limits", action="store_true", help="for throughput runs")
+    parser.add_argument("--server", choices=("werkzeug", "gunicorn"), default="werkzeug",
+                        help="gunicorn: one process, gthread workers, keep-alive (benchmarks)")
+    parser.add_argument("--threads", type=int, default=32, help="gunicorn worker threads")
     parser.add_argument("--log-level", default="INFO")
     return parser.parse_args(argv)
 
@@ -49,6 +52,14 @@ def main(argv=None) -> None:
             fixture = json.load(fh)
     server = EmulatorServer(build_config(args), args.host, args.port, fixture=fixture,
                             state_file=args.state_file)
+    if args.server == "gunicorn":
+        from .gunicorn_server import GunicornEmulator
+
+        logging.getLogger("dingtalk.emulator").info(
+            "DingTalk emulator on http://%s:%s (gunicorn)", args.host, args.port)
+        GunicornEmulator(server.emulator, host=args.host, port=args.port, threads=args.threads,
+                         on_exit=server.save_state).run()
+        return
     server.serve_forever()
 
 

@@ -228,7 +228,7 @@ def _json(value, status: int) -> tuple[int, bytes]:
 
 
 def _drop(environ) -> None:
-    sock = environ.get("werkzeug.socket")
+    sock = environ.get("werkzeug.socket") or environ.get("gunicorn.socket")
     if sock is None:
         return
     try:

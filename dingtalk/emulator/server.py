@@ -82,6 +82,9 @@ class EmulatorServer:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+        self.save_state()
+
+    def save_state(self) -> None:
         if self.state_file:
             from .persist import save
 

@@ -196,3 +196,28 @@ def test_cli_starts_with_fixture(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_cli_gunicorn_server_keeps_dingtalk_header():
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "dingtalk.emulator", "--port", str(port),
+                             "--server", "gunicorn", "--threads", "4"],
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        assert "(gunicorn)" in proc.stderr.readline()
+        control = EmulatorControl(f"http://127.0.0.1:{port}")
+        deadline = time.monotonic() + 20
+        while True:  # gunicorn binds its socket just after the log line
+            try:
+                corp = control.create_corp(users=3)
+                break
+            except requests.ConnectionError:
+                assert time.monotonic() < deadline
+        app = control.create_app(corp["corp_id"])
+        response = requests.get(f"http://127.0.0.1:{port}/gettoken", timeout=5, params={
+            "appkey": app["appkey"], "appsecret": app["appsecret"]})
+        assert response.headers["Server"] == "DingTalk/1.0.0"
+        assert response.json()["errcode"] == 0
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
