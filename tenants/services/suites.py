@@ -20,6 +20,11 @@ _SUITE_KEY_RE = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 _NUMERIC_ID_RE = re.compile(r"[0-9]{0,32}")
 
 
+# Set on every registration; the other fields keep their stored value when given empty.
+_ALWAYS_SET = frozenset({"suite_secret", "callback_token", "encoding_aes_key", "push_style",
+                         "message_api"})
+
+
 class SuiteInvalid(ServiceError):
     """A suite registration with malformed credentials or options (never echoes secrets)."""
 
@@ -76,20 +81,12 @@ def suite_register(
     On update, empty `suite_id`, `app_id`, `name` and a None `template_ids` keep the stored
     values, so re-running registration with only the secrets rotates them.
     """
-    suite_validate(suite_key=suite_key, suite_secret=suite_secret, callback_token=callback_token,
-                   encoding_aes_key=encoding_aes_key, suite_id=suite_id, app_id=app_id,
-                   name=name, push_style=push_style, message_api=message_api,
-                   template_ids=template_ids)
-    fields = {
-        "suite_secret": suite_secret,
-        "callback_token": callback_token,
-        "encoding_aes_key": encoding_aes_key,
-        "push_style": push_style,
-        "message_api": message_api,
-    }
-    optional = {"suite_id": suite_id, "app_id": app_id, "name": name,
-                "template_ids": template_ids}
-    fields.update({key: value for key, value in optional.items() if value})
+    values = {"suite_secret": suite_secret, "callback_token": callback_token,
+              "encoding_aes_key": encoding_aes_key, "push_style": push_style,
+              "message_api": message_api, "suite_id": suite_id, "app_id": app_id, "name": name,
+              "template_ids": template_ids}
+    suite_validate(suite_key=suite_key, **values)
+    fields = {key: value for key, value in values.items() if value or key in _ALWAYS_SET}
     with transaction.atomic():
         suite = Suite.objects.select_for_update().filter(suite_key=suite_key).first()
         created = suite is None

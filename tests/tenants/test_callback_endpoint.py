@@ -1,75 +1,18 @@
-"""POST /callbacks/<suite_key>/: every accepted and rejected case of DingTalk's push."""
+"""POST /callbacks/<suite_key>/: accepted pushes, legacy URL checks, repeats and races."""
 
 import json
-import logging
 
 import pytest
-from django.db import connection
 
-from dingtalk.crypto import CREATE_SUITE_KEY, CallbackCrypto
+from dingtalk.crypto import CREATE_SUITE_KEY
 from tenants.models import CallbackEvent, SuiteTicket
 from tenants.selectors.suites import suite_ticket_current
-from tenants.services.callbacks import CallbackTooLarge, callback_receive
+from tenants.services.callbacks import callback_receive
 
 from .factories import SuiteFactory, random_text
+from .pushes import http_ticket, post, push, reply_text, signed, sync_row, sync_rows, user_row
 
 pytestmark = pytest.mark.django_db
-
-TS, NONCE = "1700000000000", "nOnCe123"
-
-
-def crypto_for(suite, *, key=None, aes=None, token=None):
-    return CallbackCrypto(token=token or suite.callback_token,
-                          encoding_aes_key=aes or suite.encoding_aes_key,
-                          key=key or suite.suite_key)
-
-
-def signed(suite, payload, **crypto_kwargs):
-    """(query string, body) of a push, built with dingtalk.crypto."""
-    crypto = crypto_for(suite, **crypto_kwargs)
-    text = payload if isinstance(payload, str) else json.dumps(payload)
-    encrypt = crypto.encrypt(text)
-    signature = crypto_for(suite).signature(TS, NONCE, encrypt)
-    return f"signature={signature}&timestamp={TS}&nonce={NONCE}", {"encrypt": encrypt}
-
-
-def post(client, suite_key, query, body):
-    data = body if isinstance(body, bytes | str) else json.dumps(body)
-    return client.post(f"/callbacks/{suite_key}/?{query}", data=data,
-                       content_type="application/json")
-
-
-def push(client, suite, payload, **crypto_kwargs):
-    query, body = signed(suite, payload, **crypto_kwargs)
-    return post(client, suite.suite_key, query, body)
-
-
-def reply_text(suite, response, *, key=None):
-    reply = response.json()
-    assert set(reply) == {"msg_signature", "timeStamp", "nonce", "encrypt"}
-    return crypto_for(suite, key=key).verify_and_decrypt(
-        signature=reply["msg_signature"], timestamp=reply["timeStamp"],
-        nonce=reply["nonce"], encrypt=reply["encrypt"])
-
-
-def http_ticket(suite, ticket, ts):
-    return {"SuiteKey": suite.suite_key, "EventType": "suite_ticket", "TimeStamp": ts,
-            "SuiteTicket": ticket}
-
-
-def sync_rows(*rows):
-    return {"EventType": "SYNC_HTTP_PUSH_HIGH", "bizData": list(rows)}
-
-
-def sync_row(suite, biz_type, biz_id, biz_data, *, corp_id="dingcorp1", modified=1_700_000_000_000):
-    return {"gmt_create": modified, "gmt_modified": modified, "biz_type": biz_type,
-            "open_cursor": 0, "subscribe_id": f"{suite.suite_id}_0", "id": modified % 100000,
-            "biz_id": biz_id, "biz_data": json.dumps(biz_data), "corp_id": corp_id, "status": 0}
-
-
-def user_row(suite, userid="user1", modified=1_700_000_000_000):
-    return sync_row(suite, 13, userid, {"syncAction": "user_add_org", "userid": userid,
-                                        "name": "Zhang San"}, modified=modified)
 
 
 # Accepted pushes ---------------------------------------------------------------------------
@@ -222,154 +165,6 @@ def test_callback_endpoint_create_suite_key_only_for_the_create_check(client):
     response = push(client, suite, http_ticket(suite, "sneaky", 1), key=CREATE_SUITE_KEY)
     assert response.status_code == 400
     assert SuiteTicket.objects.count() == 0
-
-
-# Rejected pushes ---------------------------------------------------------------------------
-
-
-def assert_error(response, status, code):
-    assert response.status_code == status
-    assert response["Content-Type"] == "application/json"
-    body = response.json()
-    assert set(body) == {"code", "message"}
-    assert body["code"] == code
-    assert "Traceback" not in body["message"]
-
-
-def assert_nothing_stored():
-    assert CallbackEvent.objects.count() == 0
-    assert SuiteTicket.objects.count() == 0
-
-
-def test_callback_endpoint_bad_signature_403_nothing_stored(client):
-    suite = SuiteFactory(http_push=True)
-    query, body = signed(suite, http_ticket(suite, "forged", 5))
-    bad = query.replace("signature=", "signature=0")
-    assert_error(post(client, suite.suite_key, bad, body), 403, "callback_bad_signature")
-    wrong_token = signed(suite, http_ticket(suite, "forged", 5))[1]
-    forged_sig = crypto_for(suite, token="not-the-token").signature(TS, NONCE,
-                                                                     wrong_token["encrypt"])
-    query = f"signature={forged_sig}&timestamp={TS}&nonce={NONCE}"
-    assert_error(post(client, suite.suite_key, query, wrong_token), 403,
-                 "callback_bad_signature")
-    assert_nothing_stored()
-
-
-def test_callback_endpoint_wrong_aes_key_400(client):
-    suite = SuiteFactory()
-    response = push(client, suite, sync_rows(user_row(suite)), aes=random_text(43))
-    assert_error(response, 400, "callback_undecryptable")
-    assert_nothing_stored()
-
-
-def test_callback_endpoint_other_suites_key_400(client):
-    suite = SuiteFactory()
-    response = push(client, suite, sync_rows(user_row(suite)), key="suiteotherkey")
-    assert_error(response, 400, "callback_undecryptable")
-    assert_nothing_stored()
-
-
-@pytest.mark.parametrize("encrypt", ["!!!not base64!!!", "YWJj", "A" * 64, ""])
-def test_callback_endpoint_garbage_encrypt_400(client, encrypt):
-    suite = SuiteFactory()
-    signature = crypto_for(suite).signature(TS, NONCE, encrypt)
-    query = f"signature={signature}&timestamp={TS}&nonce={NONCE}"
-    response = post(client, suite.suite_key, query, {"encrypt": encrypt})
-    assert response.status_code == 400
-    assert_nothing_stored()
-
-
-def test_callback_endpoint_decrypted_non_json_400(client):
-    suite = SuiteFactory()
-    assert_error(push(client, suite, "not json at all"), 400, "callback_malformed")
-    assert_error(push(client, suite, "[1, 2]"), 400, "callback_malformed")
-    assert_nothing_stored()
-
-
-def test_callback_endpoint_unknown_suite_404(client):
-    suite = SuiteFactory.build(suite_key="suitenotregistered")
-    query, body = signed(suite, {"EventType": "check_url"})
-    assert_error(post(client, "suitenotregistered", query, body), 404, "suite_not_found")
-
-
-def test_callback_endpoint_oversized_413(client, settings):
-    settings.CALLBACK_MAX_BODY_BYTES = 1024
-    suite = SuiteFactory()
-    query, body = signed(suite, {"EventType": "check_url", "pad": "x" * 2000})
-    assert_error(post(client, suite.suite_key, query, body), 413, "callback_too_large")
-    assert_nothing_stored()
-
-
-def test_callback_endpoint_oversized_real_length_413(settings):
-    """The service checks the bytes it got, whatever Content-Length said."""
-    settings.CALLBACK_MAX_BODY_BYTES = 16
-    suite = SuiteFactory()
-    with pytest.raises(CallbackTooLarge) as info:
-        callback_receive(suite_key=suite.suite_key, signature="s", timestamp="1", nonce="n",
-                         body=b"x" * 17)
-    assert info.value.http_status == 413
-
-
-@pytest.mark.parametrize("method", ["get", "put", "delete", "patch"])
-def test_callback_endpoint_only_post_405(client, method):
-    suite = SuiteFactory()
-    response = getattr(client, method)(f"/callbacks/{suite.suite_key}/")
-    assert_error(response, 405, "method_not_allowed")
-    assert response["Allow"] == "POST"
-
-
-@pytest.mark.parametrize("missing", ["signature", "timestamp", "nonce"])
-def test_callback_endpoint_missing_param_400(client, missing):
-    suite = SuiteFactory()
-    query, body = signed(suite, {"EventType": "check_url"})
-    kept = "&".join(p for p in query.split("&") if not p.startswith(missing + "="))
-    assert_error(post(client, suite.suite_key, kept, body), 400, "callback_malformed")
-
-
-@pytest.mark.parametrize("body", [b"not json", b"[]", b'{"encrypt": 5}', b"{}", b""])
-def test_callback_endpoint_bad_body_400(client, body):
-    suite = SuiteFactory()
-    query, _ = signed(suite, {"EventType": "check_url"})
-    assert_error(post(client, suite.suite_key, query, body), 400, "callback_malformed")
-
-
-def test_callback_endpoint_csrf_exempt():
-    from django.test import Client
-
-    suite = SuiteFactory()
-    response = push(Client(enforce_csrf_checks=True), suite, {"EventType": "check_url"})
-    assert response.status_code == 200
-
-
-# Secrets -----------------------------------------------------------------------------------
-
-
-def test_callback_endpoint_logs_every_case_without_secrets(client, caplog):
-    suite = SuiteFactory(http_push=True)
-    caplog.set_level(logging.INFO, logger="tenants.callbacks")
-    push(client, suite, http_ticket(suite, "ticket-secret-value", 7))
-    query, body = signed(suite, http_ticket(suite, "ticket-secret-value", 8))
-    post(client, suite.suite_key, query.replace("signature=", "signature=f"), body)
-    push(client, suite, http_ticket(suite, "ticket-secret-value", 9), aes=random_text(43))
-    client.get(f"/callbacks/{suite.suite_key}/")
-    records = [r for r in caplog.records if r.name == "tenants.callbacks"]
-    assert len(records) == 4
-    text = "\n".join(r.getMessage() for r in records)
-    assert "status=403" in text and "status=400" in text and "status=405" in text
-    for secret in ("ticket-secret-value", suite.callback_token, suite.encoding_aes_key,
-                   suite.suite_secret, body["encrypt"]):
-        assert secret not in text
-
-
-def test_callback_endpoint_payload_encrypted_at_rest(client):
-    suite = SuiteFactory(http_push=True)
-    push(client, suite, http_ticket(suite, "ticket-at-rest", 7))
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT payload FROM tenants_callbackevent")
-        raw = cursor.fetchone()[0]
-        cursor.execute("SELECT ticket FROM tenants_suiteticket")
-        raw_ticket = cursor.fetchone()[0]
-    assert "ticket-at-rest" not in raw and "ticket-at-rest" not in raw_ticket
 
 
 # Per-process suite cache -------------------------------------------------------------------

@@ -1,0 +1,162 @@
+"""POST /callbacks/<suite_key>/: every rejected case, and no secret in logs or at rest."""
+
+import logging
+
+import pytest
+from django.db import connection
+
+from tenants.models import CallbackEvent, SuiteTicket
+from tenants.services.callbacks import CallbackTooLarge, callback_receive
+
+from .factories import SuiteFactory, random_text
+from .pushes import NONCE, TS, crypto_for, http_ticket, post, push, signed, sync_rows, user_row
+
+pytestmark = pytest.mark.django_db
+
+
+# Rejected pushes ---------------------------------------------------------------------------
+
+
+def assert_error(response, status, code):
+    assert response.status_code == status
+    assert response["Content-Type"] == "application/json"
+    body = response.json()
+    assert set(body) == {"code", "message"}
+    assert body["code"] == code
+    assert "Traceback" not in body["message"]
+
+
+def assert_nothing_stored():
+    assert CallbackEvent.objects.count() == 0
+    assert SuiteTicket.objects.count() == 0
+
+
+def test_callback_endpoint_bad_signature_403_nothing_stored(client):
+    suite = SuiteFactory(http_push=True)
+    query, body = signed(suite, http_ticket(suite, "forged", 5))
+    bad = query.replace("signature=", "signature=0")
+    assert_error(post(client, suite.suite_key, bad, body), 403, "callback_bad_signature")
+    wrong_token = signed(suite, http_ticket(suite, "forged", 5))[1]
+    forged_sig = crypto_for(suite, token="not-the-token").signature(TS, NONCE,
+                                                                     wrong_token["encrypt"])
+    query = f"signature={forged_sig}&timestamp={TS}&nonce={NONCE}"
+    assert_error(post(client, suite.suite_key, query, wrong_token), 403,
+                 "callback_bad_signature")
+    assert_nothing_stored()
+
+
+def test_callback_endpoint_wrong_aes_key_400(client):
+    suite = SuiteFactory()
+    response = push(client, suite, sync_rows(user_row(suite)), aes=random_text(43))
+    assert_error(response, 400, "callback_undecryptable")
+    assert_nothing_stored()
+
+
+def test_callback_endpoint_other_suites_key_400(client):
+    suite = SuiteFactory()
+    response = push(client, suite, sync_rows(user_row(suite)), key="suiteotherkey")
+    assert_error(response, 400, "callback_undecryptable")
+    assert_nothing_stored()
+
+
+@pytest.mark.parametrize("encrypt", ["!!!not base64!!!", "YWJj", "A" * 64, ""])
+def test_callback_endpoint_garbage_encrypt_400(client, encrypt):
+    suite = SuiteFactory()
+    signature = crypto_for(suite).signature(TS, NONCE, encrypt)
+    query = f"signature={signature}&timestamp={TS}&nonce={NONCE}"
+    response = post(client, suite.suite_key, query, {"encrypt": encrypt})
+    assert response.status_code == 400
+    assert_nothing_stored()
+
+
+def test_callback_endpoint_decrypted_non_json_400(client):
+    suite = SuiteFactory()
+    assert_error(push(client, suite, "not json at all"), 400, "callback_malformed")
+    assert_error(push(client, suite, "[1, 2]"), 400, "callback_malformed")
+    assert_nothing_stored()
+
+
+def test_callback_endpoint_unknown_suite_404(client):
+    suite = SuiteFactory.build(suite_key="suitenotregistered")
+    query, body = signed(suite, {"EventType": "check_url"})
+    assert_error(post(client, "suitenotregistered", query, body), 404, "suite_not_found")
+
+
+def test_callback_endpoint_oversized_413(client, settings):
+    settings.CALLBACK_MAX_BODY_BYTES = 1024
+    suite = SuiteFactory()
+    query, body = signed(suite, {"EventType": "check_url", "pad": "x" * 2000})
+    assert_error(post(client, suite.suite_key, query, body), 413, "callback_too_large")
+    assert_nothing_stored()
+
+
+def test_callback_endpoint_oversized_real_length_413(settings):
+    """The service checks the bytes it got, whatever Content-Length said."""
+    settings.CALLBACK_MAX_BODY_BYTES = 16
+    suite = SuiteFactory()
+    with pytest.raises(CallbackTooLarge) as info:
+        callback_receive(suite_key=suite.suite_key, signature="s", timestamp="1", nonce="n",
+                         body=b"x" * 17)
+    assert info.value.http_status == 413
+
+
+@pytest.mark.parametrize("method", ["get", "put", "delete", "patch"])
+def test_callback_endpoint_only_post_405(client, method):
+    suite = SuiteFactory()
+    response = getattr(client, method)(f"/callbacks/{suite.suite_key}/")
+    assert_error(response, 405, "method_not_allowed")
+    assert response["Allow"] == "POST"
+
+
+@pytest.mark.parametrize("missing", ["signature", "timestamp", "nonce"])
+def test_callback_endpoint_missing_param_400(client, missing):
+    suite = SuiteFactory()
+    query, body = signed(suite, {"EventType": "check_url"})
+    kept = "&".join(p for p in query.split("&") if not p.startswith(missing + "="))
+    assert_error(post(client, suite.suite_key, kept, body), 400, "callback_malformed")
+
+
+@pytest.mark.parametrize("body", [b"not json", b"[]", b'{"encrypt": 5}', b"{}", b""])
+def test_callback_endpoint_bad_body_400(client, body):
+    suite = SuiteFactory()
+    query, _ = signed(suite, {"EventType": "check_url"})
+    assert_error(post(client, suite.suite_key, query, body), 400, "callback_malformed")
+
+
+def test_callback_endpoint_csrf_exempt():
+    from django.test import Client
+
+    suite = SuiteFactory()
+    response = push(Client(enforce_csrf_checks=True), suite, {"EventType": "check_url"})
+    assert response.status_code == 200
+
+
+# Secrets -----------------------------------------------------------------------------------
+
+
+def test_callback_endpoint_logs_every_case_without_secrets(client, caplog):
+    suite = SuiteFactory(http_push=True)
+    caplog.set_level(logging.INFO, logger="tenants.callbacks")
+    push(client, suite, http_ticket(suite, "ticket-secret-value", 7))
+    query, body = signed(suite, http_ticket(suite, "ticket-secret-value", 8))
+    post(client, suite.suite_key, query.replace("signature=", "signature=f"), body)
+    push(client, suite, http_ticket(suite, "ticket-secret-value", 9), aes=random_text(43))
+    client.get(f"/callbacks/{suite.suite_key}/")
+    records = [r for r in caplog.records if r.name == "tenants.callbacks"]
+    assert len(records) == 4
+    text = "\n".join(r.getMessage() for r in records)
+    assert "status=403" in text and "status=400" in text and "status=405" in text
+    for secret in ("ticket-secret-value", suite.callback_token, suite.encoding_aes_key,
+                   suite.suite_secret, body["encrypt"]):
+        assert secret not in text
+
+
+def test_callback_endpoint_payload_encrypted_at_rest(client):
+    suite = SuiteFactory(http_push=True)
+    push(client, suite, http_ticket(suite, "ticket-at-rest", 7))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT payload FROM tenants_callbackevent")
+        raw = cursor.fetchone()[0]
+        cursor.execute("SELECT ticket FROM tenants_suiteticket")
+        raw_ticket = cursor.fetchone()[0]
+    assert "ticket-at-rest" not in raw and "ticket-at-rest" not in raw_ticket
