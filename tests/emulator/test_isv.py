@@ -251,3 +251,28 @@ def test_get_unactive_corp(emulator):
     body = post(emulator, "service/get_unactive_corp", suite_access_token=stoken,
                 body={"app_id": record["app_id"]})
     assert body["corp_list"] == [corp["corp_id"]] and body["has_more"] is False
+
+
+def test_reauth_corp_pushes_the_authorisation_again(emulator):
+    corp, suite, record = _setup(emulator, push_style="http")
+    stoken = suite_token(emulator, suite)
+    auth_pushes = lambda: [p for p in emulator.pushes(suite_key=suite["suite_key"])  # noqa: E731
+                           if p["kind"] == "auth"]
+    assert len(auth_pushes()) == 1  # the authorisation itself
+    body = post(emulator, "service/reauth_corp", suite_access_token=stoken,
+                body={"app_id": record["app_id"], "corpid_list": [corp["corp_id"]]})
+    assert body == {"errcode": 0, "errmsg": "ok"}
+    assert len(auth_pushes()) == 2
+    assert post(emulator, "service/reauth_corp", suite_access_token=stoken,
+                body={"app_id": record["app_id"]})["errcode"] == 40035
+
+
+def test_set_corp_ipwhitelist(emulator):
+    corp, suite, _ = _setup(emulator)
+    stoken = suite_token(emulator, suite)
+    ok = post(emulator, "service/set_corp_ipwhitelist", suite_access_token=stoken,
+              body={"auth_corpid": corp["corp_id"], "ip_whitelist": ["1.2.3.4"]})
+    assert ok["errcode"] == 0
+    other = emulator.create_corp(users=1)
+    assert post(emulator, "service/set_corp_ipwhitelist", suite_access_token=stoken,
+                body={"auth_corpid": other["corp_id"], "ip_whitelist": []})["errcode"] == 40079

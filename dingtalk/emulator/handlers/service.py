@@ -156,3 +156,43 @@ def get_unactive_corp(ctx: CallContext) -> dict:
     if app_ids and app_id not in app_ids:
         raise ApiFail(40086)
     return {"app_id": app_id, "corp_list": sorted(corps), "has_more": False}
+
+
+@api("/service/reauth_corp", method="POST", auth="suite")
+def reauth_corp(ctx: CallContext) -> dict:
+    """Re-push the authorisation of the listed corps (a new tmp code for HTTP-push suites)."""
+    from ..hooks import PushEvent
+    from ..models import TmpAuthCode
+    from ..state import _random_string
+
+    app_id = ctx.int_arg("app_id")
+    corp_ids = ctx.get("corpid_list")
+    if not isinstance(corp_ids, list) or not corp_ids:
+        raise ctx.bad_param()
+    suite_key = ctx.caller.suite_key
+    events = []
+    with ctx.state.lock:
+        for corp_id in corp_ids:
+            record = ctx.state.active_auth(suite_key, str(corp_id))
+            if record is None or record.app_id != app_id:
+                continue
+            code = TmpAuthCode(code=_random_string(32), suite_key=suite_key,
+                               corp_id=record.corp_id, issued_ms=ctx.clock.now_ms())
+            ctx.state.tmp_codes[code.code] = code
+            events.append(PushEvent(kind="auth", suite_key=suite_key, corp_id=record.corp_id,
+                                    data={"tmp_auth_code": code.code,
+                                          "permanent_code": record.permanent_code}))
+    for event in events:
+        ctx.emulator.pusher.notify(event)
+    return {}
+
+
+@api("/service/set_corp_ipwhitelist", method="POST", auth="suite")
+def set_corp_ipwhitelist(ctx: CallContext) -> dict:
+    """Accepted and checked for shape; the emulator does not enforce IP whitelists (60020)."""
+    whitelist = ctx.get("ip_whitelist")
+    if not isinstance(whitelist, list):
+        raise ctx.bad_param()
+    with ctx.state.lock:
+        _record(ctx, ctx.state.suites[ctx.caller.suite_key])
+    return {}
