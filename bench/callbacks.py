@@ -258,11 +258,13 @@ def main() -> None:
         events_before, queued_before = count_rows(db_url)[0], broker.llen("default")
         print(f"dingsuite under gunicorn: {args.workers} gthread workers x 4 threads, "
               f"{os.cpu_count()} CPUs; {args.concurrency} client threads; PostgreSQL; "
-              f"Redis broker (no Celery worker)")
+              f"Redis broker (no Celery worker); load average before: "
+              f"{os.getloadavg()[0]:.1f}")
         results, wall = fire(url, pushes, args.concurrency)
         events = count_rows(db_url)[0] - events_before
         queued = broker.llen("default") - queued_before
         report(results, wall, check_replies(crypto, results), events, queued)
+        print(f"load average after: {os.getloadavg()[0]:.1f} (the client shares these CPUs)")
     finally:
         if proc is not None:
             proc.terminate()
