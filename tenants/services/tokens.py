@@ -21,10 +21,9 @@ from datetime import UTC, datetime
 
 import redis
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
-from dingtalk.tokens import Token, isv_corp_token_key
+from dingtalk.tokens import InMemoryTokenStore, Token, isv_corp_token_key
 from tenants.models import AccessToken, Suite, Tenant
 
 logger = logging.getLogger("tenants.tokens")
@@ -220,17 +219,48 @@ class SharedTokenStore:
             AccessToken.objects.filter(pk=row.pk, fetched_at=row.fetched_at).delete()
 
 
+class LocalTokenStore(SharedTokenStore):
+    """Development without Redis: a process-local cache and lock over the same durable table.
+
+    Processes do not share the lock, so two of them may both fetch a token (harmless, only
+    wasteful); production settings require REDIS_URL.
+    """
+
+    def __init__(self) -> None:
+        self.memory = InMemoryTokenStore()
+        self.clock = time.time
+
+    def __repr__(self) -> str:
+        return "LocalTokenStore()"
+
+    def get(self, key: str) -> Token | None:
+        return self.memory.get(key) or self._db_get(key)
+
+    def set(self, key: str, token: Token) -> None:
+        self._db_set(key, token)
+        self.memory.set(key, token)
+
+    def delete(self, key: str, *, only_if_value: str | None = None) -> None:
+        self.memory.delete(key, only_if_value=only_if_value)
+        if only_if_value is None:
+            AccessToken.objects.filter(key=key).delete()
+        else:
+            self._db_delete_if(key, only_if_value)
+
+    def lock(self, key: str, *, timeout: float):
+        return self.memory.lock(key, timeout=timeout)
+
+
 _stores: dict[str, SharedTokenStore] = {}
 
 
 def token_store() -> SharedTokenStore:
-    """The process-wide shared store for settings.REDIS_URL (one connection pool per URL)."""
+    """The process-wide store: shared through settings.REDIS_URL, or local without it."""
     url = settings.REDIS_URL
     store = _stores.get(url)
     if store is None:
-        if not url:
-            raise ImproperlyConfigured("REDIS_URL must be set: tokens are shared through Redis")
-        store = _stores.setdefault(url, SharedTokenStore(redis.Redis.from_url(url)))
+        new = SharedTokenStore(redis.Redis.from_url(url)) if url else LocalTokenStore()
+        store = _stores.setdefault(url, new)
     return store
 
 
