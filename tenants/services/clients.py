@@ -118,17 +118,21 @@ def _build_corp_client(api: SuiteApi, corp_id: str, code: str | None) -> DingTal
     return DingTalkClient(creds, api.tokens, retry=api.retry, transport=api.transport)
 
 
-def corp_client(tenant: Tenant) -> DingTalkClient:
-    """The tenant's client whatever its status (event processing needs it for stopped apps)."""
-    api = suite_api_for(tenant.suite)
-    code = _permanent_code(tenant)
-    key = (id(api), tenant.corp_id, _fingerprint(code or ""))
+def corp_client_for(suite: Suite, corp_id: str, permanent_code: str | None) -> DingTalkClient:
+    """A corp client by ids (the legacy permanent-code form only when a code is given)."""
+    api = suite_api_for(suite)
+    key = (id(api), corp_id, _fingerprint(permanent_code or ""))
     with _lock:
         client = _corp_clients.get(key)
         if client is None:
-            client = _build_corp_client(api, tenant.corp_id, code)
+            client = _build_corp_client(api, corp_id, permanent_code)
             _corp_clients[key] = client
     return client
+
+
+def corp_client(tenant: Tenant) -> DingTalkClient:
+    """The tenant's client whatever its status (event processing needs it for stopped apps)."""
+    return corp_client_for(tenant.suite, tenant.corp_id, _permanent_code(tenant))
 
 
 def client_for(tenant: Tenant) -> DingTalkClient:

@@ -21,7 +21,7 @@ from dingtalk.events import (
 )
 from dingtalk.isv import AuthInfo, SuiteApi
 from tenants.models import CallbackEvent, Suite, Tenant
-from tenants.services.clients import suite_api_for
+from tenants.services.clients import corp_client_for, suite_api_for
 from tenants.services.tenants import (
     StaleEvent,
     event_time,
@@ -102,9 +102,10 @@ def _on_tmp_auth_code(suite: Suite, ev: TmpAuthCodeEvent) -> Outcome:
     corp_id, code = _trade_auth_code(suite, api, ev)
     api.activate_suite(corp_id, code)
     info = _with_corp(api.get_auth_info(corp_id, code), corp_id)
-    tenant = tenant_authorize(suite=suite, info=info, timestamp_ms=ev.timestamp_ms,
-                              permanent_code=code)
-    tenant_refresh_scopes(tenant=tenant)
+    # Scopes first, so the tenant appears complete in one write.
+    scopes = dict(corp_client_for(suite, corp_id, code).auth.scopes().raw)
+    tenant_authorize(suite=suite, info=info, scopes=scopes, timestamp_ms=ev.timestamp_ms,
+                     permanent_code=code)
     return DONE, ""
 
 
