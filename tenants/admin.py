@@ -123,7 +123,8 @@ class SuiteAdmin(admin.ModelAdmin):
 
     @admin.display(description="Tenants", ordering="tenants_total")
     def tenant_count(self, obj):
-        return getattr(obj, "tenants_total", None) or obj.tenants.count()
+        total = getattr(obj, "tenants_total", None)
+        return obj.tenants.count() if total is None else total
 
     @admin.display(description="Callback URL path")
     def callback_path(self, obj):
