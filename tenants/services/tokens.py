@@ -266,8 +266,12 @@ def token_store() -> SharedTokenStore:
 
 def tenant_refresh_token(*, tenant: Tenant) -> None:
     """Drop the tenant's cached corp token and fetch a new one now (an operator's action)."""
+    from tenants.errors import TenantInactive
     from tenants.services.clients import corp_token_fetch
 
+    if tenant.status == Tenant.Status.RELIEVED:
+        raise TenantInactive(f"tenant {tenant.corp_id} is relieved: DingTalk issues no token",
+                             extra={"corp_id": tenant.corp_id})
     key = tenant_token_key(tenant=tenant)
     token_store().delete(key)
     corp_token_fetch(tenant=tenant)
