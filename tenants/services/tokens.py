@@ -24,6 +24,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from dingtalk.tokens import InMemoryTokenStore, Token, isv_corp_token_key
+from tenants.errors import TenantInactive
 from tenants.models import AccessToken, Suite, Tenant
 
 logger = logging.getLogger("tenants.tokens")
@@ -266,7 +267,6 @@ def token_store() -> SharedTokenStore:
 
 def tenant_refresh_token(*, tenant: Tenant) -> None:
     """Drop the tenant's cached corp token and fetch a new one now (an operator's action)."""
-    from tenants.errors import TenantInactive
     from tenants.services.clients import corp_token_fetch
 
     if tenant.status == Tenant.Status.RELIEVED:
