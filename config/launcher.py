@@ -1,4 +1,4 @@
-"""`make run`: the whole system on embedded defaults — emulator, Celery worker, Django — plus a demo suite.
+"""`make run`: emulator, Celery worker and Django on embedded defaults, plus a demo suite.
 
 Everything runs as child processes of this one; Ctrl-C stops them all. Nothing here is used in
 production (see deploy/).
