@@ -9,24 +9,18 @@ machine sees the same tokens. A pooled client is rebuilt when what it was built 
 from __future__ import annotations
 
 import hashlib
-import logging
 import threading
-import time
-from dataclasses import dataclass, field
 
 from django.conf import settings
 
 from dingtalk.client import DingTalkClient
-from dingtalk.credentials import IsvCorpCredentials, SuiteCredentials
-from dingtalk.errors import TokenError
+from dingtalk.credentials import SuiteCredentials
 from dingtalk.isv import SuiteApi
 from dingtalk.tokens import Token, TokenManager
 from tenants.errors import NoSuiteTicket, TenantInactive
 from tenants.models import Suite, Tenant
 from tenants.selectors.suites import suite_ticket_current
 from tenants.services.tokens import token_store
-
-logger = logging.getLogger("tenants.clients")
 
 _lock = threading.Lock()
 _suite_apis: dict[tuple, SuiteApi] = {}
@@ -86,38 +80,6 @@ def _permanent_code(tenant: Tenant) -> str | None:
     return None
 
 
-@dataclass(frozen=True)
-class _LegacyCorpCredentials:
-    """The permanent-code form of get_corp_token, surviving an expired suite token.
-
-    That form carries the suite_access_token; when DingTalk refuses it (expired at DingTalk
-    before our clock says so), drop that suite token (compare-and-delete) and fetch once more.
-    """
-
-    inner: IsvCorpCredentials
-    api: SuiteApi = field(repr=False)
-
-    @property
-    def cache_key(self) -> str:
-        return self.inner.cache_key
-
-    def fetch_token(self, transport, *, clock=time.time) -> Token:
-        suite_token = self.api.suite_access_token()
-        try:
-            return self.inner.fetch_token(transport, clock=clock)
-        except TokenError:
-            logger.info("suite token refused on get_corp_token; fetching a new one")
-            self.api.tokens.invalidate(self.api.suite.cache_key, suite_token.value)
-            return self.inner.fetch_token(transport, clock=clock)
-
-
-def _build_corp_client(api: SuiteApi, corp_id: str, code: str | None) -> DingTalkClient:
-    creds = api.corp_credentials(corp_id, code)
-    if code:
-        creds = _LegacyCorpCredentials(creds, api)
-    return DingTalkClient(creds, api.tokens, retry=api.retry, transport=api.transport)
-
-
 def corp_client_for(suite: Suite, corp_id: str, permanent_code: str | None) -> DingTalkClient:
     """A corp client by ids (the legacy permanent-code form only when a code is given)."""
     api = suite_api_for(suite)
@@ -125,7 +87,8 @@ def corp_client_for(suite: Suite, corp_id: str, permanent_code: str | None) -> D
     with _lock:
         client = _corp_clients.get(key)
         if client is None:
-            client = _build_corp_client(api, corp_id, permanent_code)
+            # SuiteApi.corp_client survives a suite token DingTalk refuses on the legacy path.
+            client = api.corp_client(corp_id, permanent_code)
             _corp_clients[key] = client
     return client
 
