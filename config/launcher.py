@@ -110,8 +110,9 @@ def main() -> None:
             cwd=ROOT, env=_env(),
         ),
         subprocess.Popen(
+            # -B: the embedded beat runs the callback-event sweep (production runs beat apart).
             [PY, "-m", "celery", "-A", "config", "worker", "--pool=threads", "--concurrency=4",
-             "--loglevel=INFO"],
+             "--loglevel=INFO", "-B", "--schedule", str(ROOT / "var" / "celerybeat-schedule")],
             cwd=ROOT, env=_env(),
         ),
         subprocess.Popen(

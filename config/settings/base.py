@@ -91,6 +91,14 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Celery beat: queue again callback events stranded by a broker outage or a lost worker.
+CELERY_BEAT_SCHEDULE = {
+    "tenants-callback-events-sweep": {"task": "tenants.callback_events_sweep", "schedule": 60.0},
+}
+# A PENDING event older than this never reached a worker; a PROCESSING one claimed longer ago
+# than the second lost its worker (handlers finish in seconds; DingTalk calls time out in 10 s).
+TENANTS_SWEEP_PENDING_AFTER_S = int(os.environ.get("TENANTS_SWEEP_PENDING_AFTER_S", "120"))
+TENANTS_SWEEP_PROCESSING_AFTER_S = int(os.environ.get("TENANTS_SWEEP_PROCESSING_AFTER_S", "900"))
 
 # DingTalk: the emulator in development, https://oapi.dingtalk.com in production.
 DINGTALK_BASE_URL = os.environ.get("DINGTALK_BASE_URL", "https://oapi.dingtalk.com")

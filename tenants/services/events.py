@@ -10,11 +10,16 @@ transaction; each outcome is recorded in its own short UPDATE:
   is raised again so the Celery task retries with exponential backoff;
 - any other DingTalk or service error: FAILED without retry (an operator can reprocess);
 - after MAX_ATTEMPTS attempts a failure is final: DEAD.
+
+`callback_events_sweep` (run by Celery beat) queues again what nobody is working on: PENDING
+events whose task never reached a worker (the broker was down when DingTalk pushed) and
+PROCESSING events whose worker died mid-run.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from django.db import transaction
 from django.db.models import F
@@ -38,7 +43,8 @@ _MAX_ERROR = 2000
 def callback_event_claim(*, event_id: int) -> CallbackEvent | None:
     """Take the event for this worker; None when someone else has it or it is finished."""
     claimed = CallbackEvent.objects.filter(id=event_id, status__in=_CLAIMABLE).update(
-        status=CallbackEvent.Status.PROCESSING, attempts=F("attempts") + 1
+        status=CallbackEvent.Status.PROCESSING, attempts=F("attempts") + 1,
+        claimed_at=timezone.now(),
     )
     if not claimed:
         return None
@@ -103,3 +109,33 @@ def callback_event_reprocess(*, event: CallbackEvent) -> CallbackEvent:
     event.refresh_from_db()
     logger.info("event %s (%s) queued again by an operator", event.pk, event.kind)
     return event
+
+
+def callback_events_sweep(*, pending_after: timedelta, processing_after: timedelta,
+                          limit: int = 500) -> list[int]:
+    """Queue again the events nobody is working on; returns the ids queued.
+
+    A PROCESSING row claimed longer ago than `processing_after` lost its worker: it goes back to
+    PENDING, or to DEAD once it has used its MAX_ATTEMPTS (an event that kills its worker every
+    time must not loop forever). Handlers are idempotent, so a rare double run is harmless.
+    """
+    from tenants.tasks import callback_event_process as process_task
+
+    now = timezone.now()
+    lost = CallbackEvent.objects.filter(status=CallbackEvent.Status.PROCESSING,
+                                        claimed_at__lt=now - processing_after)
+    lost.filter(attempts__gte=MAX_ATTEMPTS).update(
+        status=CallbackEvent.Status.DEAD, processed_at=now,
+        last_error="its worker was lost on every attempt; given up")
+    lost.update(status=CallbackEvent.Status.PENDING,
+                last_error="its worker was lost mid-run; queued again by the sweep")
+    ids = list(
+        CallbackEvent.objects.filter(status=CallbackEvent.Status.PENDING,
+                                     received_at__lt=now - pending_after)
+        .order_by("received_at").values_list("id", flat=True)[:limit]
+    )
+    for event_id in ids:
+        transaction.on_commit(lambda event_id=event_id: process_task.delay(event_id))
+    if ids:
+        logger.warning("sweep queued %s stranded callback event(s) again", len(ids))
+    return ids
