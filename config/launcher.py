@@ -20,6 +20,7 @@ HOST = "127.0.0.1"
 EMULATOR_PORT = int(os.environ.get("EMULATOR_PORT", "9000"))
 WEB_PORT = int(os.environ.get("WEB_PORT", "8000"))
 EMULATOR_URL = f"http://{HOST}:{EMULATOR_PORT}"
+VAR_DIR = Path(os.environ.get("DINGSUITE_VAR_DIR", ROOT / "var"))
 WEB_URL = f"http://{HOST}:{WEB_PORT}"
 
 # The demo suite. These are throwaway values for the local emulator, not real credentials.
@@ -103,6 +104,7 @@ def _ensure_admin() -> None:
 
 
 def main() -> None:
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
     _manage("migrate", "--noinput")
     children = [
         subprocess.Popen(
@@ -112,7 +114,7 @@ def main() -> None:
         subprocess.Popen(
             # -B: the embedded beat runs the callback-event sweep (production runs beat apart).
             [PY, "-m", "celery", "-A", "config", "worker", "--pool=threads", "--concurrency=4",
-             "--loglevel=INFO", "-B", "--schedule", str(ROOT / "var" / "celerybeat-schedule")],
+             "--loglevel=INFO", "-B", "--schedule", str(VAR_DIR / "celerybeat-schedule")],
             cwd=ROOT, env=_env(),
         ),
         subprocess.Popen(
