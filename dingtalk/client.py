@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from typing import Any
+from typing import Any, Unpack
 
 from dingtalk.api._base import AuthedCaller
 from dingtalk.api.auth import Auth
@@ -13,46 +11,24 @@ from dingtalk.api.contacts import Contacts
 from dingtalk.api.departments import Departments
 from dingtalk.api.users import Users
 from dingtalk.api.work_notices import WorkNotices
-from dingtalk.retry import RetryPolicy
-from dingtalk.tokens import InMemoryTokenStore, Token, TokenManager, TokenStore
-from dingtalk.transport import DEFAULT_BASE_URL, Transport
+from dingtalk.connection import Connection, ConnectionOptions
+from dingtalk.tokens import Token, TokenManager, TokenStore
 
 
-def token_manager(tokens: TokenStore | TokenManager | None, *, clock: Callable[[], float],
-                  refresh_ahead: float) -> TokenManager:
-    """Wrap a store in a TokenManager (a private in-memory store when none is given)."""
-    if isinstance(tokens, TokenManager):
-        return tokens
-    return TokenManager(tokens if tokens is not None else InMemoryTokenStore(),
-                        refresh_ahead=refresh_ahead, clock=clock)
-
-
-class DingTalkClient:
+class DingTalkClient(Connection):
     """Typed access to the DingTalk server API for one set of credentials.
 
     `credentials` is any object with `cache_key` and `fetch_token(transport, clock=...)`:
     AppCredentials, CorpSecretCredentials or IsvCorpCredentials. Tokens are cached in `tokens`
-    (a TokenStore or a TokenManager; shared stores let many clients share one token).
+    (a TokenStore or a TokenManager; shared stores let many clients share one token). The
+    keyword options (base_url, timeout, retry, pool_size, clock, refresh_ahead, transport)
+    are Connection's.
     """
 
-    def __init__(
-        self,
-        credentials: Any,
-        tokens: TokenStore | TokenManager | None = None,
-        *,
-        base_url: str = DEFAULT_BASE_URL,
-        timeout: tuple[float, float] = (3.05, 10.0),
-        retry: RetryPolicy | None = None,
-        pool_size: int = 32,
-        clock: Callable[[], float] = time.time,
-        refresh_ahead: float = 300.0,
-        transport: Transport | None = None,
-    ) -> None:
+    def __init__(self, credentials: Any, tokens: TokenStore | TokenManager | None = None,
+                 **options: Unpack[ConnectionOptions]) -> None:
+        super().__init__(tokens, **options)
         self.credentials = credentials
-        self.transport = transport or Transport(base_url, timeout=timeout, pool_size=pool_size)
-        self.retry = retry or RetryPolicy()
-        self.tokens = token_manager(tokens, clock=clock, refresh_ahead=refresh_ahead)
-        self._clock = clock
         self.caller = AuthedCaller(self.transport, self.retry, self.tokens,
                                    credentials.cache_key, self._fetch_token)
         self.departments = Departments(self.caller)
@@ -77,15 +53,6 @@ class DingTalkClient:
                 json: Any = None, idempotent: bool) -> dict:
         """An authenticated call to an endpoint without a typed method yet."""
         return self.caller.call(method, path, params=params, json=json, idempotent=idempotent)
-
-    def close(self) -> None:
-        self.transport.close()
-
-    def __enter__(self) -> DingTalkClient:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         # The credentials mask their own secrets; no token value ever appears here.

@@ -5,15 +5,15 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Unpack
 
 from dingtalk.api._base import AuthedCaller
-from dingtalk.client import DingTalkClient, token_manager
+from dingtalk.client import DingTalkClient
+from dingtalk.connection import Connection, ConnectionOptions
 from dingtalk.credentials import IsvCorpCredentials, SuiteCredentials
 from dingtalk.errors import TokenError
-from dingtalk.retry import RetryPolicy
 from dingtalk.tokens import Token, TokenManager, TokenStore
-from dingtalk.transport import DEFAULT_BASE_URL, Transport
+from dingtalk.transport import Transport
 
 
 @dataclass(frozen=True)
@@ -114,30 +114,20 @@ class _LegacyCorpCredentials:
             return self.inner.fetch_token(transport, clock=clock)
 
 
-class SuiteApi:
-    """The suite-level service/* API. Tokens go in the same store as the corp clients'."""
+class SuiteApi(Connection):
+    """The suite-level service/* API. Tokens go in the same store as the corp clients'.
 
-    def __init__(
-        self,
-        suite: SuiteCredentials,
-        tokens: TokenStore | TokenManager | None = None,
-        *,
-        base_url: str = DEFAULT_BASE_URL,
-        timeout: tuple[float, float] = (3.05, 10.0),
-        retry: RetryPolicy | None = None,
-        pool_size: int = 32,
-        clock: Callable[[], float] = time.time,
-        refresh_ahead: float = 300.0,
-        transport: Transport | None = None,
-    ) -> None:
+    The keyword options (base_url, timeout, retry, pool_size, clock, refresh_ahead,
+    transport) are Connection's.
+    """
+
+    def __init__(self, suite: SuiteCredentials, tokens: TokenStore | TokenManager | None = None,
+                 **options: Unpack[ConnectionOptions]) -> None:
+        super().__init__(tokens, **options)
         self.suite = suite
-        self.transport = transport or Transport(base_url, timeout=timeout, pool_size=pool_size)
-        self.retry = retry or RetryPolicy()
-        self.tokens = token_manager(tokens, clock=clock, refresh_ahead=refresh_ahead)
-        self._clock = clock
         self._caller = AuthedCaller(
             self.transport, self.retry, self.tokens, suite.cache_key,
-            lambda: suite.fetch_token(self.transport, clock=clock),
+            lambda: suite.fetch_token(self.transport, clock=self._clock),
             token_param="suite_access_token")
 
     def __repr__(self) -> str:

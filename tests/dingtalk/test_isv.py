@@ -192,3 +192,14 @@ def test_isv_legacy_corp_client_survives_an_expired_suite_token(isv):
     isv.emulator.expire_tokens(suite_key=isv.key)
     assert client.users.get(isv.corp["userids"][0]).name
     assert isv.fetches("get_suite_token") == 2 and isv.fetches("get_corp_token") == 2
+
+
+def test_isv_closing_a_corp_client_leaves_the_suites_pool_open(isv):
+    pools = isv.api.transport.session.get_adapter(isv.emulator.base_url).poolmanager.pools
+    with isv.api.corp_client(isv.corp_id) as client:
+        client.departments.list_ids()
+    # The corp client rides on the suite's pool: closing it must not drop the connections.
+    assert len(pools) == 1
+    with isv.api as api:
+        assert api.get_corp_token(isv.corp_id).value
+    assert len(pools) == 0
