@@ -71,6 +71,16 @@ def test_chat_send_msg_object_or_string(emulator, chat):
     assert first["messageId"] and second["messageId"] and first["messageId"] != second["messageId"]
 
 
+def test_chat_send_2016_flat_body(emulator, chat):
+    """msgtype and its object beside chatid, as 007gzs-sdk (and the 2016 docs) send them."""
+    _, token, chatid, _ = chat
+    ok = post(emulator, "chat/send", token, {"chatid": chatid, "msgtype": "text",
+                                             "text": {"content": "hi"}})
+    assert ok["errcode"] == 0 and ok["messageId"]
+    assert post(emulator, "chat/send", token, {"chatid": chatid, "msgtype": "text",
+                                               "text": {}})["errcode"] == 34014
+
+
 def test_chat_send_errors(emulator, chat):
     _, token, chatid, _ = chat
     def send(msg, cid=chatid):

@@ -135,6 +135,15 @@ def test_listbypage_pages_and_order(emulator, org):
     assert orders == sorted(orders, reverse=True)
 
 
+def test_user_list_is_listbypage_under_its_2016_name(emulator, org):
+    _, token, detail = org
+    dept, _ = _largest_dept(detail)
+    page = {"department_id": dept, "offset": 0, "size": 100}
+    new = get(emulator, "user/listbypage", token, **page)
+    old = get(emulator, "user/list", token, **page)
+    assert old["errcode"] == 0 and old["userlist"] == new["userlist"]
+
+
 def test_listbypage_param_errors(emulator, org):
     _, token, _ = org
     page = {"department_id": 1, "offset": 0, "size": 10}

@@ -124,9 +124,13 @@ def chat_update(ctx: CallContext) -> dict:
 
 def _check_msg(ctx: CallContext) -> dict:
     raw = ctx.get("msg")
+    if (raw is None or raw == "") and ctx.get("msgtype"):
+        # The 2016 body puts msgtype and its object beside chatid; 007gzs-sdk still sends it.
+        msgtype = str(ctx.get("msgtype"))
+        raw = {"msgtype": msgtype, msgtype: ctx.json_arg(msgtype)}
     if raw is None or raw == "":
         raise ApiFail(34014)
-    msg = ctx.json_arg("msg")
+    msg = raw if isinstance(raw, dict) else ctx.json_arg("msg")
     if not isinstance(msg, dict):
         raise ApiFail(34014)
     msgtype = msg.get("msgtype")

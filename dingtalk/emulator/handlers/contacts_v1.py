@@ -146,6 +146,8 @@ def user_simplelist(ctx: CallContext) -> dict:
     return _user_page(ctx, lambda u, _dept: {"userid": u.userid, "name": u.name})
 
 
+# /user/list is the 2016 name of listbypage (PROTOCOL 4.3); 007gzs-sdk still calls it.
+@api("/user/list")
 @api("/user/listbypage")
 def user_listbypage(ctx: CallContext) -> dict:
     isv = ctx.caller.is_isv
