@@ -1,18 +1,17 @@
 """DingTalk tokens shared across processes: Redis for speed and the lock, PostgreSQL to last.
 
-`SharedTokenStore` implements dingtalk's TokenStore. Redis holds the live copy of every token
-and the per-key fetch lock (SET NX PX with a random owner, released by an owner-checked Lua
-compare-and-delete). The AccessToken table keeps an encrypted durable copy, so a Redis flush
-costs no fetch at all: the next lock holder copies the row back into Redis before the
-TokenManager re-checks. Only lock holders and the one thread that wins an invalidation touch
-the database, which keeps the number of PostgreSQL connections flat under many threads.
-Token values never appear in a log line.
+`SharedTokenStore` implements dingtalk's TokenStore. Redis holds the live copy of every token,
+encrypted like the database copy (token_codec.py), and the per-key fetch lock (SET NX PX with
+a random owner, released by an owner-checked Lua compare-and-delete). The AccessToken table
+keeps an encrypted durable copy, so a Redis flush costs no fetch at all: the next lock holder
+copies the row back into Redis before the TokenManager re-checks. Only lock holders and the one
+thread that wins an invalidation touch the database, which keeps the number of PostgreSQL
+connections flat under many threads. Token values never appear in a log line.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import logging
 import secrets
 import time
@@ -26,51 +25,15 @@ from django.utils import timezone
 from dingtalk.tokens import InMemoryTokenStore, Token, isv_corp_token_key
 from tenants.errors import TenantInactive
 from tenants.models import AccessToken, Suite, Tenant
+from tenants.services.token_codec import (
+    COMPARE_DELETE_LUA,
+    RELEASE_LUA,
+    token_decode,
+    token_digest,
+    token_encode,
+)
 
 logger = logging.getLogger("tenants.tokens")
-
-# Owner-checked release: a holder whose lease ran out must not free its successor's lock.
-_RELEASE_LUA = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-"""
-# Compare-and-delete of a token. Leaves a tombstone (the bad value's digest) so the threads that
-# lose the race know the durable copy is already gone. 1: deleted here; 0: another value is
-# current; 2: already revoked by someone else; -1: not in Redis (flushed? check the database).
-_COMPARE_DELETE_LUA = """
-local cur = redis.call('GET', KEYS[1])
-if cur then
-  local sep = string.find(cur, '|', 1, true)
-  if sep and string.sub(cur, sep + 1) == ARGV[1] then
-    redis.call('DEL', KEYS[1])
-    redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
-    return 1
-  end
-  return 0
-end
-if redis.call('GET', KEYS[2]) == ARGV[2] then return 2 end
-return -1
-"""
-
-
-def _digest(value: str) -> str:
-    return hashlib.sha256(value.encode("utf-8")).hexdigest()[:32]
-
-
-def _encode(token: Token) -> str:
-    return f"{token.expires_at!r}|{token.value}"
-
-
-def _decode(raw: bytes | str) -> Token | None:
-    text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-    expires, sep, value = text.partition("|")
-    if not sep or not value:
-        return None
-    try:
-        return Token(value=value, expires_at=float(expires))
-    except ValueError:
-        return None
-
 
 def _parse_key(key: str) -> tuple[str, str | None] | None:
     """(suite_key, corp_id or None) for the suite and ISV-corp keys; None for other keys."""
@@ -99,8 +62,8 @@ class SharedTokenStore:
         self.lock_lease = lock_lease
         self.tombstone_ttl = tombstone_ttl
         self.clock = clock
-        self._release = client.register_script(_RELEASE_LUA)
-        self._compare_delete = client.register_script(_COMPARE_DELETE_LUA)
+        self._release = client.register_script(RELEASE_LUA)
+        self._compare_delete = client.register_script(COMPARE_DELETE_LUA)
 
     def __repr__(self) -> str:
         return f"SharedTokenStore(prefix={self.prefix!r})"
@@ -114,13 +77,13 @@ class SharedTokenStore:
         except redis.RedisError:
             logger.warning("redis unavailable reading token %s; using the database", key)
             return self._db_get(key)
-        return None if raw is None else _decode(raw)
+        return None if raw is None else token_decode(raw)
 
     def set(self, key: str, token: Token) -> None:
         self._db_set(key, token)
         ttl_ms = max(1, int((token.expires_at - self.clock()) * 1000))
         try:
-            self.redis.set(self._k("token", key), _encode(token), px=ttl_ms)
+            self.redis.set(self._k("token", key), token_encode(token), px=ttl_ms)
         except redis.RedisError:
             logger.warning("redis unavailable storing token %s; kept in the database", key)
 
@@ -133,7 +96,7 @@ class SharedTokenStore:
         try:
             outcome = self._compare_delete(
                 keys=[self._k("token", key), self._k("revoked", key)],
-                args=[only_if_value, _digest(only_if_value), int(self.tombstone_ttl * 1000)],
+                args=[token_digest(only_if_value), int(self.tombstone_ttl * 1000)],
             )
         except redis.RedisError:
             outcome = -1
@@ -173,9 +136,15 @@ class SharedTokenStore:
             delay = min(delay * 2, 0.02)
 
     def _warm_from_db(self, key: str) -> None:
-        """Copy a still-valid durable token back into Redis (after a flush), never over a newer."""
+        """Copy a still-valid durable token back into Redis (after a flush), never over a newer.
+
+        A Redis value this process cannot read (plain, or sealed with a retired key) counts as
+        missing, so it is replaced instead of costing a fetch.
+        """
+        token_key = self._k("token", key)
         try:
-            if self.redis.exists(self._k("token", key)):
+            cached = self.redis.get(token_key)
+            if cached is not None and token_decode(cached) is not None:
                 return
             revoked = self.redis.get(self._k("revoked", key))
         except redis.RedisError:
@@ -183,12 +152,14 @@ class SharedTokenStore:
         token = self._db_get(key)
         if token is None:
             return
-        if revoked is not None and revoked.decode() == _digest(token.value):
+        if revoked is not None and revoked.decode() == token_digest(token.value):
             self._db_delete_if(key, token.value)
             return
         ttl_ms = max(1, int((token.expires_at - self.clock()) * 1000))
         with contextlib.suppress(redis.RedisError):
-            self.redis.set(self._k("token", key), _encode(token), px=ttl_ms, nx=True)
+            if cached is not None:
+                self.redis.delete(token_key)
+            self.redis.set(token_key, token_encode(token), px=ttl_ms, nx=True)
 
     def _db_get(self, key: str) -> Token | None:
         row = AccessToken.objects.filter(key=key).first()

@@ -7,6 +7,7 @@ import pytest
 from django.db.models import F
 
 from dingtalk.errors import ServerError
+from dingtalk.tokens import Token
 from tenants.errors import NoSuiteTicket
 from tenants.models import AccessToken, CallbackEvent, Tenant
 from tenants.services.events import MAX_ATTEMPTS, callback_event_process, callback_event_reprocess
@@ -96,7 +97,8 @@ def test_events_relieve_drops_tokens_and_notifies(django_capture_on_commit_callb
     AccessTokenFactory(tenant=tenant)
     store = token_store()
     key = tenant_token_key(tenant=tenant)
-    store.redis.set(store._k("token", key), f"{time.time() + 600!r}|cached-token")
+    store.set(key, Token(value="cached-token", expires_at=time.time() + 600))
+    assert store.get(key) is not None
     received = []
 
     def listener(sender, tenant, **kwargs):

@@ -76,6 +76,34 @@ def test_token_store_redis_flush_costs_no_fetch(store):
 
 
 @pytest.mark.django_db
+def test_token_store_redis_copy_is_encrypted(store):
+    _, key = _tenant_key()
+    token = _fresh()
+    store.set(key, token)
+    store.delete(key, only_if_value="an-older-bad-token")
+    raw = store.redis.get(store._k("token", key)).decode()
+    assert token.value not in raw
+    assert store.get(key).value == token.value
+    store.delete(key, only_if_value=token.value)
+    tombstone = store.redis.get(store._k("revoked", key)).decode()
+    assert token.value not in tombstone
+
+
+@pytest.mark.django_db
+def test_token_store_unreadable_redis_copy_is_replaced_without_a_fetch(store):
+    """A plain value left by an older release (or sealed with a retired key) is a miss."""
+    _, key = _tenant_key()
+    token = _fresh()
+    store.set(key, token)
+    store.redis.set(store._k("token", key), f"{token.expires_at!r}|{token.value}")
+    assert store.get(key) is None
+    fetch = _CountingFetch()
+    assert TokenManager(store).get(key, fetch).value == token.value
+    assert fetch.calls == 0
+    assert token.value not in store.redis.get(store._k("token", key)).decode()
+
+
+@pytest.mark.django_db
 def test_token_store_compare_and_delete_keeps_a_newer_token(store):
     _, key = _tenant_key()
     newer = _fresh()
