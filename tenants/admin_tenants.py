@@ -115,12 +115,12 @@ class TenantAdmin(admin.ModelAdmin):
 @admin.register(CallbackEvent)
 class CallbackEventAdmin(admin.ModelAdmin):
     list_display = ["id", "suite", "kind", "corp_id", "status", "attempts", "received_at",
-                    "processed_at", "error_summary"]
+                    "claimed_at", "processed_at", "error_summary"]
     list_filter = ["suite", "kind", "status"]
     search_fields = ["corp_id"]
     list_select_related = ["suite"]
     fields = ["suite", "kind", "corp_id", "dedupe_key", "status", "attempts", "last_error",
-              "received_at", "processed_at", "payload_view"]
+              "received_at", "claimed_at", "processed_at", "payload_view"]
     readonly_fields = fields
     actions = ["reprocess"]
 

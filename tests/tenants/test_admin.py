@@ -1,10 +1,12 @@
 """The Django admin as a superuser: pages render, no secret reaches the HTML, actions work."""
 
 import json
+from datetime import timedelta
 
 import pytest
 from django.contrib.messages import constants
 from django.urls import reverse
+from django.utils import formats, timezone
 
 from tenants.models import AccessToken, CallbackEvent, Suite, Tenant
 
@@ -102,6 +104,18 @@ def test_admin_event_payload_is_redacted_but_shown(admin_client, world):
     assert "org_suite_auth" in html
     assert "********" in html
     assert "ApiError errcode 40078" in html
+
+
+def test_admin_event_shows_when_a_worker_claimed_it(admin_client, world):
+    event = world["sync_event"]
+    claimed = timezone.now() - timedelta(minutes=3)
+    CallbackEvent.objects.filter(pk=event.pk).update(claimed_at=claimed)
+    stamp = formats.localize(timezone.template_localtime(claimed))
+    change = reverse("admin:tenants_callbackevent_change", args=[event.pk])
+    html = admin_client.get(change).content.decode()
+    assert "Claimed at" in html and stamp in html
+    changelist = admin_client.get(reverse("admin:tenants_callbackevent_changelist"))
+    assert "column-claimed_at" in changelist.content.decode()
 
 
 def test_admin_event_filters_select(admin_client, world):
