@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DataError, transaction
 from django.utils import timezone
 
 from dingtalk.crypto import CREATE_SUITE_KEY, CallbackCrypto
@@ -101,7 +101,12 @@ def _receive(*, suite_key, signature, timestamp, nonce, body) -> tuple[dict, _St
     if not isinstance(document, dict):
         raise CallbackMalformed("decrypted payload is not a JSON object")
     events = parse_callback(document)
-    stored = _store(suite, events)
+    try:
+        stored = _store(suite, events)
+    except DataError:
+        # A signed push can still carry what PostgreSQL refuses (a NUL byte, a timestamp past
+        # bigint): the sender must hear that the push is bad, not that we are down.
+        raise CallbackMalformed("the payload holds values that cannot be stored") from None
     reply_text = "success"
     for event in events:
         if event.kind in RANDOM_REPLY_KINDS and getattr(event, "random", None):

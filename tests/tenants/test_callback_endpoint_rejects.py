@@ -134,21 +134,46 @@ def test_callback_endpoint_csrf_exempt():
 # Secrets -----------------------------------------------------------------------------------
 
 
-def test_callback_endpoint_logs_every_case_without_secrets(client, caplog):
+def _rejected_requests(client, suite, settings):
+    """(expected status, send) for every rejected case of the endpoint."""
+    ticket = http_ticket(suite, "ticket-secret-value", 8)
+    query, body = signed(suite, ticket)
+    url_key = suite.suite_key
+
+    def too_large():
+        limit, settings.CALLBACK_MAX_BODY_BYTES = settings.CALLBACK_MAX_BODY_BYTES, 64
+        try:
+            return post(client, url_key, query, body)
+        finally:
+            settings.CALLBACK_MAX_BODY_BYTES = limit
+
+    return [
+        (403, lambda: post(client, url_key, query.replace("signature=", "signature=f"), body)),
+        (400, lambda: push(client, suite, ticket, aes=random_text(43))),
+        (400, lambda: push(client, suite, "decrypts to plain text, not JSON")),
+        (400, lambda: post(client, url_key, query.split("&nonce=")[0], body)),
+        (400, lambda: post(client, url_key, query, b"not json")),
+        (404, lambda: post(client, "suitenotregistered", query, body)),
+        (413, too_large),
+        (405, lambda: client.get(f"/callbacks/{url_key}/")),
+    ], body
+
+
+def test_callback_endpoint_logs_every_case_without_secrets(client, caplog, settings):
     suite = SuiteFactory(http_push=True)
     caplog.set_level(logging.INFO, logger="tenants.callbacks")
     push(client, suite, http_ticket(suite, "ticket-secret-value", 7))
-    query, body = signed(suite, http_ticket(suite, "ticket-secret-value", 8))
-    post(client, suite.suite_key, query.replace("signature=", "signature=f"), body)
-    push(client, suite, http_ticket(suite, "ticket-secret-value", 9), aes=random_text(43))
-    client.get(f"/callbacks/{suite.suite_key}/")
-    records = [r for r in caplog.records if r.name == "tenants.callbacks"]
-    assert len(records) == 4
-    text = "\n".join(r.getMessage() for r in records)
-    assert "status=403" in text and "status=400" in text and "status=405" in text
-    for secret in ("ticket-secret-value", suite.callback_token, suite.encoding_aes_key,
-                   suite.suite_secret, body["encrypt"]):
-        assert secret not in text
+    cases, body = _rejected_requests(client, suite, settings)
+    for status, send in cases:
+        caplog.clear()
+        assert send().status_code == status
+        records = [r for r in caplog.records if r.name == "tenants.callbacks"]
+        assert len(records) == 1, (status, [r.getMessage() for r in records])
+        text = records[0].getMessage()
+        assert records[0].levelno == logging.WARNING and f"status={status}" in text
+        for secret in ("ticket-secret-value", suite.callback_token, suite.encoding_aes_key,
+                       suite.suite_secret, body["encrypt"]):
+            assert secret not in text, (status, text)
 
 
 def test_callback_endpoint_payload_encrypted_at_rest(client):
@@ -160,3 +185,14 @@ def test_callback_endpoint_payload_encrypted_at_rest(client):
         cursor.execute("SELECT ticket FROM tenants_suiteticket")
         raw_ticket = cursor.fetchone()[0]
     assert "ticket-at-rest" not in raw and "ticket-at-rest" not in raw_ticket
+
+
+@pytest.mark.parametrize("payload", [
+    {"EventType": "suite_ticket", "SuiteTicket": "t1", "TimeStamp": 10**20},
+    {"EventType": "tmp_auth_code", "AuthCode": "x", "AuthCorpId": "ding\x00", "TimeStamp": 5},
+])
+def test_callback_endpoint_unstorable_values_400_nothing_stored(client, payload):
+    """Signed but holding what PostgreSQL refuses: a clear 400, never a 500."""
+    suite = SuiteFactory(http_push=True)
+    assert_error(push(client, suite, payload), 400, "callback_malformed")
+    assert_nothing_stored()
