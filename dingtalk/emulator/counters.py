@@ -18,6 +18,7 @@ class Counters:
             self._errcodes: Counter = Counter()
             self._token_fetches: dict[str, Counter] = defaultdict(Counter)
             self._sections: dict[str, Counter] = defaultdict(Counter)
+            self._sections_by: dict[str, Counter] = defaultdict(Counter)
 
     def call(self, endpoint: str, *, corp_id: str | None, suite_key: str | None,
              appkey: str | None, errcode: int | None) -> None:
@@ -32,10 +33,13 @@ class Counters:
         with self._lock:
             self._token_fetches[kind][key] += 1
 
-    def bump(self, section: str, key: str, n: int = 1) -> None:
-        """Free-form tallies fed by other engines: section "recipients" or "pushes"."""
+    def bump(self, section: str, key: str, n: int = 1, *, corp_id: str | None = None,
+             suite_key: str | None = None, appkey: str | None = None) -> None:
+        """Tallies fed by other engines: section "recipients" or "pushes", also kept per
+        (corp, suite, app) so a test or benchmark can read one tenant's share."""
         with self._lock:
             self._sections[section][key] += n
+            self._sections_by[section][(key, corp_id, suite_key, appkey)] += n
 
     def snapshot(self) -> dict:
         with self._lock:
@@ -52,4 +56,11 @@ class Counters:
                 },
                 "recipients": dict(self._sections.get("recipients", {})),
                 "pushes": dict(self._sections.get("pushes", {})),
+                "recipients_by": self._by("recipients"),
+                "pushes_by": self._by("pushes"),
             }
+
+    def _by(self, section: str) -> list[dict]:
+        return [{"key": k, "corp_id": c, "suite_key": s, "appkey": a, "count": n}
+                for (k, c, s, a), n in sorted(self._sections_by.get(section, {}).items(),
+                                              key=str)]

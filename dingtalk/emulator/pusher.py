@@ -226,7 +226,7 @@ class Pusher:
             self._busy_suites.discard(record.suite_key)
             record.attempts += 1
             record.last_status = outcome.status
-            self._bump("sent")
+            self._bump("sent", record)
             if outcome.acknowledged:
                 self._finish(record, "acknowledged")
             elif record.superseded:
@@ -242,10 +242,11 @@ class Pusher:
     def _finish(self, record: PushRecord, status: str) -> None:
         record.status = status
         self._pending.pop(record.id, None)
-        self._bump(status)
+        self._bump(status, record)
 
-    def _bump(self, key: str) -> None:
-        self.emulator.counters.bump("pushes", key)
+    def _bump(self, key: str, record: PushRecord) -> None:
+        self.emulator.counters.bump("pushes", key, corp_id=record.corp_id,
+                                    suite_key=record.suite_key)
 
     # -- reading ---------------------------------------------------------------------------
 

@@ -140,6 +140,20 @@ def test_notices_http_mark_read_and_counters(emulator):
     assert recipients["delivered"] == 2 and recipients["forbidden:143106"] == 2
 
 
+def test_notices_http_recipient_counters_per_corp_app_and_suite(emulator):
+    corp, app, token = internal(emulator)
+    isv_corp, record, isv_token = isv(emulator)
+    call(emulator, token, "asyncsend_v2", agent_id=app["agent_id"],
+         userid_list=",".join(corp["userids"][:3]), msg=TEXT)
+    call(emulator, isv_token, "asyncsend_v2", agent_id=record["agent_id"],
+         userid_list=isv_corp["userids"][0] + ",nobody", msg=TEXT)
+    by = {(r["key"], r["corp_id"], r["suite_key"], r["appkey"]): r["count"]
+          for r in emulator.counters()["recipients_by"]}
+    assert by == {("delivered", corp["corp_id"], None, app["appkey"]): 3,
+                  ("delivered", isv_corp["corp_id"], record["suite_key"], None): 1,
+                  ("invalid", isv_corp["corp_id"], record["suite_key"], None): 1}
+
+
 def test_notices_http_isv_rules(emulator):
     corp, record, token = isv(emulator, users=30)
     agent = record["agent_id"]
@@ -204,3 +218,19 @@ def test_notices_http_task_control_route(emulator):
     assert task["recipients"] == 1 and task["corp_id"] == corp["corp_id"]
     missing = requests.get(f"{emulator.base_url}/_emulator/notices/tasks/1")
     assert missing.status_code == 404
+
+
+def test_notices_http_send_while_the_app_is_stopped_in_the_corp(emulator):
+    """50003 for every call of the stopped app's corp token (configurable: None = allowed)."""
+    corp, record, token = isv(emulator)
+    args = dict(agent_id=record["agent_id"], userid_list=corp["userids"][0], msg=TEXT)
+    emulator.app_state(record["suite_key"], corp["corp_id"], "stop")
+    assert call(emulator, token, "asyncsend_v2", **args)["errcode"] == 50003
+    emulator.app_state(record["suite_key"], corp["corp_id"], "remove")
+    assert call(emulator, token, "asyncsend_v2", **args)["errcode"] == 50003
+    emulator.set_config(stopped_app_errcode=None)
+    assert call(emulator, token, "asyncsend_v2", **args)["errcode"] == 0
+    emulator.set_config(stopped_app_errcode=50003)
+    emulator.app_state(record["suite_key"], corp["corp_id"], "restore")
+    assert call(emulator, token, "asyncsend_v2", **args)["errcode"] == 0
+    assert emulator.counters()["recipients"] == {"delivered": 1, "forbidden:143206": 1}

@@ -138,6 +138,18 @@ def test_pusher_ticket_push_is_signed_encrypted_and_acknowledged(emulator, recei
     assert counts["sent"] == 1 and counts["acknowledged"] == 1
 
 
+def test_pusher_counters_per_suite_and_corp(emulator, receiver):
+    suite = make_suite(emulator, receiver)
+    corp = emulator.create_corp(users=3)
+    emulator.authorize(suite["suite_key"], corp["corp_id"])
+    receiver.wait_for(1)
+    settled(emulator, suite["suite_key"])
+    by = {(r["key"], r["suite_key"], r["corp_id"]): r["count"]
+          for r in emulator.counters()["pushes_by"]}
+    assert by == {("sent", suite["suite_key"], corp["corp_id"]): 1,
+                  ("acknowledged", suite["suite_key"], corp["corp_id"]): 1}
+
+
 @pytest.mark.parametrize("bad", ["wrong", "nothing", "http500", "badsig"])
 def test_pusher_unacknowledged_push_is_pushed_again(emulator, receiver, bad):
     emulator.set_config(pusher=FAST)

@@ -59,7 +59,9 @@ def engine_for(emulator) -> NoticeEngine:
         if engine is None or engine.state is not emulator.state:
             engine = NoticeEngine(
                 clock=emulator.clock.now_ms, directory=StateDirectory(None, emulator.state),
-                on_count=lambda key, n: emulator.counters.bump("recipients", key, n))
+                on_count=lambda key, n, sender: emulator.counters.bump(
+                    "recipients", key, n, corp_id=sender.corp_id, suite_key=sender.suite_key,
+                    appkey=None if sender.is_isv else sender.app_key))
             engine.state = emulator.state
             engine.config_source = None
             emulator._notice_engine = engine

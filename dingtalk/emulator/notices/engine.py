@@ -29,7 +29,7 @@ class NoticeEngine:
 
     def __init__(self, *, clock: Callable[[], int], directory: Directory,
                  config: NoticeConfig | None = None,
-                 on_count: Callable[[str, int], None] | None = None):
+                 on_count: Callable[[str, int, Sender], None] | None = None):
         self.clock = clock
         self.directory = directory
         self.config = config or NoticeConfig()
@@ -101,7 +101,7 @@ class NoticeEngine:
             if to_all:
                 self.quotas.record_to_all(now_ms=now, sender=sender)
             task = self._new_task(sender, now, found, outcome, msgtype, status_bar)
-            self._count(found, outcome)
+            self._count(sender, found, outcome)
             self._forget_old(now)
             return task.task_id
 
@@ -127,7 +127,7 @@ class NoticeEngine:
         self.tasks[task.task_id] = task
         return task
 
-    def _count(self, found: Recipients, outcome: dict) -> None:
+    def _count(self, sender: Sender, found: Recipients, outcome: dict) -> None:
         batch: Counter = Counter()
         for verdict in outcome.values():
             batch["delivered" if verdict is None else str(verdict.code)] += 1
@@ -137,7 +137,7 @@ class NoticeEngine:
         if self.on_count is not None:
             for key, n in batch.items():
                 if n:
-                    self.on_count(key if key in _PLAIN else f"forbidden:{key}", n)
+                    self.on_count(key if key in _PLAIN else f"forbidden:{key}", n, sender)
 
     def _forget_old(self, now: int) -> None:
         """Drop tasks past every use (7 days), sweeping at most once per emulated minute."""
