@@ -177,6 +177,23 @@ def test_quotas_isv_suite_per_minute_across_corps(engine):
     assert fate(engine, isv("corpD"), blocked, "u1") == ("143204", 3000)
 
 
+def test_quotas_internal_apps_of_one_corp_share_5000_per_minute(engine):
+    """143104: every internal app of the corp together; ISV sends neither count nor stop."""
+    send(engine, INTERNAL, text(1), dept_id_list="2,3,4")  # 3000 recipients
+    other_app = Sender(corp_id="corpA", app_key="appB", agent_id=2)
+    task_id = send(engine, other_app, text(1), dept_id_list="5,6,7")  # 3000 more
+    result = engine.result(other_app, agent_id=2, task_id=task_id)
+    assert len(result["unread_user_id_list"]) == 2000
+    assert {(r["code"], r["count"]) for r in result["forbidden_list"]} == {("143104", 5000)}
+    assert len(result["forbidden_user_id_list"]) == 1000
+    assert fate(engine, isv(), send(engine, isv(), text(1), userid_list="u1"),
+                "u1") == "delivered"
+    engine.config.per_minute_corp = 0  # off
+    third = Sender(corp_id="corpA", app_key="appC", agent_id=3)
+    assert fate(engine, third, send(engine, third, text(1), userid_list="u1"),
+                "u1") == "delivered"
+
+
 def test_quotas_partial_call_over_the_minute_limit(engine):
     engine.config.per_minute_app_corp = 3
     task_id = send(engine, INTERNAL, text(1), userid_list="u1,u2,u3,u4,u5")

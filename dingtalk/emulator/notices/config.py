@@ -24,6 +24,9 @@ class NoticeConfig:
     daily_cap_isv: int = 100  # 143205; one DingTalk table says 50
     per_minute_app_corp: int = 5000  # 143103 / 143203
     per_minute_suite: int = 5000  # 143204, one ISV suite across all its corps
+    # 143104: every internal app of one corp together. DingTalk documents the code, not the
+    # number; 5000 is the one per-minute figure it does publish. 0 turns the rule off.
+    per_minute_corp: int = 5000
     to_all_user_per_day: int = 3  # 41045
     msg_max_bytes: int = 2048
     status_bar_max_userids: int = 5

@@ -18,6 +18,7 @@ CODE_DUPLICATE = (143106, 143206)
 CODE_DAILY_CAP = (143105, 143205)
 CODE_MINUTE_APP_CORP = (143103, 143203)
 CODE_MINUTE_SUITE = 143204
+CODE_MINUTE_CORP = 143104
 
 
 @dataclass(frozen=True)
@@ -99,38 +100,51 @@ class QuotaBook:
     def admit(self, *, now_ms: int, sender: Sender, userids: list[str], content: str) -> dict:
         """Decide every recipient in order; returns {userid: Forbidden | None (delivered)}."""
         self._prune(now_ms)
-        cfg, isv = self.config, int(sender.is_isv)
-        cap = cfg.daily_cap_isv if sender.is_isv else cfg.daily_cap_internal
-        app_window = self._windows["app", sender.app_key, sender.corp_id]
-        suite_window = self._windows["suite", sender.suite_key] if sender.is_isv else None
-        app_used = app_window.used(now_ms)
-        suite_used = suite_window.used(now_ms) if suite_window else 0
+        windows = self._minute_windows(sender, now_ms)
         digest = content_key(content)
         outcome: dict[str, Forbidden | None] = {}
         for userid in userids:
-            user_key = (sender.app_key, sender.corp_id, userid)
-            last = self._last_content.get((*user_key, digest))
-            stamps = self._deliveries[user_key]
-            if last is not None and self._same_day(last, now_ms):
-                verdict = Forbidden(CODE_DUPLICATE[isv], 1)
-            elif self._today(stamps, now_ms) >= cap:
-                verdict = Forbidden(CODE_DAILY_CAP[isv], cap)
-            elif app_used >= cfg.per_minute_app_corp:
-                verdict = Forbidden(CODE_MINUTE_APP_CORP[isv], cfg.per_minute_app_corp)
-            elif suite_window is not None and suite_used >= cfg.per_minute_suite:
-                verdict = Forbidden(CODE_MINUTE_SUITE, cfg.per_minute_suite)
-            else:
-                verdict = None
-                stamps.append(now_ms)
-                self._last_content[(*user_key, digest)] = now_ms
-                app_used += 1
-                suite_used += 1
+            verdict = self._verdict(sender, userid, digest, now_ms, windows)
+            if verdict is None:
+                self._deliveries[sender.app_key, sender.corp_id, userid].append(now_ms)
+                self._last_content[sender.app_key, sender.corp_id, userid, digest] = now_ms
+                for entry in windows:
+                    entry[1] += 1
             outcome[userid] = verdict
         delivered = sum(1 for verdict in outcome.values() if verdict is None)
-        app_window.add(now_ms, delivered)
-        if suite_window is not None:
-            suite_window.add(now_ms, delivered)
+        for window, _used, _limit, _code in windows:
+            window.add(now_ms, delivered)
         return outcome
+
+    def _minute_windows(self, sender: Sender, now_ms: int) -> list[list]:
+        """[window, used so far, limit, code] for each per-minute rule that covers the sender.
+
+        143104 (every internal app of the corp together) has no ISV counterpart in DingTalk's
+        code table, so ISV sends neither count towards it nor are held by it.
+        """
+        cfg = self.config
+        keys = [(("app", sender.app_key, sender.corp_id), cfg.per_minute_app_corp,
+                 CODE_MINUTE_APP_CORP[int(sender.is_isv)])]
+        if sender.is_isv:
+            keys.append((("suite", sender.suite_key), cfg.per_minute_suite, CODE_MINUTE_SUITE))
+        elif cfg.per_minute_corp:
+            keys.append((("corp", sender.corp_id), cfg.per_minute_corp, CODE_MINUTE_CORP))
+        return [[self._windows[key], self._windows[key].used(now_ms), limit, code]
+                for key, limit, code in keys]
+
+    def _verdict(self, sender: Sender, userid: str, digest: str, now_ms: int,
+                 windows: list[list]) -> Forbidden | None:
+        isv = int(sender.is_isv)
+        cap = self.config.daily_cap_isv if sender.is_isv else self.config.daily_cap_internal
+        last = self._last_content.get((sender.app_key, sender.corp_id, userid, digest))
+        if last is not None and self._same_day(last, now_ms):
+            return Forbidden(CODE_DUPLICATE[isv], 1)
+        if self._today(self._deliveries[sender.app_key, sender.corp_id, userid], now_ms) >= cap:
+            return Forbidden(CODE_DAILY_CAP[isv], cap)
+        for _window, used, limit, code in windows:
+            if used >= limit:
+                return Forbidden(code, limit)
+        return None
 
     def to_all_allowed(self, *, now_ms: int, sender: Sender) -> bool:
         stamps = self._to_all[sender.app_key, sender.corp_id]
