@@ -57,8 +57,9 @@ def authenticate(ctx: CallContext) -> Caller | None:
             raise ApiFail(ctx.config.expired_token_errcode)
         if token.kind == "suite_corp":
             record = ctx.state.auths.get((token.owner, token.corp_id or ""))
-            if record is not None and record.app_state != "normal":
-                raise ApiFail(50003)
+            stopped = ctx.config.stopped_app_errcode
+            if stopped and record is not None and record.app_state != "normal":
+                raise ApiFail(stopped)
         return caller_for(ctx, token)
 
 

@@ -20,6 +20,10 @@ class EmulatorConfig:
     # ISV get_corp_token returns a new token each call; older ones stay valid until expiry.
     keep_old_corp_tokens: bool = True
     signature_window_s: int = 60
+    # A suite's corp token while the corp has stopped or removed the app: every call (sends
+    # included) answers 50003 "应用已停用". PROTOCOL only names the code; None lets such
+    # tokens keep working.
+    stopped_app_errcode: int | None = 50003
     # Test (unpublished) suites may use any ticket string (PROTOCOL 6.2); off by default.
     accept_any_ticket: bool = False
     # department/list without fetch_child: False follows 007gzs-sdk (PROTOCOL 4.1 UNCERTAIN).
