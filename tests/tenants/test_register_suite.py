@@ -61,6 +61,20 @@ def test_register_suite_from_environment_and_update(clean_env):
     assert "updated" in output and "rotated-secret" not in output
 
 
+def test_register_suite_update_keeps_the_push_style_and_message_api(clean_env):
+    for name, value in ENV.items():
+        clean_env.setenv(name, value)
+    run("--suite-key", "suitecli7", "--push-style", "http", "--message-api", "sendbytemplate")
+    clean_env.setenv("DINGTALK_SUITE_SECRET", "rotated-secret")
+    output = run("--suite-key", "suitecli7")
+    suite = Suite.objects.get(suite_key="suitecli7")
+    assert (suite.push_style, suite.message_api) == ("http", "sendbytemplate")
+    assert suite.suite_secret == "rotated-secret"
+    assert "push style http" in output
+    run("--suite-key", "suitecli7", "--push-style", "sync_http")
+    assert Suite.objects.get(suite_key="suitecli7").push_style == "sync_http"
+
+
 def test_register_suite_option_wins_over_environment(clean_env):
     for name, value in ENV.items():
         clean_env.setenv(name, value)

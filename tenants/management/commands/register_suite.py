@@ -41,10 +41,12 @@ class Command(BaseCommand):
         parser.add_argument("--suite-id", default="")
         parser.add_argument("--app-id", default="")
         parser.add_argument("--name", default="")
+        # No defaults here: on an update, an option left out keeps the stored value (rotating
+        # secrets must not flip an HTTP-push suite to SyncHTTP).
         parser.add_argument("--push-style", choices=Suite.PushStyle.values,
-                            default=Suite.PushStyle.SYNC_HTTP)
+                            help="default for a new suite: sync_http")
         parser.add_argument("--message-api", choices=Suite.MessageApi.values,
-                            default=Suite.MessageApi.ASYNCSEND_V2)
+                            help="default for a new suite: asyncsend_v2")
         parser.add_argument("--template-id", action="append", metavar="NAME=ID",
                             help="a sendbytemplate template id (repeatable)")
 
@@ -56,19 +58,22 @@ class Command(BaseCommand):
                 raise CommandError(f"{dest}: pass {flag} or set {env_name}")
             secrets[dest] = value
         suite_key = options["suite_key"]
-        existed = Suite.objects.filter(suite_key=suite_key).exists()
+        stored = Suite.objects.filter(suite_key=suite_key).first()
+        push_style = options["push_style"] or (
+            stored.push_style if stored else Suite.PushStyle.SYNC_HTTP)
+        message_api = options["message_api"] or (
+            stored.message_api if stored else Suite.MessageApi.ASYNCSEND_V2)
         try:
             suite = suite_register(
                 suite_key=suite_key, suite_id=options["suite_id"], app_id=options["app_id"],
-                name=options["name"], push_style=options["push_style"],
-                message_api=options["message_api"],
+                name=options["name"], push_style=push_style, message_api=message_api,
                 template_ids=_template_ids(options["template_id"]), **secrets,
             )
         except SuiteInvalid as exc:
             details = "; ".join(f"{k}: {v}" for k, v in sorted(exc.extra["fields"].items()))
             raise CommandError(f"{exc.message} ({details})") from None
         path = reverse("tenants:suite_callback", kwargs={"suite_key": suite.suite_key})
-        self.stdout.write(f"Suite {suite.suite_key} {'updated' if existed else 'registered'} "
+        self.stdout.write(f"Suite {suite.suite_key} {'updated' if stored else 'registered'} "
                           f"(push style {suite.push_style}, message API {suite.message_api}).")
         self.stdout.write(f"Callback URL path to configure in DingTalk: {path}")
         self.stdout.write("Prefix it with this deployment's public https origin.")
