@@ -20,11 +20,24 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--global-qps", type=int, help="per API QPS overall (90002)")
     parser.add_argument("--token-ttl", type=int, help="token lifetime in seconds (7200)")
     parser.add_argument("--no-rate-limits", action="store_true", help="for throughput runs")
+    parser.add_argument("--quota", action="append", default=[], metavar="NAME=VALUE",
+                        type=_quota, help="a work-notice limit, e.g. daily_cap_isv=50 or "
+                        "per_minute_corp=0 (repeatable; names in docs/emulator.md)")
     parser.add_argument("--server", choices=("werkzeug", "gunicorn"), default="werkzeug",
                         help="gunicorn: one process, gthread workers, keep-alive (benchmarks)")
     parser.add_argument("--threads", type=int, default=32, help="gunicorn worker threads")
     parser.add_argument("--log-level", default="INFO")
     return parser.parse_args(argv)
+
+
+def _quota(text: str) -> tuple[str, object]:
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip():
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    try:
+        return name.strip(), json.loads(value)
+    except ValueError:
+        return name.strip(), value  # a bare word such as day_mode=rolling
 
 
 def build_config(args: argparse.Namespace) -> EmulatorConfig:
@@ -40,17 +53,23 @@ def build_config(args: argparse.Namespace) -> EmulatorConfig:
         config.token_ttl_s = args.token_ttl
     if args.no_rate_limits:
         config.rate_limits_enabled = False
+    if args.quota:
+        config.update({"notices": dict(args.quota)})
     return config
 
 
 def main(argv=None) -> None:
     args = parse_args(argv)
+    try:
+        config = build_config(args)
+    except ValueError as exc:
+        raise SystemExit(f"python -m dingtalk.emulator: {exc}") from None
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(name)s %(message)s")
     fixture = None
     if args.fixture:
         with open(args.fixture, encoding="utf-8") as fh:
             fixture = json.load(fh)
-    server = EmulatorServer(build_config(args), args.host, args.port, fixture=fixture,
+    server = EmulatorServer(config, args.host, args.port, fixture=fixture,
                             state_file=args.state_file)
     if args.server == "gunicorn":
         from .gunicorn_server import GunicornEmulator

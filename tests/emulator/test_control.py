@@ -132,9 +132,24 @@ def test_corp_update(emulator):
                              corp["corp_id"])["auth_info"]["auth_corp_info"]["corp_name"] == "改名"
 
 
-def test_unknown_config_key_refused(emulator):
-    with pytest.raises(EmulatorControlError):
-        emulator.set_config(no_such_knob=1)
+@pytest.mark.parametrize("changes", [
+    {"no_such_knob": 1}, {"notices": {"daily_cap_isvv": 50}}, {"pusher": {"retries": 3}},
+    {"app_api_qps": "20"}, {"notices": {"daily_cap_isv": "50"}}, {"notices": [1]},
+    {"expired_token_errcode": True}, {"app_api_qps": 5, "notices": {"nope": 1}},
+])
+def test_bad_config_refused_whole(emulator, changes):
+    """Unknown keys or wrongly typed values: 400, and nothing of the request is applied."""
+    before = emulator.get_config()
+    with pytest.raises(EmulatorControlError, match="400"):
+        emulator.set_config(**changes)
+    assert emulator.get_config() == before
+
+
+def test_cli_quota_flag_refuses_unknown_names():
+    from dingtalk.emulator.__main__ import main
+
+    with pytest.raises(SystemExit, match="notices.daily_cap_isvv"):
+        main(["--quota", "daily_cap_isvv=50", "--port", "0"])
 
 
 def test_state_file_round_trip(tmp_path):
@@ -183,7 +198,8 @@ def test_cli_starts_with_fixture(tmp_path):
     fixture.write_text(json.dumps({"corps": [{"users": 3}]}))
     port = _free_port()
     proc = subprocess.Popen([sys.executable, "-m", "dingtalk.emulator", "--port", str(port),
-                             "--fixture", str(fixture), "--seed", "5", "--no-rate-limits"],
+                             "--fixture", str(fixture), "--seed", "5", "--no-rate-limits",
+                             "--quota", "daily_cap_isv=50", "--quota", "day_mode=rolling"],
                             stderr=subprocess.PIPE, text=True)
     try:
         # The CLI logs its URL once it is serving; readline returns "" if it died instead.
@@ -193,6 +209,7 @@ def test_cli_starts_with_fixture(tmp_path):
         assert corps[0]["user_count"] == 3
         config = requests.get(f"http://127.0.0.1:{port}/_emulator/config", timeout=2).json()
         assert config["seed"] == 5 and config["rate_limits_enabled"] is False
+        assert config["notices"] == {"daily_cap_isv": 50, "day_mode": "rolling"}
     finally:
         proc.terminate()
         proc.wait(timeout=10)
