@@ -20,7 +20,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 from django.conf import settings
 
-from tests.tenants.factories import random_text
+from tests.tenants.factories import TenantFactory, random_text
 
 ROOT = Path(__file__).resolve().parents[2]
 BROKER_DB = 14
@@ -159,3 +159,22 @@ def make_suite(dingtalk_at_emulator):
         return suite, remote
 
     return make
+
+
+def authorized_tenant(emulator, make_suite, push_style: str = "sync_http"):
+    """(Tenant, corp dict): a corp created and authorized at the emulator, its tenant here."""
+    suite, remote = make_suite(push_style=push_style)
+    corp = emulator.create_corp(users=5)
+    auth = emulator.authorize(suite.suite_key, corp["corp_id"])
+    tenant = TenantFactory(
+        suite=suite, corp_id=corp["corp_id"], agent_id=auth["agent_id"],
+        app_id=auth["app_id"],
+        permanent_code=auth["permanent_code"] if push_style == "http" else "",
+    )
+    return tenant, corp
+
+
+def corp_fetches(emulator, tenant) -> int:
+    """How many times the emulator issued this tenant a corp token."""
+    fetches = emulator.counters()["token_fetches"].get("get_corp_token", {})
+    return fetches.get(f"{tenant.suite.suite_key}:{tenant.corp_id}", 0)

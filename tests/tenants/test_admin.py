@@ -10,6 +10,7 @@ from django.utils import formats, timezone
 
 from tenants.models import AccessToken, CallbackEvent, Suite, Tenant
 
+from .conftest import authorized_tenant, corp_fetches
 from .factories import (
     AccessTokenFactory,
     CallbackEventFactory,
@@ -207,3 +208,17 @@ def test_admin_event_reprocess_requeues(admin_client, world, django_capture_on_c
     event.refresh_from_db()
     assert (event.status, event.attempts) == (CallbackEvent.Status.PENDING, 0)
     assert len(callbacks) == 1  # the task is enqueued once the transaction commits
+
+
+def test_admin_tenant_refresh_actions_reach_dingtalk(admin_client, emulator, make_suite):
+    tenant, corp = authorized_tenant(emulator, make_suite)
+    Tenant.objects.filter(pk=tenant.pk).update(corp_name="stale name", auth_scopes={})
+    messages = _action(admin_client, "tenant", "refresh_auth_info", [tenant])
+    assert (constants.SUCCESS, "Refresh auth info: 1 done.") in messages
+    tenant.refresh_from_db()
+    assert tenant.corp_name == corp["name"]
+    assert tenant.auth_scopes["auth_org_scopes"]["authed_dept"] == [1]
+    before = corp_fetches(emulator, tenant)
+    messages = _action(admin_client, "tenant", "refresh_token", [tenant])
+    assert (constants.SUCCESS, "Refresh token: 1 done.") in messages
+    assert corp_fetches(emulator, tenant) == before + 1

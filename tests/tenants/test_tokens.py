@@ -15,7 +15,7 @@ from dingtalk.tokens import Token, TokenManager
 from tenants.models import AccessToken
 from tenants.services.clients import client_for
 from tenants.services.tokens import SharedTokenStore, tenant_refresh_token, tenant_token_key
-from tests.tenants.conftest import wait_for
+from tests.tenants.conftest import authorized_tenant, corp_fetches, wait_for
 from tests.tenants.factories import TenantFactory, random_text
 
 
@@ -207,36 +207,19 @@ def test_token_store_without_redis_falls_back_to_the_database():
         assert acquired is False
 
 
-def _authorized_tenant(emulator, make_suite, push_style="sync_http"):
-    suite, remote = make_suite(push_style=push_style)
-    corp = emulator.create_corp(users=5)
-    auth = emulator.authorize(suite.suite_key, corp["corp_id"])
-    tenant = TenantFactory(
-        suite=suite, corp_id=corp["corp_id"], agent_id=auth["agent_id"],
-        app_id=auth["app_id"],
-        permanent_code=auth["permanent_code"] if push_style == "http" else "",
-    )
-    return tenant, corp
-
-
-def _corp_fetches(emulator, tenant):
-    fetches = emulator.counters()["token_fetches"].get("get_corp_token", {})
-    return fetches.get(f"{tenant.suite.suite_key}:{tenant.corp_id}", 0)
-
-
 @pytest.mark.django_db
 @pytest.mark.parametrize("push_style", ["sync_http", "http"])
 def test_tenant_token_fetched_once_then_refreshed_once_after_expiry(
     emulator, make_suite, push_style
 ):
-    tenant, corp = _authorized_tenant(emulator, make_suite, push_style)
+    tenant, corp = authorized_tenant(emulator, make_suite, push_style)
     client = client_for(tenant)
     assert isinstance(client.departments.list_ids(1), list)
     client_for(tenant).users.get(corp["userids"][0])
-    assert _corp_fetches(emulator, tenant) == 1
+    assert corp_fetches(emulator, tenant) == 1
     emulator.advance(7201)
     assert client_for(tenant).users.get(corp["userids"][0]).userid == corp["userids"][0]
-    assert _corp_fetches(emulator, tenant) == 2
+    assert corp_fetches(emulator, tenant) == 2
     if push_style == "http":
         # The legacy path: the corp token came through the suite token and permanent code.
         assert emulator.counters()["token_fetches"]["get_suite_token"][tenant.suite.suite_key] >= 1
@@ -244,12 +227,12 @@ def test_tenant_token_fetched_once_then_refreshed_once_after_expiry(
 
 @pytest.mark.django_db
 def test_tenant_refresh_token_fetches_a_new_token(emulator, make_suite):
-    tenant, corp = _authorized_tenant(emulator, make_suite)
+    tenant, corp = authorized_tenant(emulator, make_suite)
     client_for(tenant).users.get(corp["userids"][0])
     before = AccessToken.objects.get(key=tenant_token_key(tenant=tenant)).value
     tenant_refresh_token(tenant=tenant)
     after = AccessToken.objects.get(key=tenant_token_key(tenant=tenant)).value
     assert after != before
-    assert _corp_fetches(emulator, tenant) == 2
+    assert corp_fetches(emulator, tenant) == 2
     client_for(tenant).users.get(corp["userids"][0])
-    assert _corp_fetches(emulator, tenant) == 2
+    assert corp_fetches(emulator, tenant) == 2
