@@ -3,10 +3,13 @@
 import threading
 import time
 import uuid
+from io import StringIO
 
 import pytest
 import redis
+from cryptography.fernet import Fernet
 from django.conf import settings
+from django.core.management import call_command
 from django.db import connection
 from redis.backoff import NoBackoff
 from redis.retry import Retry
@@ -101,6 +104,24 @@ def test_token_store_unreadable_redis_copy_is_replaced_without_a_fetch(store):
     assert TokenManager(store).get(key, fetch).value == token.value
     assert fetch.calls == 0
     assert token.value not in store.redis.get(store._k("token", key)).decode()
+
+
+@pytest.mark.django_db
+def test_token_store_key_rotation_costs_no_fetch(store, settings):
+    """The documented rotation: prepend a key, rotate_keys, drop the old key."""
+    _, key = _tenant_key()
+    token = _fresh()
+    store.set(key, token)
+    old_keys = list(settings.FIELD_ENCRYPTION_KEYS)
+    new_key = Fernet.generate_key().decode("ascii")
+    settings.FIELD_ENCRYPTION_KEYS = [new_key, *old_keys]
+    call_command("rotate_keys", stdout=StringIO())
+    settings.FIELD_ENCRYPTION_KEYS = [new_key]
+    assert store.get(key) is None  # the Redis copy is sealed with a retired key
+    fetch = _CountingFetch()
+    assert TokenManager(store).get(key, fetch).value == token.value
+    assert fetch.calls == 0
+    assert store.get(key).value == token.value
 
 
 @pytest.mark.django_db
