@@ -1,5 +1,6 @@
 """DingTalkClient over real HTTP: token caching, refresh, token errors, single flight, repr."""
 
+import logging
 import threading
 
 import pytest
@@ -156,6 +157,30 @@ def test_client_fifty_threads_refreshing_ahead_fetch_once(emulator, world):
     assert counters["token_fetches"]["gettoken"] == {world.appkey: 1}
     assert counters["calls"]["department/list_ids"] == 50
     assert counters["errcodes"] == {}
+
+
+def test_client_pool_keeps_a_connection_per_concurrent_thread(emulator, world, caplog):
+    emulator.set_config(rate_limits_enabled=False)
+    client = make_client(emulator, world.app, pool_size=16)
+    userid = world.userids(1)[0]
+    client.users.get(userid)
+    # Slow answers keep all 16 requests in flight at once; a pool smaller than that discards
+    # (and later re-opens) connections, which urllib3 reports as "pool is full".
+    emulator.add_fault("user/get", latency_ms=200)
+    barrier = threading.Barrier(16)
+
+    def call():
+        barrier.wait()
+        client.users.get(userid)
+
+    threads = [threading.Thread(target=call) for _ in range(16)]
+    with caplog.at_level(logging.WARNING, logger="urllib3.connectionpool"):
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+    assert world.calls("user/get") == 17
+    assert "pool is full" not in caplog.text
 
 
 def test_client_request_reaches_endpoints_without_a_typed_method(world):
