@@ -40,6 +40,20 @@ def _fresh(value=None, ttl=7200.0):
     return Token(value=value or random_text(32), expires_at=time.time() + ttl)
 
 
+def _stored(store):
+    """(key, token): a fresh corp token of a new tenant, stored."""
+    _, key = _tenant_key()
+    token = _fresh()
+    store.set(key, token)
+    return key, token
+
+
+def _served_without_fetch(store, key, token):
+    fetch = _CountingFetch()
+    assert TokenManager(store).get(key, fetch).value == token.value
+    assert fetch.calls == 0
+
+
 class _CountingFetch:
     def __init__(self):
         self.calls = 0
@@ -67,22 +81,15 @@ def test_token_store_keeps_an_encrypted_durable_copy(store):
 
 @pytest.mark.django_db
 def test_token_store_redis_flush_costs_no_fetch(store):
-    _, key = _tenant_key()
-    token = _fresh()
-    store.set(key, token)
+    key, token = _stored(store)
     store.redis.delete(store._k("token", key))
-    fetch = _CountingFetch()
-    got = TokenManager(store).get(key, fetch)
-    assert got.value == token.value
-    assert fetch.calls == 0
+    _served_without_fetch(store, key, token)
     assert store.get(key).value == token.value
 
 
 @pytest.mark.django_db
 def test_token_store_redis_copy_is_encrypted(store):
-    _, key = _tenant_key()
-    token = _fresh()
-    store.set(key, token)
+    key, token = _stored(store)
     store.delete(key, only_if_value="an-older-bad-token")
     raw = store.redis.get(store._k("token", key)).decode()
     assert token.value not in raw
@@ -95,32 +102,24 @@ def test_token_store_redis_copy_is_encrypted(store):
 @pytest.mark.django_db
 def test_token_store_unreadable_redis_copy_is_replaced_without_a_fetch(store):
     """A plain value left by an older release (or sealed with a retired key) is a miss."""
-    _, key = _tenant_key()
-    token = _fresh()
-    store.set(key, token)
+    key, token = _stored(store)
     store.redis.set(store._k("token", key), f"{token.expires_at!r}|{token.value}")
     assert store.get(key) is None
-    fetch = _CountingFetch()
-    assert TokenManager(store).get(key, fetch).value == token.value
-    assert fetch.calls == 0
+    _served_without_fetch(store, key, token)
     assert token.value not in store.redis.get(store._k("token", key)).decode()
 
 
 @pytest.mark.django_db
 def test_token_store_key_rotation_costs_no_fetch(store, settings):
     """The documented rotation: prepend a key, rotate_keys, drop the old key."""
-    _, key = _tenant_key()
-    token = _fresh()
-    store.set(key, token)
+    key, token = _stored(store)
     old_keys = list(settings.FIELD_ENCRYPTION_KEYS)
     new_key = Fernet.generate_key().decode("ascii")
     settings.FIELD_ENCRYPTION_KEYS = [new_key, *old_keys]
     call_command("rotate_keys", stdout=StringIO())
     settings.FIELD_ENCRYPTION_KEYS = [new_key]
     assert store.get(key) is None  # the Redis copy is sealed with a retired key
-    fetch = _CountingFetch()
-    assert TokenManager(store).get(key, fetch).value == token.value
-    assert fetch.calls == 0
+    _served_without_fetch(store, key, token)
     assert store.get(key).value == token.value
 
 
