@@ -126,6 +126,8 @@ def test_api_contacts_v2_users_round_trip(emulator, world, org):
     user = contacts.user_get(userid)
     assert (user.userid, user.name, list(user.dept_ids)) == (userid, info["name"], info["depts"])
     assert contacts.user_count() == 40
+    active = sum(1 for u in org["users"].values() if u["active"])
+    assert active < 40 and contacts.user_count(only_active=True) == active
     lookup = contacts.user_by_unionid(info["unionid"])
     assert (lookup.userid, lookup.contact_type) == (userid, 0)
     dept_id, members = busiest_dept(emulator, world.corp["corp_id"])
