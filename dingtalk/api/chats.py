@@ -26,7 +26,7 @@ class Chats(Resource):
         mentionAllAuthority, managementType, chatBannedType).
         Doc: create-group-session (chat/create).
         """
-        members = [str(u) for u in userids]
+        members = messages.userid_list(userids)
         if not name or len(name) > MAX_CHAT_NAME:
             raise messages.MessageError(f"chat name must be 1-{MAX_CHAT_NAME} characters")
         if not members or len(members) > MAX_CREATE_MEMBERS:

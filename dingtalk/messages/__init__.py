@@ -36,7 +36,7 @@ from dingtalk.messages.limits import (
     MAX_VOICE_SECONDS,
     MSGTYPES,
 )
-from dingtalk.messages.recipients import RecipientLimits, recipients
+from dingtalk.messages.recipients import RecipientLimits, dept_id_list, recipients, userid_list
 
 __all__ = [
     "MAX_ACTION_URL",
@@ -58,6 +58,7 @@ __all__ = [
     "RecipientLimits",
     "action_card",
     "compact_json",
+    "dept_id_list",
     "file",
     "from_dict",
     "image",
@@ -66,5 +67,6 @@ __all__ = [
     "oa",
     "recipients",
     "text",
+    "userid_list",
     "voice",
 ]

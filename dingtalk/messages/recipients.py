@@ -13,6 +13,31 @@ if TYPE_CHECKING:
     from dingtalk.messages.builders import Message
 
 
+def _not_a_string(values: Iterable[Any], name: str) -> None:
+    # A bare string iterates as characters: userids="manager01" would address nine users
+    # "m", "a", ... and dept_ids="12" departments 1 and 2 (1 being the whole company).
+    if isinstance(values, str | bytes):
+        raise MessageError(f"{name} must be a list, not a string")
+
+
+def userid_list(userids: Iterable[str]) -> list[str]:
+    """Userids as a list of non-empty strings without commas (DingTalk joins them with ",")."""
+    _not_a_string(userids, "userids")
+    users = [str(u) for u in userids]
+    if any(not u.strip() or "," in u for u in users):
+        raise MessageError("userids must be non-empty and contain no commas")
+    return users
+
+
+def dept_id_list(dept_ids: Iterable[int]) -> list[int]:
+    """Department ids as a list of ints."""
+    _not_a_string(dept_ids, "dept_ids")
+    try:
+        return [int(d) for d in dept_ids]
+    except (TypeError, ValueError):
+        raise MessageError("dept_ids must be whole numbers") from None
+
+
 @dataclass(frozen=True)
 class RecipientLimits:
     """List lengths per send: PROTOCOL 3.1's doc table (the Java SDK allows 5000/500)."""
@@ -31,12 +56,10 @@ def recipients(
 ) -> dict[str, Any]:
     """The recipient fields of a send body, refused early when DingTalk would refuse them."""
     limits = limits or RecipientLimits()
-    users = [str(u) for u in userids]
-    depts = [int(d) for d in dept_ids]
+    users = userid_list(userids)
+    depts = dept_id_list(dept_ids)
     if not users and not depts and not to_all_user:
         raise MessageError("give at least one of userids, dept_ids or to_all_user")
-    if any(not u.strip() or "," in u for u in users):
-        raise MessageError("userids must be non-empty and contain no commas")
     if len(users) > limits.max_userids:
         raise MessageError(f"{len(users)} userids; at most {limits.max_userids} per send")
     if len(depts) > limits.max_dept_ids:

@@ -42,6 +42,9 @@ def test_api_chats_bad_input_is_refused_before_sending(world):
     members = world.userids(3)
     with pytest.raises(MessageError, match="owner"):
         world.client.chats.create("g", "outsider", members)
+    # The seed took a comma string; as characters it would make a chat of "u", "s", ...
+    with pytest.raises(MessageError, match="list"):
+        world.client.chats.create("g", members[0], ",".join(members))
     with pytest.raises(MessageError, match="name"):
         world.client.chats.create("x" * 21, members[0], members)
     with pytest.raises(MessageError):

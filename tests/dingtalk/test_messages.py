@@ -161,6 +161,16 @@ def test_messages_recipients_refuse_commas_and_blank_userids():
         messages.recipients([""])
 
 
+@pytest.mark.parametrize(("kwargs", "match"), [
+    ({"userids": "manager01"}, "userids must be a list"),
+    ({"dept_ids": "12"}, "dept_ids must be a list"),
+    ({"dept_ids": ["sales"]}, "whole numbers"),
+])
+def test_messages_recipients_refuse_strings_that_would_split_into_characters(kwargs, match):
+    with pytest.raises(MessageError, match=match):
+        messages.recipients(**kwargs)
+
+
 def test_messages_status_bar_only_for_five_userids():
     msg = messages.oa(message_url="https://a", status_value="ok")
     assert messages.recipients(["a", "b"], msg=msg) == {"userid_list": "a,b"}
