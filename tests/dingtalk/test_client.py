@@ -1,7 +1,6 @@
 """DingTalkClient over real HTTP: token caching, refresh, token errors, single flight, repr."""
 
 import logging
-import threading
 
 import pytest
 
@@ -11,6 +10,7 @@ from dingtalk.errors import SignatureError, TokenError
 from dingtalk.tokens import InMemoryTokenStore, TokenManager
 from tests.dingtalk.test_client_support import (  # noqa: F401 (world_fixture is a fixture)
     EmulatorClock,
+    in_threads,
     make_client,
     world_fixture,
 )
@@ -115,21 +115,7 @@ def test_client_fifty_threads_on_an_expired_token_fetch_once(emulator, world):
     world.client.users.get(userid)
     emulator.advance(7300)
     emulator.reset_counters()
-    barrier = threading.Barrier(50)
-    results, errors = [], []
-
-    def call():
-        barrier.wait()
-        try:
-            results.append(world.client.users.get(userid).userid)
-        except Exception as exc:  # collected and asserted below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=call) for _ in range(50)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    results, errors = in_threads(50, lambda: world.client.users.get(userid).userid)
     assert errors == []
     assert results == [userid] * 50
     assert emulator.counters()["token_fetches"]["gettoken"] == {world.appkey: 1}
@@ -142,17 +128,8 @@ def test_client_fifty_threads_refreshing_ahead_fetch_once(emulator, world):
     client.users.get(world.userids(1)[0])
     clock.advance(7300)
     emulator.reset_counters()
-    barrier = threading.Barrier(50)
-
-    def call():
-        barrier.wait()
-        client.departments.list_ids()
-
-    threads = [threading.Thread(target=call) for _ in range(50)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    _, errors = in_threads(50, client.departments.list_ids)
+    assert errors == []
     counters = emulator.counters()
     assert counters["token_fetches"]["gettoken"] == {world.appkey: 1}
     assert counters["calls"]["department/list_ids"] == 50
@@ -167,18 +144,9 @@ def test_client_pool_keeps_a_connection_per_concurrent_thread(emulator, world, c
     # Slow answers keep all 16 requests in flight at once; a pool smaller than that discards
     # (and later re-opens) connections, which urllib3 reports as "pool is full".
     emulator.add_fault("user/get", latency_ms=200)
-    barrier = threading.Barrier(16)
-
-    def call():
-        barrier.wait()
-        client.users.get(userid)
-
-    threads = [threading.Thread(target=call) for _ in range(16)]
     with caplog.at_level(logging.WARNING, logger="urllib3.connectionpool"):
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=30)
+        _, errors = in_threads(16, lambda: client.users.get(userid))
+    assert errors == []
     assert world.calls("user/get") == 17
     assert "pool is full" not in caplog.text
 

@@ -1,6 +1,8 @@
 """Fixtures and helpers shared by the client, API and ISV tests (this module holds no tests)."""
 
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
@@ -82,6 +84,27 @@ def world_fixture(emulator):
     client = make_client(emulator, app, sleeps=sleeps)
     yield World(emulator, corp, app, client, sleeps)
     client.close()
+
+
+def in_threads(n: int, call: Callable[[], object]) -> tuple[list, list[Exception]]:
+    """Run `call` on n threads released together; -> (results, errors)."""
+    barrier = threading.Barrier(n)
+    results: list = []
+    errors: list[Exception] = []
+
+    def run() -> None:
+        barrier.wait()
+        try:
+            results.append(call())
+        except Exception as exc:  # returned to the test, which asserts on it
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return results, errors
 
 
 def busiest_dept(emulator, corp_id: str) -> tuple[int, list[str]]:

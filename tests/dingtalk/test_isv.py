@@ -1,6 +1,5 @@
 """SuiteApi over the emulator: suite and corp tokens (both forms), activation, auth info, agents."""
 
-import threading
 from dataclasses import dataclass
 
 import pytest
@@ -9,7 +8,7 @@ from dingtalk.credentials import SuiteCredentials
 from dingtalk.errors import ApiError, InvalidRequest, PermissionDenied, SignatureError
 from dingtalk.isv import SuiteApi
 from dingtalk.retry import RetryPolicy
-from tests.dingtalk.test_client_support import Sleeps
+from tests.dingtalk.test_client_support import Sleeps, in_threads
 
 
 @dataclass
@@ -148,21 +147,7 @@ def test_isv_fifty_threads_on_an_expired_corp_token_fetch_once(isv):
     client.users.get(isv.corp["userids"][0])
     isv.emulator.advance(7300)
     isv.emulator.reset_counters()
-    barrier = threading.Barrier(50)
-    errors = []
-
-    def call():
-        barrier.wait()
-        try:
-            client.users.get(isv.corp["userids"][0])
-        except Exception as exc:  # collected and asserted below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=call) for _ in range(50)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    _, errors = in_threads(50, lambda: client.users.get(isv.corp["userids"][0]))
     assert errors == []
     assert isv.fetches("get_corp_token") == 1
 
