@@ -187,7 +187,8 @@ def tenant_relieve(*, suite: Suite, corp_id: str, timestamp_ms: int | None = Non
         tenant.relieved_at = timezone.now()
         tenant.permanent_code = ""
         tenant.save()
-    tenant_tokens_drop(tenant=tenant)
+        # In the same transaction: nobody sees a relieved tenant that still has tokens.
+        tenant_tokens_drop(tenant=tenant)
     transaction.on_commit(
         lambda: tenant_relieved.send(sender=Tenant, tenant=tenant), robust=True
     )

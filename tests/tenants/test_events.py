@@ -4,6 +4,7 @@ import json
 import time
 
 import pytest
+from django.db import DatabaseError
 from django.db.models import F
 
 from dingtalk.errors import ServerError
@@ -11,7 +12,7 @@ from dingtalk.tokens import Token
 from tenants.errors import NoSuiteTicket
 from tenants.models import AccessToken, CallbackEvent, Tenant
 from tenants.services.events import MAX_ATTEMPTS, callback_event_process, callback_event_reprocess
-from tenants.services.tenants import tenant_relieved
+from tenants.services.tenants import tenant_relieve, tenant_relieved
 from tenants.services.tokens import tenant_token_key, token_store
 from tests.tenants.factories import (
     AccessTokenFactory,
@@ -118,6 +119,23 @@ def test_events_relieve_drops_tokens_and_notifies(django_capture_on_commit_callb
     assert not AccessToken.objects.filter(tenant=tenant).exists()
     assert store.get(key) is None
     assert received == [tenant.pk]
+
+
+def test_events_relieve_is_all_or_nothing(monkeypatch):
+    """Status, permanent code and tokens change together, or not at all."""
+    tenant = TenantFactory(legacy=True)
+    AccessTokenFactory(tenant=tenant)
+
+    def drop_then_fail(*, tenant):
+        AccessToken.objects.filter(tenant=tenant).delete()
+        raise DatabaseError("connection lost mid-relieve")
+
+    monkeypatch.setattr("tenants.services.tokens.tenant_tokens_drop", drop_then_fail)
+    with pytest.raises(DatabaseError):
+        tenant_relieve(suite=tenant.suite, corp_id=tenant.corp_id, timestamp_ms=NOW_MS)
+    tenant.refresh_from_db()
+    assert tenant.status == Tenant.Status.AUTHORIZED and tenant.permanent_code
+    assert AccessToken.objects.filter(tenant=tenant).exists()
 
 
 def test_events_app_state_and_corp_update():
