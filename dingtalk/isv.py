@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Unpack
 
-from dingtalk.api._base import AuthedCaller
+from dingtalk.api._base import AuthedCaller, required
 from dingtalk.client import DingTalkClient
 from dingtalk.connection import Connection, ConnectionOptions
 from dingtalk.credentials import IsvCorpCredentials, SuiteCredentials
@@ -146,12 +146,13 @@ class SuiteApi(Connection):
         Not retried on transport errors: the code may already be spent.
         Doc: obtain-a-permanent-authorization-code (service/get_permanent_code).
         """
-        body = self._caller.post("service/get_permanent_code",
-                                 {"tmp_auth_code": tmp_auth_code}, idempotent=False)
+        path = "service/get_permanent_code"
+        body = self._caller.post(path, {"tmp_auth_code": tmp_auth_code}, idempotent=False)
         corp = body.get("auth_corp_info") or {}
         return PermanentCode(corp_id=str(corp.get("corpid", "")),
                              corp_name=str(corp.get("corp_name", "")),
-                             permanent_code=str(body["permanent_code"]), raw=dict(body))
+                             permanent_code=str(required(body, "permanent_code", path)),
+                             raw=dict(body))
 
     def activate_suite(self, corp_id: str, permanent_code: str) -> None:
         """Activate the suite in a corp (legacy flow; activating twice is harmless).

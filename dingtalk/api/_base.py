@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from dingtalk.errors import TokenError
+from dingtalk.errors import BadResponse, TokenError
 from dingtalk.retry import RetryPolicy
 from dingtalk.tokens import Token, TokenManager
 from dingtalk.transport import Transport
@@ -94,6 +94,18 @@ class Resource:
 
 def _drop_none(body: Mapping[str, Any]) -> dict:
     return {k: v for k, v in body.items() if v is not None}
+
+
+def required(body: Mapping[str, Any], key: str, path: str) -> Any:
+    """`body[key]` of a successful answer; BadResponse (not a KeyError) when DingTalk left it out.
+
+    For sends the answer came after DingTalk accepted the call: the caller must treat this like
+    a timeout (maybe sent), which BadResponse, a TransportError, already means.
+    """
+    value = body.get(key)
+    if value is None:
+        raise BadResponse(f"{path}: successful answer has no {key}", status_code=200, path=path)
+    return value
 
 
 def result(body: Mapping[str, Any]) -> Any:

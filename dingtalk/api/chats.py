@@ -6,7 +6,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from dingtalk import messages
-from dingtalk.api._base import Resource
+from dingtalk.api._base import Resource, required
 from dingtalk.api.models import Chat, ReadListPage
 
 # PROTOCOL 5: name 1-20 characters, at most 40 members per create call, pages of at most 100.
@@ -35,7 +35,7 @@ class Chats(Resource):
             raise messages.MessageError("the owner must be one of the members")
         body = {"name": name, "owner": owner, "useridlist": members, **options}
         answer = self._write("chat/create", body)
-        return Chat(chat_id=str(answer["chatid"]), name=name, owner=owner,
+        return Chat(chat_id=str(required(answer, "chatid", "chat/create")), name=name, owner=owner,
                     userids=tuple(members),
                     open_conversation_id=answer.get("openConversationId"),
                     conversation_tag=answer.get("conversationTag"), raw=dict(answer))
@@ -55,7 +55,7 @@ class Chats(Resource):
         """
         message = messages.from_dict(msg)
         body = self._write("chat/send", {"chatid": chat_id, "msg": message.to_dict()})
-        return str(body["messageId"])
+        return str(required(body, "messageId", "chat/send"))
 
     def read_list_page(self, message_id: str, *, cursor: int = 0,
                        size: int = MAX_PAGE_SIZE) -> ReadListPage:

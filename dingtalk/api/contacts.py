@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dingtalk.api._base import Resource, result
+from dingtalk.api._base import Resource, required, result
 from dingtalk.api.models import Department, UnionIdLookup, User, UserPage
 
 # PROTOCOL 4.4: v2 user list pages are at most 100 users.
@@ -115,7 +115,7 @@ class Contacts(Resource):
         Doc: obtain-the-number-of-employees-v2 (topapi/user/count).
         """
         body = self._read("topapi/user/count", {"only_active": only_active})
-        return int(result(body)["count"])
+        return int(required(result(body), "count", "topapi/user/count"))
 
     def user_by_unionid(self, unionid: str) -> UnionIdLookup:
         """The userid behind a unionid.
@@ -125,5 +125,5 @@ class Contacts(Resource):
         body = self._read("topapi/user/getbyunionid", {"unionid": unionid})
         r = result(body)
         contact_type = r.get("contact_type")
-        return UnionIdLookup(userid=str(r["userid"]),
+        return UnionIdLookup(userid=str(required(r, "userid", "topapi/user/getbyunionid")),
                              contact_type=None if contact_type is None else int(contact_type))

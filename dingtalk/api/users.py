@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dingtalk.api._base import Resource
+from dingtalk.api._base import Resource, required
 from dingtalk.api.models import UnionIdLookup, User, UserPage
 
 # PROTOCOL 4.3: listbypage pages are at most 100 users.
@@ -20,7 +20,7 @@ class Users(Resource):
         Doc: obtain-the-number-of-employees-1 (user/get_org_user_count).
         """
         body = self._get("user/get_org_user_count", onlyActive=1 if only_active else 0)
-        return int(body["count"])
+        return int(required(body, "count", "user/get_org_user_count"))
 
     def get(self, userid: str, *, lang: str | None = None) -> User:
         """One user's details.
@@ -67,5 +67,5 @@ class Users(Resource):
         """
         body = self._get("user/getUseridByUnionid", unionid=unionid)
         contact_type = body.get("contactType")
-        return UnionIdLookup(userid=str(body["userid"]),
+        return UnionIdLookup(userid=str(required(body, "userid", "user/getUseridByUnionid")),
                              contact_type=None if contact_type is None else int(contact_type))

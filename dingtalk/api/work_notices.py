@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from dingtalk import messages
-from dingtalk.api._base import Resource
+from dingtalk.api._base import Resource, required
 from dingtalk.api.models import SendProgress, SendResult, SendTask
 
 _BASE = "topapi/message/corpconversation"
@@ -15,8 +15,9 @@ _BASE = "topapi/message/corpconversation"
 TEMPLATE_LIMITS = messages.RecipientLimits(max_userids=5000, max_dept_ids=500)
 
 
-def _task(body: Mapping[str, Any]) -> SendTask:
-    return SendTask(task_id=int(body["task_id"]), request_id=body.get("request_id"))
+def _task(body: Mapping[str, Any], path: str) -> SendTask:
+    return SendTask(task_id=int(required(body, "task_id", path)),
+                    request_id=body.get("request_id"))
 
 
 class WorkNotices(Resource):
@@ -40,7 +41,8 @@ class WorkNotices(Resource):
         body: dict[str, Any] = {"agent_id": int(agent_id), "msg": message.to_dict()}
         body.update(messages.recipients(userids, dept_ids, to_all_user, limits=limits,
                                         msg=message))
-        return _task(self._write(f"{_BASE}/asyncsend_v2", body))
+        path = f"{_BASE}/asyncsend_v2"
+        return _task(self._write(path, body), path)
 
     def send_by_template(
         self,
@@ -61,7 +63,8 @@ class WorkNotices(Resource):
         body: dict[str, Any] = {"agent_id": int(agent_id), "template_id": template_id,
                                 "data": json.dumps(dict(data), ensure_ascii=False)}
         body.update(messages.recipients(userids, dept_ids, limits=limits or TEMPLATE_LIMITS))
-        return _task(self._write(f"{_BASE}/sendbytemplate", body))
+        path = f"{_BASE}/sendbytemplate"
+        return _task(self._write(path, body), path)
 
     def progress(self, agent_id: int, task_id: int) -> SendProgress:
         """How far delivery of a task is (tasks up to 24 h old).

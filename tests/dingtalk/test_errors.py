@@ -133,6 +133,15 @@ def test_errors_errcode_sets_are_disjoint():
     assert 0 not in seen and errors.AUTH_ERRCODE not in seen
 
 
+def test_errors_missing_answer_field_is_bad_response_not_key_error():
+    from dingtalk.api._base import required
+
+    assert required({"errcode": 0, "task_id": 7}, "task_id", "p") == 7
+    with pytest.raises(errors.BadResponse, match="p: successful answer has no task_id") as caught:
+        required({"errcode": 0}, "task_id", "p")
+    assert isinstance(caught.value, TransportError) and caught.value.path == "p"
+
+
 def test_errors_pickle_round_trip():
     error = error_for({"errcode": 90018, "errmsg": "qps", "request_id": "r"}, path="/p")
     again = pickle.loads(pickle.dumps(error))
