@@ -124,7 +124,7 @@ def main() -> None:
                             threads, args.seconds, app["appkey"]))
     where = "in-process" if server else base_url
     print(f"user/get through the emulator ({where}, rate limits off), "
-          f"{args.seconds:.0f} s per run")
+          f"{args.seconds:g} s per run")
     print_table(runs)
     client.close()
     if server:
