@@ -163,6 +163,9 @@ def _on_app_state(suite: Suite, ev: AppStateEvent) -> Outcome:
 def _on_corp_update(suite: Suite, ev: CorpUpdateEvent) -> Outcome:
     if ev.action == "remove":
         return _on_relieve(suite, ev)
+    if not (ev.data.get("corp_name") or ev.data.get("full_corp_name")):
+        # The HTTP-push org_change carries only the CorpId: DingTalk's auth info has the names.
+        return _on_change_auth(suite, ev)
     if tenant_update_corp(suite=suite, corp_id=ev.corp_id or "", data=ev.data,
                           timestamp_ms=ev.timestamp_ms) is None:
         return IGNORED, "corp update for a corp unknown here"

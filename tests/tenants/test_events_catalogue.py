@@ -2,7 +2,8 @@
 
 Each push goes through the signed endpoint, is stored under its kind, then processed; the tenant
 ends in the state the event means. Events that call DingTalk (tmp_auth_code, change_auth, scope
-updates) are covered against the emulator in test_events.py and test_lifecycle.py.
+updates) are covered against the emulator in test_events.py and test_lifecycle.py, and the
+HTTP org_change (no names in it) at the end of this file.
 """
 
 import json
@@ -13,6 +14,7 @@ import pytest
 from tenants.models import CallbackEvent, Tenant
 from tenants.services.events import callback_event_process
 
+from .conftest import authorized_tenant
 from .factories import SuiteFactory, TenantFactory
 from .pushes import push, sync_row, sync_rows
 
@@ -57,7 +59,6 @@ CASES = {
                          "app_restore", STOPPED, AUTHORIZED),
     "http-app_remove": ("http", _http("org_micro_app_remove", AgentId=1, AppId=7),
                         "app_remove", AUTHORIZED, STOPPED),
-    "http-org_change": ("http", _http_corp("org_change"), "corp_update", AUTHORIZED, AUTHORIZED),
     "http-org_remove": ("http", _http_corp("org_remove"), "corp_remove", AUTHORIZED, RELIEVED),
     "http-market_buy": ("http", _http("market_buy", orderId="o1", corpId="x"), "market_order",
                         AUTHORIZED, AUTHORIZED),
@@ -119,3 +120,15 @@ def test_events_catalogue_ticket_row_is_applied_on_receipt(client):
     assert (event.kind, event.status) == ("suite_ticket", CallbackEvent.Status.DONE)
     assert suite.tickets.get().ticket == "fresh-ticket"
     assert json.loads(event.payload["biz_data"])["suiteTicket"] == "fresh-ticket"
+
+
+def test_events_catalogue_http_org_change_rereads_the_names(client, emulator, make_suite):
+    tenant, corp = authorized_tenant(emulator, make_suite, "http")
+    emulator.corp_update(corp["corp_id"], name="Renamed at DingTalk")
+    assert push(client, tenant.suite, _http_corp("org_change")(tenant.suite,
+                                                              tenant.corp_id)).status_code == 200
+    event = CallbackEvent.objects.get(suite=tenant.suite, kind="corp_update")
+    processed = callback_event_process(event_id=event.pk)
+    assert processed.status == CallbackEvent.Status.DONE, processed.last_error
+    tenant.refresh_from_db()
+    assert tenant.corp_name == "Renamed at DingTalk"
