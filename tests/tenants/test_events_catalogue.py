@@ -132,3 +132,27 @@ def test_events_catalogue_http_org_change_rereads_the_names(client, emulator, ma
     assert processed.status == CallbackEvent.Status.DONE, processed.last_error
     tenant.refresh_from_db()
     assert tenant.corp_name == "Renamed at DingTalk"
+
+
+def test_events_catalogue_http_duplicate_and_out_of_order_pushes(client):
+    """HTTP push: a re-push is stored once; pushes older than the relieve change nothing."""
+    suite = SuiteFactory(http_push=True)
+    tenant = TenantFactory(suite=suite, legacy=True)
+    relieve = _http("suite_relieve", TimeStamp=MS + 10)(suite, tenant.corp_id)
+    for _ in range(2):
+        assert push(client, suite, relieve).status_code == 200
+    event = CallbackEvent.objects.get(suite=suite)
+    assert callback_event_process(event_id=event.pk).status == CallbackEvent.Status.DONE
+    # No ticket was ever pushed: a late event that reached DingTalk would fail, not be ignored.
+    for late in (_http("tmp_auth_code", AuthCode="old-code"), _http("change_auth")):
+        assert push(client, suite, late(suite, tenant.corp_id)).status_code == 200
+    late_events = list(CallbackEvent.objects.filter(suite=suite,
+                                                    status=CallbackEvent.Status.PENDING))
+    assert len(late_events) == 2
+    for event in late_events:
+        processed = callback_event_process(event_id=event.pk)
+        assert processed.status == CallbackEvent.Status.IGNORED
+        assert "superseded" in processed.last_error
+    tenant.refresh_from_db()
+    assert tenant.status == RELIEVED and tenant.permanent_code == ""
+    assert CallbackEvent.objects.filter(suite=suite).count() == 3
