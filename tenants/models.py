@@ -75,6 +75,8 @@ class Tenant(models.Model):
     """One corp (auth_corpid) that authorized one suite."""
 
     class Status(models.TextChoices):
+        # HTTP push: the permanent code is traded and kept, activate_suite not yet done.
+        AUTHORIZING = "authorizing", "Authorizing (activation not finished)"
         AUTHORIZED = "authorized", "Authorized"
         APP_STOPPED = "app_stopped", "App stopped by the corp"
         RELIEVED = "relieved", "Relieved (de-authorized)"

@@ -119,9 +119,13 @@ def tenant_authorize(
 def tenant_store_permanent_code(
     *, suite: Suite, corp_id: str, corp_name: str, permanent_code: str, timestamp_ms: int | None
 ) -> Tenant:
-    """Keep a freshly traded permanent code at once: the tmp_auth_code cannot be spent twice."""
+    """Keep a freshly traded permanent code at once: the tmp_auth_code cannot be spent twice.
+
+    A new tenant starts AUTHORIZING, so no app calls DingTalk for it before activation ends.
+    """
     with transaction.atomic():
-        tenant, _ = Tenant.objects.select_for_update().get_or_create(suite=suite, corp_id=corp_id)
+        tenant, _ = Tenant.objects.select_for_update().get_or_create(
+            suite=suite, corp_id=corp_id, defaults={"status": Tenant.Status.AUTHORIZING})
         _claim_newer(tenant, timestamp_ms)
         tenant.permanent_code = permanent_code
         tenant.corp_name = corp_name or tenant.corp_name

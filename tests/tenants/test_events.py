@@ -9,8 +9,9 @@ from django.db.models import F
 
 from dingtalk.errors import ServerError
 from dingtalk.tokens import Token
-from tenants.errors import NoSuiteTicket
+from tenants.errors import NoSuiteTicket, TenantInactive
 from tenants.models import AccessToken, CallbackEvent, Tenant
+from tenants.services.clients import client_for
 from tenants.services.events import MAX_ATTEMPTS, callback_event_process, callback_event_reprocess
 from tenants.services.tenants import tenant_relieve, tenant_relieved
 from tenants.services.tokens import tenant_token_key, token_store
@@ -220,8 +221,12 @@ def test_events_http_auth_rerun_reuses_the_traded_permanent_code(emulator, make_
     event = _tmp_auth_event(suite, corp["corp_id"], auth["tmp_auth_code"])
     with pytest.raises(ServerError):
         _process(event)
-    assert Tenant.objects.get(suite=suite, corp_id=corp["corp_id"]).permanent_code == (
-        auth["permanent_code"])
+    half_done = Tenant.objects.select_related("suite").get(suite=suite, corp_id=corp["corp_id"])
+    assert half_done.permanent_code == auth["permanent_code"]
+    # Not activated yet: no app may use it.
+    assert half_done.status == Tenant.Status.AUTHORIZING
+    with pytest.raises(TenantInactive):
+        client_for(half_done)
     assert _process(event).status == CallbackEvent.Status.DONE
     tenant = Tenant.objects.get(suite=suite, corp_id=corp["corp_id"])
     assert tenant.status == Tenant.Status.AUTHORIZED and tenant.agent_id == auth["agent_id"]
