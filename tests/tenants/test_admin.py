@@ -197,6 +197,8 @@ def test_admin_tenant_refresh_failure_is_reported_not_500(admin_client, action):
     errors = [text for level, text in messages if level == constants.ERROR]
     assert len(errors) == 1
     assert tenant.corp_id in errors[0]
+    # The operator reads what to do: DingTalk has not pushed this suite's ticket yet.
+    assert "no_suite_ticket" in errors[0] and "has not pushed a suite_ticket" in errors[0]
     assert tenant.suite.suite_secret not in errors[0]
 
 
