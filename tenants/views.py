@@ -3,7 +3,7 @@
 import logging
 
 from django.conf import settings
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, JsonResponse, UnreadablePostError
 from django.views.decorators.csrf import csrf_exempt
 
 from tenants.errors import ServiceError
@@ -41,6 +41,11 @@ def suite_callback(request: HttpRequest, suite_key: str) -> JsonResponse:
         logger.warning("callback rejected suite=%s status=413 code=%s (Content-Length)",
                        suite_key, exc.code)
         return _error(exc.http_status, exc.code, exc.message)
+    except UnreadablePostError:
+        # The sender hung up mid-body (or the proxy timed out): its problem, not a server error.
+        logger.warning("callback rejected suite=%s status=400 code=callback_unreadable",
+                       suite_key)
+        return _error(400, "callback_unreadable", "the request body could not be read")
     try:
         reply = callback_receive(
             suite_key=suite_key,

@@ -1,5 +1,6 @@
 """POST /callbacks/<suite_key>/: every rejected case, and no secret in logs or at rest."""
 
+import json
 import logging
 
 import pytest
@@ -195,4 +196,26 @@ def test_callback_endpoint_unstorable_values_400_nothing_stored(client, payload)
     """Signed but holding what PostgreSQL refuses: a clear 400, never a 500."""
     suite = SuiteFactory(http_push=True)
     assert_error(push(client, suite, payload), 400, "callback_malformed")
+    assert_nothing_stored()
+
+
+def test_callback_endpoint_body_cut_short_400(caplog):
+    """The sender hangs up mid-body: a logged 400, never a 500."""
+    from django.test import RequestFactory
+
+    from tenants.views import suite_callback
+
+    class _CutShort:
+        def read(self, *args):
+            raise ConnectionResetError("connection reset by peer")
+
+    suite = SuiteFactory()
+    request = RequestFactory().post(f"/callbacks/{suite.suite_key}/?signature=s&timestamp=1"
+                                    "&nonce=n", data=b"{}", content_type="application/json")
+    request._stream = _CutShort()
+    caplog.set_level(logging.WARNING, logger="tenants.callbacks")
+    response = suite_callback(request, suite.suite_key)
+    assert response.status_code == 400
+    assert json.loads(response.content)["code"] == "callback_unreadable"
+    assert "status=400" in caplog.records[-1].getMessage()
     assert_nothing_stored()
