@@ -133,6 +133,10 @@ class Emulator:
             return _json({"error": f"{type(exc).__name__}: {exc}"}, 400)
         except HTTPException as exc:
             return _json({"error": exc.name}, exc.code or 400)
+        except Exception:
+            # Still JSON and no traceback to the client; the log has it.
+            log.exception("emulator control route failed: %s", request.path)
+            return _json({"error": "internal error (see the emulator log)"}, 500)
 
     def dispatch_api(self, request: Request) -> tuple[int, bytes]:
         try:

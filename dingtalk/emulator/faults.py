@@ -49,6 +49,7 @@ class Faults:
         endpoint = str(spec.pop("endpoint", "*")).lstrip("/") or "*"
         if spec.get("throttle") not in (None, *THROTTLE_ERRCODES):
             raise ValueError("throttle must be 'app' or 'global'")
+        _check_spec(spec)
         fault = Fault(id=next(self._ids), endpoint=endpoint, **spec)
         with self._lock:
             self._faults.append(fault)
@@ -69,3 +70,29 @@ class Faults:
     def snapshot(self) -> list[dict]:
         with self._lock:
             return [asdict(f) for f in self._faults]
+
+
+_NUMBERS = {"errcode": int, "http_status": int, "latency_ms": int, "count": int, "rate": float}
+
+
+def _check_spec(spec: dict) -> None:
+    """A bad rule is a 400 now, not an exception in every later API call it is matched on."""
+    for name in ("rate", "latency_ms", "drop", "expire_token"):
+        if spec.get(name, 0) is None:
+            del spec[name]  # null means the default
+    for name, value in spec.items():
+        kind = _NUMBERS.get(name)
+        if kind is not None and value is not None:
+            if isinstance(value, bool) or not isinstance(value, int | float) or (
+                    kind is int and not isinstance(value, int)):
+                raise ValueError(f"fault {name} must be a {kind.__name__}")
+        elif name in ("drop", "expire_token") and not isinstance(value, bool):
+            raise ValueError(f"fault {name} must be true or false")
+        elif name in ("corp_id", "errmsg") and not isinstance(value, str | None):
+            raise ValueError(f"fault {name} must be a string")
+    if not 0 <= spec.get("rate", 1.0) <= 1:
+        raise ValueError("fault rate must be between 0 and 1")
+    if not 0 <= spec.get("latency_ms", 0) <= 600_000 or (spec.get("count") or 0) < 0:
+        raise ValueError("fault latency_ms must be 0..600000 and count >= 0")
+    if spec.get("http_status") is not None and not 400 <= spec["http_status"] <= 599:
+        raise ValueError("fault http_status must be 400..599")

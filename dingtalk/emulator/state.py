@@ -22,6 +22,9 @@ from .models import (
 
 _ALNUM = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 
+# The benchmarks use 5,000 per corp; far more would only exhaust memory by mistake.
+MAX_USERS = 100_000
+
 
 def _random_string(length: int) -> str:
     return "".join(secrets.choice(_ALNUM) for _ in range(length))
@@ -56,6 +59,8 @@ class State:
     # ---- corps and apps ----------------------------------------------------------------
     def create_corp(self, *, users: int = 0, name: str | None = None,
                     corp_id: str | None = None, seed: int | None = None) -> Corp:
+        if isinstance(users, bool) or not isinstance(users, int) or not 0 <= users <= MAX_USERS:
+            raise ValueError(f"users must be a whole number from 0 to {MAX_USERS}")
         with self.lock:
             if corp_id and corp_id in self.corps:
                 raise ValueError(f"corp {corp_id} exists")
@@ -114,7 +119,7 @@ class State:
     def ticket_ok(self, suite: Suite, ticket: str | None) -> bool:
         if self.config.accept_any_ticket and ticket:
             return True
-        return bool(ticket) and secrets.compare_digest(ticket, suite.ticket)
+        return bool(ticket) and secrets.compare_digest(str(ticket).encode(), suite.ticket.encode())
 
     def authorize(self, *, suite_key: str, corp_id: str, authed_dept: list[int] | None = None,
                   authed_user: list[str] | None = None, activated: bool = False,

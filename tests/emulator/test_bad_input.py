@@ -1,0 +1,98 @@
+"""Bad input gets DingTalk-shaped errors (API) or a JSON 4xx (control API), never a crash."""
+
+import json
+
+import pytest
+import requests
+from emulator_helpers import internal_app, post, suite_token
+
+from dingtalk.emulator import EmulatorControl, registry
+from dingtalk.emulator.app import load_handlers
+
+load_handlers()  # the routes are registered on import; parametrize needs them now
+
+# Every parameter name the handlers read, so each route meets junk where it looks.
+NAMES = ("id", "userid", "userId", "deptId", "department_id", "dept_id", "offset", "size",
+         "cursor", "order", "order_field", "fetch_child", "onlyActive", "only_active", "unionid",
+         "lang", "language", "agent_id", "agentid", "task_id", "msg_task_id", "msg",
+         "userid_list", "dept_id_list", "to_all_user", "chatid", "name", "owner", "useridlist",
+         "add_useridlist", "del_useridlist", "messageId", "status_value", "status_bg",
+         "template_id", "data", "tmp_auth_code", "suite_key", "suite_secret", "suite_ticket",
+         "auth_corpid", "permanent_code", "app_id", "corpid_list", "ip_whitelist", "appkey",
+         "appsecret", "corpid", "corpsecret", "contain_access_limit", "msgtype", "text")
+JUNK = ("", "abc", -1, 10**30, [1, "a"], {"a": 1}, "中文\x00", True)
+
+
+@pytest.fixture(scope="module")
+def world(emulator_server):
+    """One small world for all the junk calls below (they change nothing in it)."""
+    emulator = EmulatorControl(emulator_server.base_url)
+    emulator.reset()
+    corp, _app, token = internal_app(emulator, users=10)
+    suite = emulator.create_suite(push_style="sync_http")
+    emulator.authorize(suite["suite_key"], corp["corp_id"])
+    emulator.set_config(rate_limits_enabled=False)
+    return emulator, {"corp": token, "suite": suite_token(emulator, suite), "none": None}
+
+
+def _call(emulator, route, token_name, token, junk):
+    url = f"{emulator.base_url}{route.path}"
+    params = {token_name: token} if token else {}
+    flat = {k: json.dumps(junk) if isinstance(junk, list | dict) else junk for k in NAMES}
+    if route.method == "GET":
+        return [requests.get(url, params={**params, **flat}, timeout=10)]
+    return [requests.post(url, params=params, json=dict.fromkeys(NAMES, junk), timeout=10),
+            requests.post(url, params=params, data=flat, timeout=10)]
+
+
+@pytest.mark.parametrize("path", sorted(registry.API_ROUTES))
+def test_junk_parameters_get_dingtalk_errors(world, path):
+    emulator, tokens = world
+    route = registry.API_ROUTES[path]
+    token_name = "suite_access_token" if route.auth == "suite" else "access_token"
+    for junk in JUNK:
+        for response in _call(emulator, route, token_name, tokens[route.auth], junk):
+            body = response.json()
+            assert response.status_code == 200, (junk, response.text)
+            assert isinstance(body["errcode"], int) and body["errcode"] != -1, (junk, body)
+
+
+def test_non_ascii_suite_ticket_is_40085(emulator):
+    suite = emulator.create_suite()
+    body = post(emulator, "service/get_suite_token", body={
+        "suite_key": suite["suite_key"], "suite_secret": suite["suite_secret"],
+        "suite_ticket": "票据"})
+    assert body["errcode"] == 40085
+
+
+@pytest.mark.parametrize("method, path, body", [
+    ("POST", "corps", {"users": 10**9}),
+    ("POST", "corps", {"users": -1}),
+    ("POST", "corps", {"users": "many"}),
+    ("POST", "clock/advance", {"seconds": -1}),
+    ("POST", "clock/advance", {"seconds": 10**12}),
+    ("POST", "clock/advance", {"seconds": "soon"}),
+    ("POST", "faults", {"rate": "often"}),
+    ("POST", "faults", {"rate": 2}),
+    ("POST", "faults", {"latency_ms": [1]}),
+    ("POST", "faults", {"http_status": 200}),
+    ("POST", "faults", {"drop": "yes"}),
+    ("POST", "faults", {"no_such_field": 1}),
+    ("POST", "suites", {"push_style": "carrier pigeon"}),
+    ("POST", "suites/nope/authorize", {"corp_id": "x"}),
+    ("POST", "apps", {}),
+    ("POST", "config", {"token_ttl_s": "long"}),
+])
+def test_control_api_refuses_bad_input_with_json_4xx(emulator, method, path, body):
+    response = requests.request(method, f"{emulator.base_url}/_emulator/{path}", json=body,
+                                timeout=10)
+    assert 400 <= response.status_code < 500, response.text
+    assert response.json()["error"]
+    assert "Traceback" not in response.text
+    assert emulator.faults() == [] and emulator.list_corps() == []
+
+
+@pytest.mark.parametrize("data", [b"{not json", b"[1, 2]", b"\xff\xfe", b"Infinity"])
+def test_control_api_refuses_non_object_bodies(emulator, data):
+    response = requests.post(f"{emulator.base_url}/_emulator/corps", data=data, timeout=10)
+    assert response.status_code == 400 and response.json()["error"]
