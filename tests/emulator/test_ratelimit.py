@@ -41,3 +41,29 @@ def test_rate_limits_switch_off(emulator):
     corp, _, token = internal_app(emulator)
     emulator.set_config(app_api_qps=1, rate_limits_enabled=False)
     assert set(_burst(emulator, token, corp["userids"][0], 15)) == {0}
+
+
+class FakeTime:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_limiter_windows_are_exact_real_seconds():
+    """Deterministic: n calls pass per second, the next one is refused, a new second resets."""
+    from dingtalk.emulator.ratelimit import RateLimiter
+
+    clock = FakeTime()
+    limiter = RateLimiter(real=clock)
+    check = dict(endpoint="user/get", app_qps=3, global_qps=5)
+    assert [limiter.check(owner="a", **check) for _ in range(4)] == [None, None, None, 90018]
+    assert limiter.check(owner="a", endpoint="user/list", app_qps=3, global_qps=5) is None
+    assert limiter.check(owner="b", **check) is None  # the 5th call of user/get overall
+    assert limiter.check(owner="c", **check) == 90002
+    clock.now += 0.999
+    assert limiter.check(owner="a", **check) == 90002
+    clock.now += 0.001
+    assert limiter.check(owner="a", **check) is None
+    assert limiter.check(owner="a", endpoint="x", app_qps=0, global_qps=0) is None  # 0 = off
