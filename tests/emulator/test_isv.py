@@ -131,6 +131,8 @@ def test_legacy_flow_permanent_code_activate_corp_token(emulator):
     unknown = post(emulator, "service/get_permanent_code", body={"tmp_auth_code": "nope"},
                    suite_access_token=stoken)
     assert unknown["errcode"] == 40078
+    missing = post(emulator, "service/get_permanent_code", body={}, suite_access_token=stoken)
+    assert missing["errcode"] == 41026
     agent = {"agentid": record["agent_id"], "auth_corpid": corp["corp_id"],
              "suite_key": suite["suite_key"]}
     assert post(emulator, "service/get_agent", body=agent,
@@ -175,6 +177,12 @@ def test_activate_suite_errors(emulator):
     body["permanent_code"] = "wrong"
     assert post(emulator, "service/activate_suite", suite_access_token=stoken,
                 body=body)["errcode"] == 41031
+    body["permanent_code"] = record["permanent_code"]
+    other_suite = emulator.create_suite()
+    assert post(emulator, "service/activate_suite", suite_access_token=stoken,
+                body={**body, "suite_key": other_suite["suite_key"]})["errcode"] == 40083
+    assert post(emulator, "service/activate_suite", suite_access_token=stoken,
+                body={**body, "suite_key": ""})["errcode"] == 41021
 
 
 def test_relieve_kills_tokens_and_permanent_code(emulator):
@@ -216,6 +224,9 @@ def test_get_auth_info_signature_and_legacy(emulator):
     assert legacy["auth_info"] == body["auth_info"]
     assert _signed(emulator, suite, corp["corp_id"], path="service/get_auth_info",
                    signature="AAAA")["errcode"] == 853004
+    foreign = post(emulator, "service/get_auth_info", suite_access_token=suite_token(
+        emulator, suite), body={"auth_corpid": corp["corp_id"], "suite_key": "suiteother"})
+    assert foreign["errcode"] == 40083
 
 
 def test_agent_ids_differ_per_corp(emulator):
@@ -251,6 +262,8 @@ def test_get_unactive_corp(emulator):
     body = post(emulator, "service/get_unactive_corp", suite_access_token=stoken,
                 body={"app_id": record["app_id"]})
     assert body["corp_list"] == [corp["corp_id"]] and body["has_more"] is False
+    assert post(emulator, "service/get_unactive_corp", suite_access_token=stoken,
+                body={"app_id": record["app_id"] + 1})["errcode"] == 40086
 
 
 def test_reauth_corp_pushes_the_authorisation_again(emulator):
