@@ -53,8 +53,14 @@ def _ticket_reader(suite_pk: int, suite_key: str):
 
 
 def token_manager() -> TokenManager:
-    """A TokenManager over the shared store (cheap: holds no state of its own)."""
-    return TokenManager(token_store())
+    """A TokenManager over the shared store (cheap: holds no state of its own).
+
+    Waiters wait for the refresh lock as long as its holder may hold it (the lock's lease): a
+    fetch that retries can take most of that, and a waiter that gave up earlier would fetch a
+    second token for the same corp.
+    """
+    store = token_store()
+    return TokenManager(store, lock_timeout=getattr(store, "lock_lease", 30.0))
 
 
 def suite_api_for(suite: Suite) -> SuiteApi:
