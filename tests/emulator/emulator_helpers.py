@@ -65,3 +65,16 @@ def suite_token(emulator, suite: dict) -> str:
         "suite_ticket": emulator.current_ticket(suite["suite_key"])})
     assert body["errcode"] == 0, body
     return body["suite_access_token"]
+
+
+def org_tree(detail: dict) -> tuple[dict, dict]:
+    """get_corp detail -> ({dept: [child dept ids]}, {dept: [direct member userids]})."""
+    children: dict = {}
+    members: dict = {}
+    for d in detail["departments"]:
+        if d["parent_id"] is not None:
+            children.setdefault(d["parent_id"], []).append(d["id"])
+    for u in detail["users"]:
+        for d in u["depts"]:
+            members.setdefault(d, []).append(u["userid"])
+    return children, members

@@ -1,7 +1,7 @@
 """Contacts v1 (GET): departments, users, auth/scopes, paging and the ISV rules."""
 
 import pytest
-from emulator_helpers import corp_token_signed, get, internal_app, isv_app
+from emulator_helpers import corp_token_signed, get, internal_app, isv_app, org_tree
 
 SECRET_FIELDS = {"mobile", "email", "tel", "workPlace", "remark", "extattr", "hiredDate",
                  "stateCode", "orgEmail"}
@@ -12,17 +12,6 @@ def org(emulator):
     corp, app, token = internal_app(emulator, users=120)
     detail = emulator.get_corp(corp["corp_id"])
     return corp, token, detail
-
-
-def _tree(detail):
-    children, members = {}, {}
-    for d in detail["departments"]:
-        if d["parent_id"] is not None:
-            children.setdefault(d["parent_id"], []).append(d["id"])
-    for u in detail["users"]:
-        for d in u["depts"]:
-            members.setdefault(d, []).append(u["userid"])
-    return children, members
 
 
 def _nested_dept(detail):
@@ -36,7 +25,7 @@ def _nested_dept(detail):
 
 def test_list_ids_direct_children(emulator, org):
     _, token, detail = org
-    children, _ = _tree(detail)
+    children, _ = org_tree(detail)
     body = get(emulator, "department/list_ids", token, id=1)
     assert sorted(body["sub_dept_id_list"]) == sorted(children[1])
     assert get(emulator, "department/list_ids", token, id=999)["errcode"] == 60003
@@ -45,7 +34,7 @@ def test_list_ids_direct_children(emulator, org):
 
 def test_department_list_fetch_child(emulator, org):
     _, token, detail = org
-    children, _ = _tree(detail)
+    children, _ = org_tree(detail)
     direct = get(emulator, "department/list", token, id=1, fetch_child="false")["department"]
     assert sorted(d["id"] for d in direct) == sorted(children[1])
     whole = get(emulator, "department/list", token, id=1, fetch_child="true")["department"]
@@ -106,7 +95,7 @@ def test_user_get_fields_and_errors(emulator, org):
 
 def test_get_dept_member_direct_only(emulator, org):
     _, token, detail = org
-    _, members = _tree(detail)
+    _, members = org_tree(detail)
     dept = _nested_dept(detail)
     body = get(emulator, "user/getDeptMember", token, deptId=dept["parent_id"])
     assert sorted(body["userIds"]) == sorted(members.get(dept["parent_id"], []))
@@ -114,7 +103,7 @@ def test_get_dept_member_direct_only(emulator, org):
 
 
 def _largest_dept(detail):
-    _, members = _tree(detail)
+    _, members = org_tree(detail)
     return max(members, key=lambda d: len(members[d])), members
 
 
@@ -187,7 +176,7 @@ def scoped(emulator):
     corp = emulator.create_corp(users=120)
     detail = emulator.get_corp(corp["corp_id"])
     dept = _nested_dept(detail)
-    _, members = _tree(detail)
+    _, members = org_tree(detail)
     inside = set(members.get(dept["id"], []))
     extra = next(u["userid"] for u in detail["users"] if u["userid"] not in inside)
     suite = emulator.create_suite(push_style="sync_http")

@@ -1,7 +1,7 @@
 """Contacts v2 / topapi (POST JSON, `result`, request_id): departments and users."""
 
 import pytest
-from emulator_helpers import corp_token_signed, internal_app, post
+from emulator_helpers import corp_token_signed, internal_app, org_tree, post
 
 V2_SECRET = {"mobile", "telephone", "email", "work_place", "remark", "org_email",
              "hired_date", "state_code", "extension"}
@@ -11,13 +11,7 @@ V2_SECRET = {"mobile", "telephone", "email", "work_place", "remark", "org_email"
 def org(emulator):
     corp, _, token = internal_app(emulator, users=150)
     detail = emulator.get_corp(corp["corp_id"])
-    children, members = {}, {}
-    for d in detail["departments"]:
-        if d["parent_id"] is not None:
-            children.setdefault(d["parent_id"], []).append(d["id"])
-    for u in detail["users"]:
-        for d in u["depts"]:
-            members.setdefault(d, []).append(u["userid"])
+    children, members = org_tree(detail)
     return {"corp": corp, "token": token, "detail": detail, "children": children,
             "members": members}
 
