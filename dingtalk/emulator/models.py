@@ -52,7 +52,7 @@ class User:
 class Corp:
     corp_id: str
     name: str
-    corpsecret: str
+    corpsecret: str = field(repr=False)
     full_name: str = ""
     industry: str = ""
     logo_url: str = ""
@@ -99,7 +99,7 @@ class App:
     """An internal (企业内部) app of one corp."""
 
     appkey: str
-    appsecret: str
+    appsecret: str = field(repr=False)
     corp_id: str
     agent_id: int
     app_id: int
@@ -113,16 +113,16 @@ class Suite:
 
     suite_key: str
     suite_id: int
-    suite_secret: str
-    token: str
-    aes_key: str
+    suite_secret: str = field(repr=False)
+    token: str = field(repr=False)
+    aes_key: str = field(repr=False)
     name: str = "ISV suite"
     callback_url: str = ""
     push_style: str = "http"  # "http" or "sync_http"
     message_api: str = "asyncsend_v2"  # or "sendbytemplate"
     templates: dict = field(default_factory=dict)
     legacy_url_check: bool = False
-    ticket: str = ""
+    ticket: str = field(default="", repr=False)
     ticket_ms: int = 0
 
 
@@ -134,7 +134,7 @@ class AuthRecord:
     corp_id: str
     agent_id: int
     app_id: int
-    permanent_code: str
+    permanent_code: str = field(repr=False)
     status: str = "authorized"  # or "relieved"
     activated: bool = False
     app_state: str = "normal"  # "normal", "stopped" or "removed"
@@ -151,7 +151,7 @@ class AuthRecord:
 
 @dataclass(slots=True)
 class TmpAuthCode:
-    code: str
+    code: str = field(repr=False)
     suite_key: str
     corp_id: str
     issued_ms: int

@@ -96,3 +96,19 @@ def test_control_api_refuses_bad_input_with_json_4xx(emulator, method, path, bod
 def test_control_api_refuses_non_object_bodies(emulator, data):
     response = requests.post(f"{emulator.base_url}/_emulator/corps", data=data, timeout=10)
     assert response.status_code == 400 and response.json()["error"]
+
+
+def test_no_secret_in_the_reprs_of_the_world(emulator_server, emulator):
+    corp = emulator.create_corp(users=1)
+    app = emulator.create_app(corp["corp_id"])
+    suite = emulator.create_suite()
+    record = emulator.authorize(suite["suite_key"], corp["corp_id"])
+    state = emulator_server.emulator.state
+    with state.lock:
+        # The values: tokens and tmp codes are looked up by their own text, so keys are secrets.
+        text = repr([list(d.values()) for d in (state.corps, state.apps, state.suites,
+                                                state.auths, state.tmp_codes, state.tokens)])
+    for secret in (corp["corpsecret"], app["appsecret"], suite["suite_secret"], suite["token"],
+                   suite["aes_key"], suite["ticket"], record["permanent_code"],
+                   record["tmp_auth_code"]):
+        assert secret not in text
