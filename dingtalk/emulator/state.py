@@ -83,14 +83,6 @@ class State:
             self.apps[app.appkey] = app
             return app
 
-    def agent_exists(self, corp_id: str, agent_id: int) -> bool:
-        """True when agent_id names an internal app or an authorised suite in corp_id."""
-        with self.lock:
-            if any(a.corp_id == corp_id and a.agent_id == agent_id for a in self.apps.values()):
-                return True
-            return any(r.corp_id == corp_id and r.agent_id == agent_id and r.active
-                       for r in self.auths.values())
-
     # ---- suites, tickets, authorisation ------------------------------------------------
     def create_suite(self, **fields) -> Suite:
         with self.lock:
