@@ -5,6 +5,8 @@ import time
 import pytest
 from pusher_helpers import FAST, make_suite, poll, settled
 
+from dingtalk.emulator.push_delivery import PusherConfig
+
 
 def test_pusher_ticket_push_is_signed_encrypted_and_acknowledged(emulator, receiver):
     suite = make_suite(emulator, receiver)
@@ -48,6 +50,21 @@ def test_pusher_slow_reply_misses_the_deadline(emulator, receiver):
     emulator.push_ticket(suite["suite_key"])
     [record] = settled(emulator, suite["suite_key"])
     assert record["attempts"] == 2 and record["acknowledged"] is True
+
+
+def test_pusher_sync_http_suites_have_their_own_deadline(emulator, receiver):
+    emulator.set_config(pusher={**FAST, "http_deadline_s": 5, "sync_http_deadline_s": 0.3})
+    suite = make_suite(emulator, receiver, push_style="sync_http", modes=["slow"])
+    emulator.push_ticket(suite["suite_key"])
+    [record] = settled(emulator, suite["suite_key"])
+    assert record["attempts"] == 2 and record["acknowledged"] is True
+
+
+def test_pusher_defaults_are_dingtalks():
+    """1500 ms (HTTP push), 1200 ms (SyncHTTP), 100 pushes, a ticket every 20 minutes."""
+    defaults = PusherConfig()
+    assert (defaults.http_deadline_s, defaults.sync_http_deadline_s) == (1.5, 1.2)
+    assert defaults.max_pushes == 100 and defaults.ticket_interval_s == 1200
 
 
 def test_pusher_gives_up_after_100_pushes(emulator, receiver):
