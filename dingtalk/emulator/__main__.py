@@ -58,19 +58,23 @@ def build_config(args: argparse.Namespace) -> EmulatorConfig:
     return config
 
 
-def main(argv=None) -> None:
-    args = parse_args(argv)
-    try:
-        config = build_config(args)
-    except ValueError as exc:
-        raise SystemExit(f"python -m dingtalk.emulator: {exc}") from None
-    logging.basicConfig(level=args.log_level, format="%(asctime)s %(name)s %(message)s")
+def build_server(args: argparse.Namespace) -> EmulatorServer:
     fixture = None
     if args.fixture:
         with open(args.fixture, encoding="utf-8") as fh:
             fixture = json.load(fh)
-    server = EmulatorServer(config, args.host, args.port, fixture=fixture,
-                            state_file=args.state_file)
+    return EmulatorServer(build_config(args), args.host, args.port, fixture=fixture,
+                          state_file=args.state_file)
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    logging.basicConfig(level=args.log_level, format="%(asctime)s %(name)s %(message)s")
+    try:
+        server = build_server(args)
+    except (OSError, ValueError, TypeError, KeyError) as exc:
+        # A bad --config, --fixture, --state-file or --quota: one line, not a traceback.
+        raise SystemExit(f"python -m dingtalk.emulator: {type(exc).__name__}: {exc}") from None
     if args.server == "gunicorn":
         from .gunicorn_server import GunicornEmulator
 

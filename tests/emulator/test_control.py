@@ -145,11 +145,18 @@ def test_bad_config_refused_whole(emulator, changes):
     assert emulator.get_config() == before
 
 
-def test_cli_quota_flag_refuses_unknown_names():
+def test_cli_refuses_bad_flags_and_files_in_one_line(tmp_path):
     from dingtalk.emulator.__main__ import main
 
     with pytest.raises(SystemExit, match="notices.daily_cap_isvv"):
         main(["--quota", "daily_cap_isvv=50", "--port", "0"])
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json")
+    for flag in ("--fixture", "--config"):
+        with pytest.raises(SystemExit, match="JSONDecodeError"):
+            main([flag, str(broken), "--port", "0"])
+    with pytest.raises(SystemExit, match="FileNotFoundError"):
+        main(["--fixture", str(tmp_path / "missing.json"), "--port", "0"])
 
 
 def test_state_file_round_trip(tmp_path):
