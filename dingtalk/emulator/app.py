@@ -83,12 +83,13 @@ class Emulator:
 
     def reset(self, *, seed: int | None = None, config: dict | None = None) -> None:
         """Back to the start: empty world (plus the fixture), default config, clock at real time."""
+        fresh = copy.deepcopy(self.initial_config)
+        if seed is not None:
+            fresh.update({"seed": seed})
+        if config:
+            fresh.update(config)  # a bad config refuses the reset before anything changes
         with self.state.lock:
-            self.config = copy.deepcopy(self.initial_config)
-            if seed is not None:
-                self.config.seed = seed
-            if config:
-                self.config.update(config)
+            self.config = fresh
             self.clock.reset()
             self.state = State(self.clock, self.config)
             self.faults = Faults(self.config.seed)

@@ -8,6 +8,7 @@ from emulator_helpers import internal_app, post, suite_token
 
 from dingtalk.emulator import EmulatorControl, registry
 from dingtalk.emulator.app import load_handlers
+from dingtalk.emulator.control_client import EmulatorControlError
 
 load_handlers()  # the routes are registered on import; parametrize needs them now
 
@@ -82,6 +83,8 @@ def test_non_ascii_suite_ticket_is_40085(emulator):
     ("POST", "suites/nope/authorize", {"corp_id": "x"}),
     ("POST", "apps", {}),
     ("POST", "config", {"token_ttl_s": "long"}),
+    ("POST", "reset", {"config": {"token_ttl_s": "long"}}),
+    ("POST", "reset", {"seed": "x"}),
 ])
 def test_control_api_refuses_bad_input_with_json_4xx(emulator, method, path, body):
     response = requests.request(method, f"{emulator.base_url}/_emulator/{path}", json=body,
@@ -90,6 +93,16 @@ def test_control_api_refuses_bad_input_with_json_4xx(emulator, method, path, bod
     assert response.json()["error"]
     assert "Traceback" not in response.text
     assert emulator.faults() == [] and emulator.list_corps() == []
+    assert emulator.get_config()["token_ttl_s"] == 7200
+
+
+def test_refused_reset_changes_nothing(emulator):
+    corp = emulator.create_corp(users=1)
+    emulator.set_config(app_api_qps=7)
+    with pytest.raises(EmulatorControlError, match="400"):
+        emulator.reset(config={"app_api_qps": "fast"})
+    assert emulator.get_config()["app_api_qps"] == 7
+    assert [c["corp_id"] for c in emulator.list_corps()] == [corp["corp_id"]]
 
 
 @pytest.mark.parametrize("data", [b"{not json", b"[1, 2]", b"\xff\xfe", b"Infinity"])
