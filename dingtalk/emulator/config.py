@@ -1,8 +1,9 @@
 """Emulator configuration: every UNCERTAIN protocol choice is a field here (PROTOCOL section 11)."""
 
 import importlib
-from dataclasses import MISSING, asdict, dataclass, field, fields
-from typing import Any
+from dataclasses import asdict, dataclass, field
+
+from .checks import check_fields
 
 # The engines' own settings classes, checked here so a typo is a 400, not a silent no-op.
 _SECTIONS = {"notices": ("dingtalk.emulator.notices.config", "NoticeConfig"),
@@ -49,11 +50,11 @@ class EmulatorConfig:
 
     def update(self, changes: dict) -> None:
         """Apply changes all or nothing; unknown keys and wrongly typed values raise."""
-        _check(type(self), changes, "")
+        check_fields(type(self), changes)
         for name, (module, cls) in _SECTIONS.items():
             if changes.get(name):
                 section = getattr(importlib.import_module(module), cls)
-                _check(section, changes[name], f"{name}.")
+                check_fields(section, changes[name], f"{name}.")
         for key, value in changes.items():
             if key in _SECTIONS:
                 getattr(self, key).update(value or {})
@@ -63,27 +64,3 @@ class EmulatorConfig:
     def as_dict(self) -> dict:
         return asdict(self)
 
-
-def _check(cls, changes: Any, prefix: str) -> None:
-    if not isinstance(changes, dict):
-        raise ValueError(f"config {prefix.rstrip('.') or 'changes'} must be a JSON object")
-    known = {f.name: f for f in fields(cls)}
-    unknown = sorted(set(changes) - set(known))
-    if unknown:
-        raise ValueError(f"unknown config keys: {', '.join(prefix + k for k in unknown)}")
-    for key, value in changes.items():
-        if key not in _SECTIONS or prefix:
-            _check_value(known[key], value, prefix + key)
-
-
-def _check_value(spec, value: Any, name: str) -> None:
-    default = spec.default if spec.default is not MISSING else spec.default_factory()
-    nullable = default is None or "None" in str(spec.type)
-    if value is None and nullable:
-        return
-    expected = type(default) if default is not None else int
-    ok = isinstance(value, expected) and not (expected is not bool and isinstance(value, bool))
-    if expected is float and isinstance(value, int) and not isinstance(value, bool):
-        ok = True
-    if not ok:
-        raise ValueError(f"config {name} must be {expected.__name__}, not {value!r}")

@@ -76,6 +76,8 @@ class State:
         with self.lock:
             if corp_id not in self.corps:
                 raise KeyError(corp_id)
+            if appkey in self.apps:
+                raise ValueError(f"app {appkey} exists")
             app = App(appkey=appkey or "ding" + _random_string(16).lower(),
                       appsecret=appsecret or _random_string(64), corp_id=corp_id,
                       agent_id=agent_id or self.new_agent_id(), app_id=self.new_app_id(),

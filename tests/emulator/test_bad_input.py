@@ -125,3 +125,50 @@ def test_no_secret_in_the_reprs_of_the_world(emulator_server, emulator):
                    suite["aes_key"], suite["ticket"], record["permanent_code"],
                    record["tmp_auth_code"]):
         assert secret not in text
+
+
+@pytest.fixture
+def small_world(emulator):
+    corp = emulator.create_corp(users=5)
+    suite = emulator.create_suite()
+    app = emulator.create_app(corp["corp_id"])
+    return corp, suite, app
+
+
+def _world_bad_cases(corp, suite, app):
+    key, cid = suite["suite_key"], corp["corp_id"]
+    other_dept = max(corp["dept_ids"]) + 1000
+    return [
+        (f"suites/{key}/authorize", {"corp_id": cid, "authed_dept": "1"}),
+        (f"suites/{key}/authorize", {"corp_id": cid, "authed_dept": [other_dept]}),
+        (f"suites/{key}/authorize", {"corp_id": cid, "authed_user": ["nobody"]}),
+        (f"suites/{key}/authorize", {"corp_id": cid, "activated": "no"}),
+        ("suites", {"aes_key": "short"}),
+        ("suites", {"templates": "t1"}),
+        ("suites", {"suite_key": key}),
+        ("apps", {"corp_id": cid, "agent_id": "7"}),
+        ("apps", {"corp_id": cid, "appkey": app["appkey"]}),
+        (f"corps/{cid}/contact_change", {"action": "user_add_org",
+                                          "user": {"userid": "nu", "depts": [other_dept]}}),
+        (f"corps/{cid}/contact_change", {"action": "user_modify_org",
+                                          "user": {"userid": corp["userids"][0], "active": "no"}}),
+        (f"corps/{cid}/contact_change", {"action": "org_dept_modify",
+                                          "dept": {"id": corp["dept_ids"][1], "parent_id":
+                                                   corp["dept_ids"][1]}}),
+        (f"corps/{cid}/update", {"name": 5}),
+    ]
+
+
+def test_control_api_refuses_what_would_corrupt_the_world(emulator, small_world):
+    """Wrong types or names of things that do not exist: 400/404, and the world is unchanged."""
+    corp, suite, app = small_world
+    before = (emulator.get_corp(corp["corp_id"]), emulator.get_suite(suite["suite_key"]),
+              emulator.get_app(app["appkey"]), emulator.list_corps())
+    for path, body in _world_bad_cases(corp, suite, app):
+        response = requests.post(f"{emulator.base_url}/_emulator/{path}", json=body, timeout=10)
+        assert 400 <= response.status_code < 500, (path, body, response.text)
+    after = (emulator.get_corp(corp["corp_id"]), emulator.get_suite(suite["suite_key"]),
+             emulator.get_app(app["appkey"]), emulator.list_corps())
+    assert after == before
+    with pytest.raises(EmulatorControlError, match="404"):
+        emulator.get_auth(suite["suite_key"], corp["corp_id"])

@@ -1,11 +1,16 @@
 """The /_emulator/ control API: reset, clock, corps, apps, suites, auth, faults, counters."""
 
+import re
 from dataclasses import asdict
 
+from ..checks import check_fields, int_list, str_list
 from ..context import ControlContext, ControlError
 from ..hooks import PushEvent
+from ..models import App, Suite
 from ..registry import control
 from .service import auth_info
+
+_AES_KEY = re.compile(r"[A-Za-z0-9]{43}")
 
 
 def _corp_summary(corp, *, detail: bool) -> dict:
@@ -84,9 +89,11 @@ def corp_get(ctx: ControlContext, corp_id: str) -> dict:
 
 @control("/_emulator/apps", methods=("POST",))
 def app_create(ctx: ControlContext) -> dict:
-    app = ctx.emulator.state.create_app(
-        corp_id=ctx.require("corp_id"), name=ctx.arg("name"), appkey=ctx.arg("appkey"),
-        appsecret=ctx.arg("appsecret"), agent_id=ctx.arg("agent_id"))
+    spec = {k: ctx.body[k] for k in ("name", "appkey", "appsecret", "agent_id")
+            if ctx.body.get(k) is not None}
+    check_fields(App, spec)
+    app = ctx.emulator.state.create_app(corp_id=_corp(ctx, ctx.require("corp_id")).corp_id,
+                                        **spec)
     return asdict(app)
 
 
@@ -105,6 +112,9 @@ _SUITE_FIELDS = ("suite_key", "suite_id", "suite_secret", "token", "aes_key", "n
 @control("/_emulator/suites", methods=("POST",))
 def suite_create(ctx: ControlContext) -> dict:
     fields = {k: ctx.body[k] for k in _SUITE_FIELDS if ctx.body.get(k) is not None}
+    check_fields(Suite, fields)
+    if "aes_key" in fields and not _AES_KEY.fullmatch(fields["aes_key"]):
+        raise ControlError(400, "aes_key must be 43 letters and digits (EncodingAESKey)")
     if fields.get("push_style", "http") not in ("http", "sync_http"):
         raise ControlError(400, "push_style must be http or sync_http")
     if fields.get("message_api", "asyncsend_v2") not in ("asyncsend_v2", "sendbytemplate"):
@@ -128,6 +138,20 @@ def ticket(ctx: ControlContext, suite_key: str) -> dict:
     return {"suite_key": suite_key, "ticket": suite.ticket, "ticket_ms": suite.ticket_ms}
 
 
+def _scope(ctx: ControlContext, corp) -> dict:
+    """authed_dept / authed_user / auth_user_field as given, checked against the corp."""
+    scope = {k: ctx.body[k] for k in ("authed_dept", "authed_user", "auth_user_field")
+             if ctx.body.get(k) is not None}
+    unknown = [d for d in int_list(scope.get("authed_dept", []), "authed_dept")
+               if d not in corp.depts]
+    unknown += [u for u in str_list(scope.get("authed_user", []), "authed_user")
+                if u not in corp.users]
+    str_list(scope.get("auth_user_field", []), "auth_user_field")
+    if unknown:
+        raise ControlError(400, f"not in the corp: {unknown}")
+    return scope
+
+
 def _auth_view(state, record) -> dict:
     return {**asdict(record), "auth_info": auth_info(state, state.suites[record.suite_key],
                                                      record)}
@@ -138,11 +162,14 @@ def authorize(ctx: ControlContext, suite_key: str) -> dict:
     suite = _suite(ctx, suite_key)
     state = ctx.emulator.state
     corp = _corp(ctx, ctx.require("corp_id"))
-    activated = ctx.arg("activated")
+    scope = _scope(ctx, corp)
+    activated, admin = ctx.arg("activated"), ctx.arg("admin_userid")
+    if not isinstance(activated, bool | None) or not isinstance(admin, str | None):
+        raise ControlError(400, "activated must be true/false and admin_userid a string")
     record, code = state.authorize(
-        suite_key=suite_key, corp_id=corp.corp_id, authed_dept=ctx.arg("authed_dept"),
-        authed_user=ctx.arg("authed_user"), admin_userid=ctx.arg("admin_userid"),
-        activated=suite.push_style == "sync_http" if activated is None else bool(activated))
+        suite_key=suite_key, corp_id=corp.corp_id, authed_dept=scope.get("authed_dept"),
+        authed_user=scope.get("authed_user"), admin_userid=admin,
+        activated=suite.push_style == "sync_http" if activated is None else activated)
     _notify(ctx, "auth", suite_key, corp.corp_id, tmp_auth_code=code.code,
             permanent_code=record.permanent_code)
     return {**_auth_view(state, record), "tmp_auth_code": code.code}
@@ -152,10 +179,8 @@ def authorize(ctx: ControlContext, suite_key: str) -> dict:
 def change_auth(ctx: ControlContext, suite_key: str) -> dict:
     _suite(ctx, suite_key)
     state = ctx.emulator.state
-    record = state.change_auth(suite_key=suite_key, corp_id=ctx.require("corp_id"),
-                               authed_dept=ctx.arg("authed_dept"),
-                               authed_user=ctx.arg("authed_user"),
-                               auth_user_field=ctx.arg("auth_user_field"))
+    corp = _corp(ctx, ctx.require("corp_id"))
+    record = state.change_auth(suite_key=suite_key, corp_id=corp.corp_id, **_scope(ctx, corp))
     _notify(ctx, "change_auth", suite_key, record.corp_id)
     return _auth_view(state, record)
 

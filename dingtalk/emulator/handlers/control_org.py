@@ -3,6 +3,7 @@
 import secrets
 from dataclasses import asdict, fields
 
+from ..checks import check_fields
 from ..context import ControlContext, ControlError
 from ..hooks import PushEvent
 from ..models import ROOT_DEPT_ID, Department, User
@@ -30,13 +31,25 @@ def _notify_suites(ctx: ControlContext, corp_id: str, kind: str, **data) -> list
     return suites
 
 
-def _pick(spec: dict, allowed: set[str]) -> dict:
+def _pick(spec: dict, cls, allowed: set[str]) -> dict:
+    """The changes of one User / Department, typed as the record's fields."""
     unknown = sorted(set(spec) - allowed)
     if unknown:
         raise ControlError(400, f"unknown fields: {', '.join(unknown)}")
+    check_fields(cls, spec)
     out = dict(spec)
     if "orders" in out:
         out["orders"] = {int(k): int(v) for k, v in out["orders"].items()}
+    return out
+
+
+def _user_spec(corp, spec: dict) -> dict:
+    """A user may only sit in, lead or be ordered in departments the corp has."""
+    out = _pick(spec, User, _USER_FIELDS)
+    named = [*out.get("depts", []), *out.get("leader_in", []), *out.get("orders", {})]
+    missing = sorted({d for d in named if d not in corp.depts})
+    if missing:
+        raise ControlError(400, f"no such departments: {missing}")
     return out
 
 
@@ -46,7 +59,10 @@ def corp_update(ctx: ControlContext, corp_id: str) -> dict:
     state = ctx.emulator.state
     with state.lock:
         corp = _corp(ctx, corp_id)
-        changes = _pick(ctx.body, set(_CORP_FIELDS))
+        changes = {k: v for k, v in ctx.body.items()}
+        unknown = sorted(set(changes) - set(_CORP_FIELDS))
+        if unknown or not all(isinstance(v, str) for v in changes.values()):
+            raise ControlError(400, f"corp fields are strings among {', '.join(_CORP_FIELDS)}")
         for key, value in changes.items():
             setattr(corp, key, value)
     suites = _notify_suites(ctx, corp_id, "corp_update", action="org_update", changes=changes)
@@ -62,7 +78,7 @@ def _user_change(corp, action: str, spec: dict, now_ms: int) -> list[str]:
         spec.setdefault("name", userid)
         spec.setdefault("entry_ms", now_ms)
         user = User(userid=userid, unionid=secrets.token_hex(12) + "iE",
-                    **_pick(spec, _USER_FIELDS))
+                    **_user_spec(corp, spec))
         user.orders = user.orders or {d: 0 for d in user.depts}
         corp.users[userid] = user
         return [userid]
@@ -72,7 +88,7 @@ def _user_change(corp, action: str, spec: dict, now_ms: int) -> list[str]:
     if action == "user_leave_org":
         del corp.users[userid]
     else:
-        for key, value in _pick(spec, _USER_FIELDS).items():
+        for key, value in _user_spec(corp, spec).items():
             setattr(corp.users[userid], key, value)
     return [userid]
 
@@ -85,7 +101,7 @@ def _dept_change(corp, action: str, spec: dict) -> list[int]:
         if spec["parent_id"] not in corp.depts or dept_id in corp.depts:
             raise ControlError(400, "bad parent_id or existing id")
         spec.setdefault("name", f"部门{dept_id}")
-        corp.depts[dept_id] = Department(id=dept_id, **_pick(spec, _DEPT_FIELDS))
+        corp.depts[dept_id] = Department(id=dept_id, **_pick(spec, Department, _DEPT_FIELDS))
         return [dept_id]
     dept_id = int(spec.pop("id", 0))
     if dept_id not in corp.depts or dept_id == ROOT_DEPT_ID:
@@ -95,7 +111,11 @@ def _dept_change(corp, action: str, spec: dict) -> list[int]:
             raise ControlError(400, "the department still has sub-departments or members")
         del corp.depts[dept_id]
     else:
-        for key, value in _pick(spec, _DEPT_FIELDS).items():
+        changes = _pick(spec, Department, _DEPT_FIELDS)
+        parent = changes.get("parent_id", corp.depts[dept_id].parent_id)
+        if parent not in corp.depts or parent in corp.subtree(dept_id):
+            raise ControlError(400, "parent_id must be an existing department outside this one")
+        for key, value in changes.items():
             setattr(corp.depts[dept_id], key, value)
     return [dept_id]
 
