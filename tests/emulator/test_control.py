@@ -84,6 +84,8 @@ def test_create_app_and_suite_with_given_credentials(emulator):
                                   message_api="sendbytemplate", templates={"t1": {}})
     assert suite["suite_key"] == "suiteabc" and suite["ticket"]
     assert emulator.get_suite("suiteabc")["message_api"] == "sendbytemplate"
+    # A suite id read from settings arrives as text (config/launcher.py does this).
+    assert emulator.create_suite(suite_id="10000001")["suite_id"] == 10000001
     assert app["corp_id"] == corp["corp_id"]
     with pytest.raises(EmulatorControlError):
         emulator.create_suite(push_style="carrier-pigeon")

@@ -112,6 +112,8 @@ _SUITE_FIELDS = ("suite_key", "suite_id", "suite_secret", "token", "aes_key", "n
 @control("/_emulator/suites", methods=("POST",))
 def suite_create(ctx: ControlContext) -> dict:
     fields = {k: ctx.body[k] for k in _SUITE_FIELDS if ctx.body.get(k) is not None}
+    if isinstance(fields.get("suite_id"), str) and fields["suite_id"].isdigit():
+        fields["suite_id"] = int(fields["suite_id"])  # an id read from settings is text
     check_fields(Suite, fields)
     if "aes_key" in fields and not _AES_KEY.fullmatch(fields["aes_key"]):
         raise ControlError(400, "aes_key must be 43 letters and digits (EncodingAESKey)")
