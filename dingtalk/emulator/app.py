@@ -56,6 +56,14 @@ class DropConnection(Exception):  # noqa: N818
     """Close the socket without an answer."""
 
 
+class RawAnswer(Exception):  # noqa: N818
+    """Answer these bytes as they are (a fault that imitates a gateway's HTML error page)."""
+
+    def __init__(self, body: bytes, status: int):
+        super().__init__(status)
+        self.body, self.status = body, status
+
+
 class Emulator:
     """The whole emulated DingTalk: state, clock, config, counters, faults and the WSGI app."""
 
@@ -103,6 +111,7 @@ class Emulator:
     # ---- WSGI ---------------------------------------------------------------------------
     def __call__(self, environ, start_response):
         request = Request(environ)
+        content_type = _JSON
         try:
             if request.path.startswith("/_emulator/"):
                 status, data = self.dispatch_control(request)
@@ -111,9 +120,11 @@ class Emulator:
         except DropConnection:
             _drop(environ)
             status, data = 500, b""
+        except RawAnswer as raw:
+            status, data, content_type = raw.status, raw.body, "text/html; charset=utf-8"
         # A bare start_response: a werkzeug Response object costs ~15% of a cheap call.
         start_response(_STATUS.get(status) or f"{status} {HTTP_STATUS_CODES.get(status, '')}", [
-            ("Content-Type", _JSON), ("Content-Length", str(len(data))),
+            ("Content-Type", content_type), ("Content-Length", str(len(data))),
             ("Server", "DingTalk/1.0.0")])
         return [data]
 
@@ -154,7 +165,7 @@ class Emulator:
             body, status = self._run(ctx)
         except ApiFail as fail:
             body, status = _fail_body(fail, route.topapi), fail.http_status
-        except DropConnection:
+        except (DropConnection, RawAnswer):
             self._count(route.endpoint, ctx, None)
             raise
         except Exception:
@@ -192,11 +203,19 @@ class Emulator:
             entry = self.state.tokens.get(token or "")
             if entry is not None and (kind is None or entry.kind == kind):
                 entry.expires_ms = min(entry.expires_ms, self.clock.now_ms())
+        if fault.raw_body is not None:
+            raise RawAnswer(fault.raw_body.encode(), fault.http_status or 200)
+        if fault.ip_ban:
+            # DingTalk's gateway answers a banned IP with this body and no errcode (PROTOCOL 10).
+            return {"status": 1111, "wait": 5, "source": "x5", "punish": "deny",
+                    "uuid": secrets.token_hex(8)}, 200
         if fault.http_status:
             return {"errcode": -1, "errmsg": errmsg(-1)}, fault.http_status
         code = THROTTLE_ERRCODES.get(fault.throttle or "") or fault.errcode
         if code is not None:
-            raise ApiFail(code, fault.errmsg)
+            extra = {k: v for k, v in (("sub_code", fault.sub_code), ("sub_msg", fault.sub_msg))
+                     if v is not None}
+            raise ApiFail(code, fault.errmsg, extra=extra)
         return None
 
     def _rate_limit(self, ctx: CallContext) -> None:

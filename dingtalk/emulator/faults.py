@@ -1,4 +1,4 @@
-"""Fault injection: errcodes, HTTP 5xx, latency, dropped connections, token expiry, throttling."""
+"""Fault injection: errcodes, HTTP 5xx, latency, drops, token expiry, throttling, odd bodies."""
 
 import itertools
 import random
@@ -22,6 +22,13 @@ class Fault:
     drop: bool = False
     expire_token: bool = False
     throttle: str | None = None  # "app" (90018) or "global" (90002)
+    # With errcode: DingTalk's extra detail (errcode 88 "鉴权异常" carries its reason here).
+    sub_code: str | None = None
+    sub_msg: str | None = None
+    # The IP-ban answer: {"status":1111,"wait":5,...} with no errcode at all (PROTOCOL 10).
+    ip_ban: bool = False
+    # Answered verbatim as text/html (a gateway error page, not JSON).
+    raw_body: str | None = None
     rate: float = 1.0
     count: int | None = None  # fire at most this many times; None means forever
     fired: int = 0
@@ -77,7 +84,7 @@ _NUMBERS = {"errcode": int, "http_status": int, "latency_ms": int, "count": int,
 
 def _check_spec(spec: dict) -> None:
     """A bad rule is a 400 now, not an exception in every later API call it is matched on."""
-    for name in ("rate", "latency_ms", "drop", "expire_token"):
+    for name in ("rate", "latency_ms", "drop", "expire_token", "ip_ban"):
         if spec.get(name, 0) is None:
             del spec[name]  # null means the default
     for name, value in spec.items():
@@ -86,9 +93,10 @@ def _check_spec(spec: dict) -> None:
             if isinstance(value, bool) or not isinstance(value, int | float) or (
                     kind is int and not isinstance(value, int)):
                 raise ValueError(f"fault {name} must be a {kind.__name__}")
-        elif name in ("drop", "expire_token") and not isinstance(value, bool):
+        elif name in ("drop", "expire_token", "ip_ban") and not isinstance(value, bool):
             raise ValueError(f"fault {name} must be true or false")
-        elif name in ("corp_id", "errmsg") and not isinstance(value, str | None):
+        elif name in ("corp_id", "errmsg", "sub_code", "sub_msg", "raw_body") and not isinstance(
+                value, str | None):
             raise ValueError(f"fault {name} must be a string")
     if not 0 <= spec.get("rate", 1.0) <= 1:
         raise ValueError("fault rate must be between 0 and 1")
