@@ -1,12 +1,13 @@
 """Emulator throughput: requests/second of an authenticated user/get under concurrent load (wrk).
 
 Needs wrk (Debian/Ubuntu: `apt-get install -y wrk`). Starts the emulator in a subprocess
-(`python -m dingtalk.emulator --no-rate-limits --server werkzeug|gunicorn`), creates a corp and
-an internal app over the control API, fetches a token, then runs wrk against /user/get at a few
-connection counts. Prints a table per server.
+(`python -m dingtalk.emulator --no-rate-limits --server werkzeug|keepalive|gunicorn`), creates
+a corp and an internal app over the control API, fetches a token, then runs wrk against
+/user/get at a few connection counts. Prints a table per server.
 
     python bench/emulator.py [--duration 10] [--connections 4 16 64] [--threads 2]
-                             [--users 5000] [--server werkzeug gunicorn]
+                             [--users 5000] [--server werkzeug keepalive gunicorn]
+                             [--server-threads N]
 """
 
 import argparse
@@ -34,9 +35,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_emulator(port: int, server: str) -> subprocess.Popen:
+def start_emulator(port: int, server: str, server_threads: int | None = None) -> subprocess.Popen:
     cmd = [sys.executable, "-m", "dingtalk.emulator", "--host", "127.0.0.1", "--port", str(port),
            "--no-rate-limits", "--log-level", "WARNING", "--server", server]
+    if server_threads is not None and server == "gunicorn":
+        cmd += ["--threads", str(server_threads)]
     proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
@@ -69,10 +72,11 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, nargs="+", default=[4, 16, 64])
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    parser.add_argument("--server-threads", type=int, help="gunicorn worker threads")
     parser.add_argument("--users", type=int, default=5000)
-    parser.add_argument("--server", nargs="+", default=["werkzeug", "gunicorn"],
-                        choices=["werkzeug", "gunicorn"])
+    parser.add_argument("--server", nargs="+", default=["werkzeug", "keepalive", "gunicorn"],
+                        choices=["werkzeug", "keepalive", "gunicorn"])
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install -y wrk")
@@ -84,7 +88,7 @@ def main() -> None:
 
 def bench_server(server: str, args: argparse.Namespace) -> list[dict]:
     port = free_port()
-    proc = start_emulator(port, server)
+    proc = start_emulator(port, server, args.server_threads)
     try:
         control = EmulatorControl(f"http://127.0.0.1:{port}")
         t0 = time.perf_counter()

@@ -23,8 +23,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--quota", action="append", default=[], metavar="NAME=VALUE",
                         type=_quota, help="a work-notice limit, e.g. daily_cap_isv=50 or "
                         "per_minute_corp=0 (repeatable; names in docs/emulator.md)")
-    parser.add_argument("--server", choices=("werkzeug", "gunicorn"), default="werkzeug",
-                        help="gunicorn: one process, gthread workers, keep-alive (benchmarks)")
+    parser.add_argument("--server", choices=("werkzeug", "keepalive", "gunicorn"),
+                        default="werkzeug", help="keepalive: HTTP/1.1 keep-alive, a thread per "
+                        "connection (fastest); gunicorn: one process, gthread workers")
     parser.add_argument("--threads", type=int, default=32, help="gunicorn worker threads")
     parser.add_argument("--log-level", default="INFO")
     return parser.parse_args(argv)
@@ -64,7 +65,7 @@ def build_server(args: argparse.Namespace) -> EmulatorServer:
         with open(args.fixture, encoding="utf-8") as fh:
             fixture = json.load(fh)
     return EmulatorServer(build_config(args), args.host, args.port, fixture=fixture,
-                          state_file=args.state_file)
+                          state_file=args.state_file, keepalive=args.server == "keepalive")
 
 
 def main(argv=None) -> None:

@@ -151,12 +151,15 @@ class Emulator:
             return _json({"error": "internal error (see the emulator log)"}, 500)
 
     def dispatch_api(self, request: Request) -> tuple[int, bytes]:
-        try:
-            path, _ = self.api_adapter.match(request.path, method=request.method)
-        except HTTPException:
-            body = {"errcode": 404, "errmsg": errmsg(404)}
-            return _json(body, 404)
-        route = registry.API_ROUTES[path]
+        # Every API rule is a fixed path: a dict hit skips the router (a tenth of a cheap call).
+        route = registry.API_ROUTES.get(request.path)
+        if route is None:
+            try:
+                path, _ = self.api_adapter.match(request.path, method=request.method)
+            except HTTPException:
+                body = {"errcode": 404, "errmsg": errmsg(404)}
+                return _json(body, 404)
+            route = registry.API_ROUTES[path]
         ctx: CallContext | None = None
         try:
             ctx = CallContext(self, request, route, {})
@@ -252,7 +255,8 @@ def _json(value, status: int) -> tuple[int, bytes]:
 
 
 def _drop(environ) -> None:
-    sock = environ.get("werkzeug.socket") or environ.get("gunicorn.socket")
+    sock = (environ.get("werkzeug.socket") or environ.get("gunicorn.socket")
+            or environ.get("dingtalk.socket"))
     if sock is None:
         return
     try:

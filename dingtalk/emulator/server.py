@@ -7,6 +7,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from .app import Emulator
 from .config import EmulatorConfig
+from .keepalive import KeepAliveServer
 
 log = logging.getLogger("dingtalk.emulator")
 
@@ -27,12 +28,14 @@ class EmulatorServer:
     """`EmulatorServer(config).start()` -> base URL; `.stop()`; `.state`, `.clock`, `.emulator`."""
 
     def __init__(self, config: EmulatorConfig | None = None, host: str = "127.0.0.1",
-                 port: int = 0, *, fixture: dict | None = None, state_file: str | None = None):
+                 port: int = 0, *, fixture: dict | None = None, state_file: str | None = None,
+                 keepalive: bool = False):
         self.emulator = Emulator(config, fixture=fixture)
+        self.keepalive = keepalive
         self.host = host
         self.port = port
         self.state_file = state_file
-        self._server: BaseWSGIServer | None = None
+        self._server: BaseWSGIServer | KeepAliveServer | None = None
         self._thread: threading.Thread | None = None
         if state_file:
             from .persist import load_if_present
@@ -54,8 +57,11 @@ class EmulatorServer:
         return f"http://{self.host}:{self._server.server_port}"
 
     def start(self) -> str:
-        self._server = make_server(self.host, self.port, self.emulator, threaded=True,
-                                   request_handler=_QuietHandler)
+        if self.keepalive:
+            self._server = KeepAliveServer((self.host, self.port), self.emulator)
+        else:
+            self._server = make_server(self.host, self.port, self.emulator, threaded=True,
+                                       request_handler=_QuietHandler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever,
                                         name="dingtalk-emulator", daemon=True)
