@@ -17,6 +17,7 @@ SERVER_HEADER = "DingTalk/1.0.0"
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    server_version, sys_version = SERVER_HEADER, ""  # what send_error's answers carry
     timeout = 60  # an idle kept-alive connection frees its thread after this long
 
     def log_message(self, format, *args) -> None:  # noqa: A002
