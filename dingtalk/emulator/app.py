@@ -151,6 +151,7 @@ class Emulator:
             return _json({"error": "internal error (see the emulator log)"}, 500)
 
     def dispatch_api(self, request: Request) -> tuple[int, bytes]:
+        epoch = self.counters.epoch
         # Every API rule is a fixed path: a dict hit skips the router (a tenth of a cheap call).
         route = registry.API_ROUTES.get(request.path)
         if route is None:
@@ -169,14 +170,14 @@ class Emulator:
         except ApiFail as fail:
             body, status = _fail_body(fail, route.topapi), fail.http_status
         except (DropConnection, RawAnswer):
-            self._count(route.endpoint, ctx, None)
+            self._count(route.endpoint, ctx, None, epoch)
             raise
         except Exception:
             log.exception("emulator handler failed: %s", route.endpoint)
             body, status = {"errcode": -1, "errmsg": errmsg(-1)}, 200
         if route.topapi and "request_id" not in body:
             body["request_id"] = secrets.token_hex(6)
-        self._count(route.endpoint, ctx, body.get("errcode"))
+        self._count(route.endpoint, ctx, body.get("errcode"), epoch)
         return _json(body, status)
 
     def _run(self, ctx: CallContext) -> tuple[dict, int]:
@@ -234,13 +235,13 @@ class Emulator:
         if code is not None:
             raise ApiFail(code)
 
-    def _count(self, endpoint: str, ctx: CallContext | None, errcode) -> None:
+    def _count(self, endpoint: str, ctx: CallContext | None, errcode, epoch: int) -> None:
         caller = ctx.caller if ctx is not None else None
         self.counters.call(
             endpoint, corp_id=caller.corp_id if caller else None,
             suite_key=caller.suite_key if caller else None,
             appkey=caller.appkey if caller else None,
-            errcode=errcode if errcode else None)
+            errcode=errcode if errcode else None, epoch=epoch)
 
 
 def _fail_body(fail: ApiFail, topapi: bool) -> dict:

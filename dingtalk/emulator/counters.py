@@ -13,6 +13,9 @@ class Counters:
 
     def reset(self) -> None:
         with self._lock:
+            # A call that began before a reset (one held by a latency fault, say) is not
+            # counted after it: it belongs to the world that was reset away.
+            self.epoch = getattr(self, "epoch", 0) + 1
             self._calls: Counter = Counter()
             self._calls_by: Counter = Counter()
             self._errcodes: Counter = Counter()
@@ -21,8 +24,10 @@ class Counters:
             self._sections_by: dict[str, Counter] = defaultdict(Counter)
 
     def call(self, endpoint: str, *, corp_id: str | None, suite_key: str | None,
-             appkey: str | None, errcode: int | None) -> None:
+             appkey: str | None, errcode: int | None, epoch: int | None = None) -> None:
         with self._lock:
+            if epoch is not None and epoch != self.epoch:
+                return
             self._calls[endpoint] += 1
             self._calls_by[(endpoint, corp_id, suite_key, appkey)] += 1
             if errcode is not None:
