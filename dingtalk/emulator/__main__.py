@@ -24,8 +24,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                         type=_quota, help="a work-notice limit, e.g. daily_cap_isv=50 or "
                         "per_minute_corp=0 (repeatable; names in docs/emulator.md)")
     parser.add_argument("--server", choices=("werkzeug", "keepalive", "gunicorn"),
-                        default="werkzeug", help="keepalive: HTTP/1.1 keep-alive, a thread per "
-                        "connection (fastest); gunicorn: one process, gthread workers")
+                        default="keepalive", help="keepalive (default): HTTP/1.1 keep-alive, a "
+                        "thread per connection, the fastest; werkzeug: its development server "
+                        "(closes every connection); gunicorn: one process, gthread workers")
     parser.add_argument("--threads", type=int, default=32, help="gunicorn worker threads")
     parser.add_argument("--log-level", default="INFO")
     return parser.parse_args(argv)
