@@ -150,7 +150,7 @@ def test_notices_msg_as_json_string_is_accepted(engine):
 
 def test_notices_agent_id_must_be_the_callers(engine):
     assert code_of(lambda: engine.send(APP, agent_id=222, userid_list="u1", msg=TEXT)) == 40056
-    engine.config.wrong_agent_errcode = 70004
+    engine.wrong_agent_errcode = 70004
     assert code_of(lambda: engine.send(APP, agent_id=222, userid_list="u1", msg=TEXT)) == 70004
 
 

@@ -234,3 +234,12 @@ def test_notices_http_send_while_the_app_is_stopped_in_the_corp(emulator):
     emulator.app_state(record["suite_key"], corp["corp_id"], "restore")
     assert call(emulator, token, "asyncsend_v2", **args)["errcode"] == 0
     assert emulator.counters()["recipients"] == {"delivered": 1, "forbidden:143206": 1}
+
+
+def test_notices_http_wrong_agent_answers_the_configured_errcode(emulator):
+    corp, app, token = internal(emulator)
+    other = emulator.create_app(corp["corp_id"])
+    kwargs = {"agent_id": other["agent_id"], "userid_list": corp["userids"][0], "msg": TEXT}
+    assert call(emulator, token, "asyncsend_v2", **kwargs)["errcode"] == 40056
+    emulator.set_config(foreign_agent_errcode=70004)
+    assert call(emulator, token, "asyncsend_v2", **kwargs)["errcode"] == 70004

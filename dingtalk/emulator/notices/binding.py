@@ -66,6 +66,8 @@ def engine_for(emulator) -> NoticeEngine:
             engine.config_source = None
             emulator._notice_engine = engine
         _sync_config(engine, emulator.config.notices)
+        # One knob for a wrong agent_id, the core's (PROTOCOL 11: 40056 or 70004).
+        engine.wrong_agent_errcode = emulator.config.foreign_agent_errcode
         return engine
 
 

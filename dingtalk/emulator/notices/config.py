@@ -42,8 +42,6 @@ class NoticeConfig:
     # needs per-recipient outcomes, so by default the emulator answers anyway.
     result_max_recipients: int = 100
     refuse_large_results: bool = False
-    # PROTOCOL 11: a wrong agent id answers 40056 (or 70004).
-    wrong_agent_errcode: int = 40056
     # Suites created for sendbytemplate may not call asyncsend_v2 (KB/0769, after 2020-11-27).
     enforce_message_api: bool = True
 

@@ -34,6 +34,8 @@ class NoticeEngine:
         self.directory = directory
         self.config = config or NoticeConfig()
         self.on_count = on_count
+        # The emulator's binding keeps this equal to its core `foreign_agent_errcode`.
+        self.wrong_agent_errcode = 40056
         self._lock = threading.RLock()
         self.reset()
 
@@ -156,7 +158,7 @@ class NoticeEngine:
         except (TypeError, ValueError):
             raise NoticeError(40035, "agent_id不合法") from None
         if number != int(sender.agent_id):
-            raise NoticeError(self.config.wrong_agent_errcode)
+            raise NoticeError(self.wrong_agent_errcode)
 
     def _task(self, sender: Sender, agent_id, task_id, *, code: int, max_age_ms: int) -> Task:
         self.check_agent(sender, agent_id)
