@@ -2,13 +2,16 @@
 
 import base64
 import os
+import string
 import struct
+from collections import Counter
 
 import pytest
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import dingtalk.crypto as crypto_module
 from dingtalk.crypto import CREATE_SUITE_KEY, CallbackCrypto
 from dingtalk.errors import CallbackDecryptError, CallbackError, CallbackSignatureError
 
@@ -88,6 +91,28 @@ def test_crypto_encrypted_reply_defaults_are_fresh_and_verifiable(crypto):
         nonce=one["nonce"], encrypt=one["encrypt"],
     )
     assert plain == "success"
+
+
+def test_crypto_random_prefix_and_nonce_are_sixteen_letters_or_digits(crypto):
+    alphabet = set(string.ascii_letters + string.digits)
+    reply = crypto.encrypted_reply()
+    raw = crypto._decrypt_raw(reply["encrypt"])
+    assert len(reply["nonce"]) == 16 and set(reply["nonce"]) <= alphabet
+    assert set(raw[:16].decode("ascii")) <= alphabet
+
+
+def test_crypto_random_text_is_unbiased_across_the_alphabet():
+    counts = Counter(crypto_module._random_text(16 * 6200))
+    assert set(counts) == set(string.ascii_letters + string.digits)
+    # 1,600 expected per character; a byte-modulo bias would put 8 of them near 2,000.
+    assert max(counts.values()) < 1850 and min(counts.values()) > 1350
+
+
+def test_crypto_random_text_draws_again_when_bytes_are_rejected(monkeypatch):
+    draws = iter([b"\xff" * 20 + b"abcd", bytes(range(24))])
+    monkeypatch.setattr(crypto_module.os, "urandom", lambda n: next(draws))
+    text = crypto_module._random_text(16)
+    assert text == "JKLM" + "abcdefghijkl"
 
 
 def test_crypto_wrong_trailing_key_is_decrypt_error():
