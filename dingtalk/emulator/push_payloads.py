@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from dingtalk.crypto import CREATE_SUITE_KEY
 
-from .handlers.service import auth_info
+from .auth_info import auth_info
 from .handlers.views import dept_v1, user_v1
 from .hooks import PushEvent
 

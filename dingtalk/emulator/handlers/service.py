@@ -3,6 +3,7 @@
 import hmac
 
 from ..auth import check_signature
+from ..auth_info import auth_info
 from ..codes import ApiFail
 from ..context import CallContext, Caller
 from ..models import AuthRecord, Suite
@@ -103,28 +104,6 @@ def get_auth_info(ctx: CallContext) -> dict:
         record = _record(ctx, suite)
         _check_permanent_code(ctx, record, required=False)
         return auth_info(ctx.state, suite, record)
-
-
-def auth_info(state, suite: Suite, record: AuthRecord) -> dict:
-    """The get_auth_info body (also the biz_type 4 payload the pusher sends)."""
-    corp = state.corps[record.corp_id]
-    admins = [u.userid for u in corp.users.values() if u.is_admin]
-    return {
-        "auth_corp_info": {
-            "corpid": corp.corp_id, "corp_name": corp.name, "full_corp_name": corp.full_name,
-            "corp_type": 0, "corp_logo_url": corp.logo_url, "industry": corp.industry,
-            "invite_code": "", "invite_url": "", "license_code": "", "auth_channel": "",
-            "auth_channel_type": "", "is_authenticated": False, "auth_level": 0,
-            "belong_corp_id": "",
-        },
-        "auth_user_info": {"userId": record.admin_userid},
-        "auth_info": {"agent": [{
-            "agentid": record.agent_id, "agent_name": suite.name, "logo_url": "",
-            "appid": record.app_id, "admin_list": admins,
-        }]},
-        "channel_auth_info": {"channelAgent": []},
-        "auth_market_info": {},
-    }
 
 
 @api("/service/get_agent", method="POST", auth="none")
