@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Unpack
 
@@ -11,7 +11,7 @@ from dingtalk.api._base import AuthedCaller, required
 from dingtalk.client import DingTalkClient
 from dingtalk.connection import Connection, ConnectionOptions
 from dingtalk.credentials import IsvCorpCredentials, SuiteCredentials
-from dingtalk.errors import TokenError
+from dingtalk.errors import BadResponse, TokenError
 from dingtalk.tokens import Token, TokenManager, TokenStore
 from dingtalk.transport import Transport
 
@@ -162,6 +162,32 @@ class SuiteApi(Connection):
         self._caller.post("service/activate_suite", {
             "suite_key": self.suite.suite_key, "auth_corpid": corp_id,
             "permanent_code": permanent_code}, idempotent=True)
+
+    def get_unactive_corp(self, app_id: int) -> list[str]:
+        """Corp ids that authorized the app but were never activated (legacy flow).
+
+        DingTalk documents no paging parameter: has_more is read but cannot be followed.
+        Doc: PROTOCOL 6.9 (service/get_unactive_corp).
+        """
+        path = "service/get_unactive_corp"
+        body = self._caller.post(path, {"app_id": int(app_id)}, idempotent=True)
+        corps = required(body, "corp_list", path)
+        if not isinstance(corps, list):
+            raise BadResponse(f"{path}: corp_list is not a list", status_code=200, path=path)
+        return [str(c) for c in corps]
+
+    def reauth_corp(self, app_id: int, corp_ids: Iterable[str]) -> None:
+        """Ask DingTalk to push a fresh tmp_auth_code for each listed corp (legacy flow).
+
+        Not retried on transport errors: every accepted call makes DingTalk push again.
+        Doc: PROTOCOL 6.9 (service/reauth_corp).
+        """
+        corp_list = [str(c) for c in corp_ids]
+        if not corp_list:
+            raise ValueError("corp_ids must name at least one corp")
+        # PROTOCOL 6.9: this endpoint's app_id is a string, get_unactive_corp's a number.
+        self._caller.post("service/reauth_corp", {"app_id": str(app_id),
+                                                  "corpid_list": corp_list}, idempotent=False)
 
     def corp_credentials(self, corp_id: str,
                          permanent_code: str | None = None) -> IsvCorpCredentials:

@@ -5,10 +5,18 @@ from dataclasses import dataclass
 import pytest
 
 from dingtalk.credentials import SuiteCredentials
-from dingtalk.errors import ApiError, InvalidRequest, PermissionDenied, SignatureError
+from dingtalk.errors import (
+    ApiError,
+    InvalidRequest,
+    PermissionDenied,
+    SignatureError,
+    TransientApiError,
+)
+from dingtalk.events import TmpAuthCodeEvent, parse_callback
 from dingtalk.isv import SuiteApi
 from dingtalk.retry import RetryPolicy
 from tests.dingtalk.test_client_support import Sleeps, in_threads
+from tests.emulator.pusher_helpers import Receiver, make_suite
 
 
 @dataclass
@@ -188,3 +196,55 @@ def test_isv_closing_a_corp_client_leaves_the_suites_pool_open(isv):
     with isv.api as api:
         assert api.get_corp_token(isv.corp_id).value
     assert len(pools) == 0
+
+
+# Unactivated corps and re-authorization (PROTOCOL 6.9) ---------------------------------------
+
+
+def test_isv_unactive_corps_are_listed_until_activated(isv):
+    app_id = isv.auth["app_id"]
+    other = isv.emulator.create_corp(users=2)
+    isv.emulator.authorize(isv.key, other["corp_id"])
+    assert isv.api.get_unactive_corp(app_id) == sorted([isv.corp_id, other["corp_id"]])
+    isv.api.activate_suite(isv.corp_id, isv.auth["permanent_code"])
+    assert isv.api.get_unactive_corp(app_id) == [other["corp_id"]]
+    with pytest.raises(ApiError) as caught:
+        isv.api.get_unactive_corp(app_id + 1)
+    assert caught.value.errcode == 40086
+
+
+def test_isv_unactive_corp_is_retried_as_a_read(isv):
+    isv.emulator.add_fault("service/get_unactive_corp", errcode=-1, count=1)
+    assert isv.api.get_unactive_corp(isv.auth["app_id"]) == [isv.corp_id]
+    assert isv.emulator.counters()["calls"]["service/get_unactive_corp"] == 2
+
+
+@pytest.fixture(scope="module")
+def receiver():
+    server = Receiver()
+    yield server
+    server.server.shutdown()
+
+
+def test_isv_reauth_corp_pushes_a_fresh_tmp_auth_code(emulator, receiver):
+    corp = emulator.create_corp(users=3)
+    suite = make_suite(emulator, receiver, push_style="http")
+    first = emulator.authorize(suite["suite_key"], corp["corp_id"])
+    api = Isv(emulator, corp, suite, first, None).new_api()
+    old_code = receiver.wait_for(1)[0]["payload"]["AuthCode"]
+    api.reauth_corp(first["app_id"], [corp["corp_id"]])
+    (event,) = parse_callback(receiver.wait_for(2)[1]["payload"])
+    assert isinstance(event, TmpAuthCodeEvent) and event.corp_id == corp["corp_id"]
+    assert event.auth_code and event.auth_code != old_code
+    code = api.get_permanent_code(event.auth_code)
+    assert (code.corp_id, code.permanent_code) == (corp["corp_id"], first["permanent_code"])
+
+
+def test_isv_reauth_corp_is_never_repeated_blindly(isv):
+    with pytest.raises(ValueError):
+        isv.api.reauth_corp(isv.auth["app_id"], [])
+    isv.emulator.add_fault("service/reauth_corp", errcode=-1, count=1)
+    with pytest.raises(TransientApiError):
+        isv.api.reauth_corp(isv.auth["app_id"], [isv.corp_id])
+    assert isv.emulator.counters()["calls"]["service/reauth_corp"] == 1
+    isv.api.reauth_corp(isv.auth["app_id"], [isv.corp_id])
