@@ -21,7 +21,7 @@ from .config import EmulatorConfig
 from .context import CallContext, ControlContext, ControlError
 from .counters import Counters
 from .faults import THROTTLE_ERRCODES, Faults
-from .hooks import load_pusher
+from .pushes import Pusher
 from .ratelimit import RateLimiter
 from .state import State
 
@@ -35,8 +35,9 @@ HANDLER_MODULES = (
     "dingtalk.emulator.handlers.chat",
     "dingtalk.emulator.handlers.control",
     "dingtalk.emulator.handlers.control_org",
+    "dingtalk.emulator.notices",
+    "dingtalk.emulator.pushes",
 )
-OPTIONAL_MODULES = ("dingtalk.emulator.notices", "dingtalk.emulator.pusher")
 _STATUS = {200: "200 OK", 404: "404 NOT FOUND"}
 _JSON = "application/json;charset=UTF-8"
 
@@ -44,12 +45,6 @@ _JSON = "application/json;charset=UTF-8"
 def load_handlers() -> None:
     for name in HANDLER_MODULES:
         importlib.import_module(name)
-    for name in OPTIONAL_MODULES:
-        try:
-            importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
 
 
 class DropConnection(Exception):  # noqa: N818
@@ -83,7 +78,7 @@ class Emulator:
         self.api_adapter = self.api_map.bind("oapi.dingtalk.com")
         self.control_map = Map([Rule(r.rule, endpoint=r, methods=list(r.methods))
                                 for r in registry.CONTROL_ROUTES])
-        self.pusher = load_pusher(self)
+        self.pusher = Pusher(self)
         if fixture:
             from .fixtures import apply_fixture
 

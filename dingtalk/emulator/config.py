@@ -7,7 +7,7 @@ from .checks import check_fields
 
 # The engines' own settings classes, checked here so a typo is a 400, not a silent no-op.
 _SECTIONS = {"notices": ("dingtalk.emulator.notices.config", "NoticeConfig"),
-             "pusher": ("dingtalk.emulator.push_delivery", "PusherConfig")}
+             "pusher": ("dingtalk.emulator.pushes.config", "PusherConfig")}
 
 
 @dataclass
@@ -43,8 +43,8 @@ class EmulatorConfig:
     rate_limits_enabled: bool = True
     app_api_qps: int = 20
     global_api_qps: int = 1000
-    # Work-notice and pusher settings belong to their engines (E2); kept here so one
-    # set_config / --fixture can reach them.
+    # Work-notice and pusher settings belong to their engines (notices/config.py,
+    # pushes/config.py); kept here so one set_config / --fixture can reach them.
     notices: dict = field(default_factory=dict)
     pusher: dict = field(default_factory=dict)
 

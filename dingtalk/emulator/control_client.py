@@ -162,7 +162,7 @@ class EmulatorControl:
     def reset_counters(self) -> None:
         self._call("POST", "counters/reset")
 
-    # ---- work notices and pushes (routes served by E2's engines) -------------------------
+    # ---- work notices and pushes (routes of notices/ and pushes/) -----------------------
     def mark_read(self, *, task_id: int | None = None, userids: list[str] | None = None,
                   corp_id: str | None = None) -> dict:
         return self._call("POST", "notices/mark_read",

@@ -5,7 +5,7 @@ import time
 import pytest
 from pusher_helpers import FAST, make_suite, poll, settled
 
-from dingtalk.emulator.push_delivery import PusherConfig
+from dingtalk.emulator.pushes import PusherConfig
 
 
 def test_pusher_ticket_push_is_signed_encrypted_and_acknowledged(emulator, receiver):

@@ -10,7 +10,7 @@ import requests
 
 from dingtalk.crypto import CallbackCrypto
 from dingtalk.emulator.auth import sign
-from dingtalk.emulator.push_delivery import judge_reply
+from dingtalk.emulator.pushes.delivery import judge_reply
 
 TOKEN, AES_KEY = "123456", "4g5j64qlyl3zvetqxz5jiocdr586fn2zvjpa8zls3ij"
 KEY, TIMESTAMP, NONCE = "suite4xxxxxxxxxxxxxxx", "1445827045067", "nEXhMP4r"

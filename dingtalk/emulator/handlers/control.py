@@ -6,8 +6,8 @@ from dataclasses import asdict
 from ..auth_info import auth_info
 from ..checks import check_fields, int_list, str_list
 from ..context import ControlContext, ControlError
-from ..hooks import PushEvent
 from ..models import App, Suite
+from ..pushes import PushEvent
 from ..registry import control
 
 _AES_KEY = re.compile(r"[A-Za-z0-9]{43}")

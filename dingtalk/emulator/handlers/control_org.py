@@ -5,8 +5,8 @@ from dataclasses import asdict, fields
 
 from ..checks import check_fields
 from ..context import ControlContext, ControlError
-from ..hooks import PushEvent
 from ..models import ROOT_DEPT_ID, Department, User
+from ..pushes import PushEvent
 from ..registry import control
 
 _USER_FIELDS = {f.name for f in fields(User)} - {"userid", "unionid"}

@@ -6,8 +6,10 @@ from ..auth import check_signature
 from ..auth_info import auth_info
 from ..codes import ApiFail
 from ..context import CallContext, Caller
-from ..models import AuthRecord, Suite
+from ..models import AuthRecord, Suite, TmpAuthCode
+from ..pushes import PushEvent
 from ..registry import api
+from ..state import _random_string
 
 
 def _suite_caller(ctx: CallContext) -> Suite:
@@ -140,10 +142,6 @@ def get_unactive_corp(ctx: CallContext) -> dict:
 @api("/service/reauth_corp", method="POST", auth="suite")
 def reauth_corp(ctx: CallContext) -> dict:
     """Re-push the authorisation of the listed corps (a new tmp code for HTTP-push suites)."""
-    from ..hooks import PushEvent
-    from ..models import TmpAuthCode
-    from ..state import _random_string
-
     app_id = ctx.int_arg("app_id")
     corp_ids = ctx.get("corpid_list")
     if not isinstance(corp_ids, list) or not corp_ids:

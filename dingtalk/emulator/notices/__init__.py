@@ -12,7 +12,5 @@ __all__ = [
 ]
 
 
-# Importing the package (as the emulator app does) registers the HTTP and control routes,
-# GET /_emulator/pushes included: the pusher itself is loaded after the routes are mapped.
-from .. import push_control  # noqa: E402, F401
+# Importing the package (as the emulator app does) registers the HTTP and control routes.
 from . import handlers  # noqa: E402, F401

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 from dingtalk.crypto import CREATE_SUITE_KEY
 
-from .auth_info import auth_info
-from .handlers.views import dept_v1, user_v1
-from .hooks import PushEvent
+from ..auth_info import auth_info
+from ..handlers.views import dept_v1, user_v1
+from .events import PushEvent
 
 HIGH, MEDIUM = "SYNC_HTTP_PUSH_HIGH", "SYNC_HTTP_PUSH_MEDIUM"
 _HIGH_TYPES = {2, 4, 7, 17}

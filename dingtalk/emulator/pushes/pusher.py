@@ -1,6 +1,6 @@
 """Encrypted callback pushes to ISV suites, re-pushed until acknowledged (PROTOCOL 7, 8).
 
-`Pusher(emulator)` is installed by `hooks.load_pusher`. The core calls `notify(PushEvent)`;
+The emulator constructs `Pusher(emulator)`; the core calls `notify(PushEvent)`;
 a dispatcher thread hands due pushes to a small worker pool, at most one in flight per suite
 and, per suite, the oldest due push first, so a slow ISV never blocks the emulator or other
 suites. Retry times and the suite_ticket schedule follow the emulated clock.
@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 
 from dingtalk.crypto import CallbackCrypto
 
-from .hooks import PushEvent
-from .push_delivery import Outcome, PusherConfig, attempt
-from .push_payloads import Payload, build
+from .config import PusherConfig
+from .delivery import Outcome, attempt
+from .events import PushEvent
+from .payloads import Payload, build
 
 log = logging.getLogger("dingtalk.emulator.pusher")
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import secrets
 
-from .context import ControlContext, ControlError
-from .hooks import PushEvent
-from .registry import control
+from ..context import ControlContext, ControlError
+from ..registry import control
+from .events import PushEvent
 
 
 @control("/_emulator/pushes", methods=("GET",))
