@@ -8,11 +8,12 @@ from django import forms
 from django.contrib import admin
 from django.db.models import Count, OuterRef, Subquery
 from django.urls import reverse
-from django.utils import timezone
 
+from core import clock
+from core.redact import MASK
 from tenants import admin_tenants  # noqa: F401  (registers Tenant and CallbackEvent)
-from tenants.admin_redact import MASK
-from tenants.models import AccessToken, Suite, SuiteTicket
+from tenants.models import AccessToken, Suite
+from tenants.selectors.suites import suite_tickets_newest_first
 from tenants.services.suites import SuiteInvalid, suite_register, suite_validate
 
 SECRET_FIELDS = ("suite_secret", "callback_token", "encoding_aes_key")
@@ -80,7 +81,7 @@ class SuiteAdmin(admin.ModelAdmin):
                      "updated_at"]
 
     def get_queryset(self, request):
-        latest_ticket = SuiteTicket.objects.filter(suite=OuterRef("pk")).order_by("-pushed_at_ms")
+        latest_ticket = suite_tickets_newest_first(suite=OuterRef("pk"))
         suite_token = AccessToken.objects.filter(
             suite=OuterRef("pk"), kind=AccessToken.Kind.SUITE).order_by("-expires_at")
         return super().get_queryset(request).annotate(
@@ -107,7 +108,7 @@ class SuiteAdmin(admin.ModelAdmin):
         pushed_ms = getattr(obj, "latest_ticket_ms", None)
         if pushed_ms is None:
             return "none yet (DingTalk has not pushed a ticket)"
-        age = timezone.now().timestamp() - pushed_ms / 1000
+        age = clock.now().timestamp() - pushed_ms / 1000
         return f"{humanize_seconds(age)} ago" if age >= 0 else "pushed in the future?"
 
     @admin.display(description="Suite token")
@@ -115,7 +116,7 @@ class SuiteAdmin(admin.ModelAdmin):
         expires = getattr(obj, "suite_token_expires", None)
         if expires is None:
             return "none"
-        left = (expires - timezone.now()).total_seconds()
+        left = (expires - clock.now()).total_seconds()
         stamp = expires.strftime("%Y-%m-%d %H:%M UTC")
         if left <= 0:
             return f"expired {humanize_seconds(left)} ago ({stamp})"
@@ -156,7 +157,7 @@ class AccessTokenAdmin(admin.ModelAdmin):
 
     @admin.display(description="State")
     def state(self, obj):
-        left = (obj.expires_at - timezone.now()).total_seconds()
+        left = (obj.expires_at - clock.now()).total_seconds()
         return f"valid for {humanize_seconds(left)}" if left > 0 else "expired"
 
     def has_add_permission(self, request):

@@ -6,7 +6,7 @@ import logging
 from django.contrib import admin, messages
 from django.utils.html import format_html
 
-from tenants.admin_redact import redacted_json
+from core.redact import redacted_json
 from tenants.errors import ServiceError
 from tenants.models import CallbackEvent, Tenant
 

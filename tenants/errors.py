@@ -1,19 +1,9 @@
-"""What dingsuite refused (as opposed to dingtalk.errors, what DingTalk said)."""
+"""What the tenants app refuses: every `code` it can answer (DingTalk's own: dingtalk.errors)."""
 
+from core.errors import ServiceError
 
-class ServiceError(Exception):
-    """A refusal with a stable snake_case `code`, a human `message` and JSON-safe `extra`."""
-
-    code = "service_error"
-    http_status = 400
-
-    def __init__(self, message: str, *, extra: dict | None = None):
-        super().__init__(message)
-        self.message = message
-        self.extra = extra or {}
-
-    def as_dict(self) -> dict:
-        return {"code": self.code, "message": self.message, "extra": self.extra}
+__all__ = ["ServiceError", "SuiteNotFound", "TenantNotFound", "NoSuiteTicket", "TenantInactive",
+           "CallbackRejected"]
 
 
 class SuiteNotFound(ServiceError):

@@ -2,7 +2,7 @@
 
 from django.db import models
 
-from .fields import EncryptedJSONField, EncryptedTextField
+from core.fields import EncryptedJSONField, EncryptedTextField
 
 
 class Suite(models.Model):

@@ -1,6 +1,9 @@
-"""Shared pytest fixtures: a DingTalk emulator on a free port, reset before every test."""
+"""Shared pytest fixtures: a DingTalk emulator on a free port, reset before every test, and the
+one helper that moves time (dingsuite's clock and the emulator's together)."""
 
 import pytest
+
+from core import clock
 
 from dingtalk.emulator import EmulatorConfig, EmulatorControl, EmulatorServer
 
@@ -21,3 +24,20 @@ def emulator(emulator_server) -> EmulatorControl:
     control.reset()
     yield control
     control.session.close()
+
+
+def advance_time(emulator: EmulatorControl | None, seconds: float) -> None:
+    """Move dingsuite's clock (this process and the test Celery workers) and the emulator's."""
+    if emulator is not None:
+        emulator.advance(seconds)
+    clock.advance(seconds)
+
+
+@pytest.fixture(autouse=True)
+def _clock_back_to_real_time():
+    """Every test starts on the host's time; a test that moved the clock puts it back."""
+    if clock.offset():
+        clock.reset()
+    yield
+    if clock.offset():
+        clock.reset()

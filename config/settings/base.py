@@ -71,8 +71,10 @@ DATABASES = {
         conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
     )
 }
+# No request-wide transaction: services keep their transactions short, with no DingTalk call
+# inside one (docs/architecture.md).
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-ATOMIC_REQUESTS = False
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -82,6 +84,10 @@ STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# Every Redis client dingsuite makes (core.redis) gives up within these: a hung Redis must cost
+# a caller a fraction of DingTalk's 1200 ms callback deadline, never the whole request.
+REDIS_CONNECT_TIMEOUT_S = float(os.environ.get("REDIS_CONNECT_TIMEOUT_S", "0.5"))
+REDIS_SOCKET_TIMEOUT_S = float(os.environ.get("REDIS_SOCKET_TIMEOUT_S", "0.5"))
 
 # Celery: a Redis broker in production; the embedded default is kombu's filesystem transport,
 # which needs no server (see config/settings/local.py).

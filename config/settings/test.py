@@ -1,6 +1,7 @@
 """Test settings: PostgreSQL and Redis from the environment (the Makefile and .ci/run set them)."""
 
 import os
+import tempfile
 
 from .base import *  # noqa: F403
 from .base import env_list
@@ -13,3 +14,10 @@ FIELD_ENCRYPTION_KEYS = env_list(
 )
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 DINGTALK_BASE_URL = os.environ.get("DINGTALK_BASE_URL", "http://127.0.0.1:9")
+
+# core.clock keeps its offset in this file, so the Celery workers the tests start (which inherit
+# this environment) move with the test process's clock. One file per test session.
+os.environ.setdefault(
+    "DINGSUITE_CLOCK_FILE",
+    os.path.join(tempfile.gettempdir(), f"dingsuite-clock-{os.getpid()}"),
+)

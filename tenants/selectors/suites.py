@@ -2,6 +2,8 @@
 
 import time
 
+from django.db.models import QuerySet
+
 from tenants.errors import SuiteNotFound
 from tenants.models import Suite, SuiteTicket
 
@@ -36,16 +38,25 @@ def suite_cache_forget(*, suite_key: str) -> None:
     _CACHE.pop(suite_key, None)
 
 
+# The one ordering of tickets: DingTalk's push time (not arrival), newest first.
+TICKET_ORDER = ("-pushed_at_ms", "-id")
+
+
+def suite_tickets_newest_first(*, suite) -> QuerySet[SuiteTicket]:
+    """The suite's tickets in TICKET_ORDER (`suite` may be an OuterRef in a subquery)."""
+    return SuiteTicket.objects.filter(suite=suite).order_by(*TICKET_ORDER)
+
+
 def suite_ticket_latest(*, suite: Suite) -> SuiteTicket | None:
     """The newest ticket by DingTalk's push time (not by arrival), or None before the first."""
-    return SuiteTicket.objects.filter(suite=suite).order_by("-pushed_at_ms", "-id").first()
+    return suite_tickets_newest_first(suite=suite).first()
 
 
 def suite_ticket_current(*, suite: Suite) -> str | None:
     """The ticket to sign ISV calls with, or None when DingTalk has not pushed one yet."""
-    return (
-        SuiteTicket.objects.filter(suite=suite)
-        .order_by("-pushed_at_ms", "-id")
-        .values_list("ticket", flat=True)
-        .first()
-    )
+    return suite_tickets_newest_first(suite=suite).values_list("ticket", flat=True).first()
+
+
+def suite_find(*, suite_key: str) -> Suite | None:
+    """The suite registered under `suite_key`, or None."""
+    return Suite.objects.filter(suite_key=suite_key).first()

@@ -1,4 +1,6 @@
-"""Reads about tenants: lookup by suite and corp, and the active ones."""
+"""Reads about tenants: lookup by suite and corp, the active ones, and the permanent-code rule."""
+
+from datetime import datetime
 
 from django.db.models import QuerySet
 
@@ -23,3 +25,26 @@ def tenant_list_active(*, suite: Suite | None = None) -> QuerySet[Tenant]:
         status=Tenant.Status.AUTHORIZED, suspended=False
     )
     return qs if suite is None else qs.filter(suite=suite)
+
+
+def tenant_find(*, suite: Suite, corp_id: str | None) -> Tenant | None:
+    """The tenant of `suite` for `corp_id`, or None (also for an empty corp id)."""
+    if not corp_id:
+        return None
+    return Tenant.objects.select_related("suite").filter(suite=suite, corp_id=corp_id).first()
+
+
+def tenant_last_event_at(*, suite: Suite, corp_id: str) -> datetime | None:
+    """DingTalk's time of the newest event the tenant applied, or None."""
+    return (Tenant.objects.filter(suite=suite, corp_id=corp_id)
+            .values_list("last_event_at", flat=True).first())
+
+
+def tenant_permanent_code(*, tenant: Tenant) -> str | None:
+    """The code for the legacy permanent-code calls: only HTTP-push suites that were given one.
+
+    SyncHTTP suites sign with the suite ticket alone (PROTOCOL 6.3), whatever a row holds.
+    """
+    if tenant.suite.push_style == Suite.PushStyle.HTTP and tenant.permanent_code:
+        return tenant.permanent_code
+    return None

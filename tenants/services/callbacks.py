@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import DataError, transaction
-from django.utils import timezone
 
+from core import clock
+from core.upserts import insert_new
 from dingtalk.crypto import CREATE_SUITE_KEY, CallbackCrypto
 from dingtalk.errors import CallbackDecryptError, CallbackSignatureError
 from dingtalk.events import parse_callback
@@ -18,7 +19,6 @@ from tenants.errors import CallbackRejected, ServiceError
 from tenants.models import CallbackEvent, Suite
 from tenants.selectors.suites import suite_cache_forget, suite_get_cached
 from tenants.services.tickets import suite_ticket_record
-from tenants.services.upserts import insert_new
 
 logger = logging.getLogger("tenants.callbacks")
 
@@ -153,7 +153,7 @@ def _store(suite: Suite, events) -> _Stored:
     """Apply tickets and insert the events (one statement, repeats skipped) in one short
     transaction -- one commit, so one WAL flush per push -- then enqueue after COMMIT."""
     stored = _Stored(kinds=[event.kind for event in events])
-    now = timezone.now()
+    now = clock.now()
     rows, queued_keys = {}, set()
     for event in events:
         inline = event.kind == TICKET_KIND or event.kind in URL_CHECK_KINDS

@@ -20,7 +20,8 @@ from dingtalk.tokens import Token, TokenManager
 from tenants.errors import NoSuiteTicket, TenantInactive
 from tenants.models import Suite, Tenant
 from tenants.selectors.suites import suite_ticket_current
-from tenants.services.tokens import token_store
+from tenants.selectors.tenants import tenant_permanent_code
+from tenants.token_store import token_store
 
 _lock = threading.Lock()
 _suite_apis: dict[tuple, SuiteApi] = {}
@@ -79,13 +80,6 @@ def suite_api_for(suite: Suite) -> SuiteApi:
     return api
 
 
-def _permanent_code(tenant: Tenant) -> str | None:
-    """The permanent-code path only for HTTP-push suites that were given one."""
-    if tenant.suite.push_style == Suite.PushStyle.HTTP and tenant.permanent_code:
-        return tenant.permanent_code
-    return None
-
-
 def corp_client_for(suite: Suite, corp_id: str, permanent_code: str | None) -> DingTalkClient:
     """A corp client by ids (the legacy permanent-code form only when a code is given)."""
     api = suite_api_for(suite)
@@ -101,7 +95,7 @@ def corp_client_for(suite: Suite, corp_id: str, permanent_code: str | None) -> D
 
 def corp_client(tenant: Tenant) -> DingTalkClient:
     """The tenant's client whatever its status (event processing needs it for stopped apps)."""
-    return corp_client_for(tenant.suite, tenant.corp_id, _permanent_code(tenant))
+    return corp_client_for(tenant.suite, tenant.corp_id, tenant_permanent_code(tenant=tenant))
 
 
 def client_for(tenant: Tenant) -> DingTalkClient:

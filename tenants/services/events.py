@@ -23,8 +23,8 @@ from datetime import timedelta
 
 from django.db import transaction
 from django.db.models import F
-from django.utils import timezone
 
+from core import clock
 from dingtalk.errors import RateLimited, TransientApiError, TransportError
 from tenants.errors import NoSuiteTicket
 from tenants.models import CallbackEvent
@@ -44,7 +44,7 @@ def callback_event_claim(*, event_id: int) -> CallbackEvent | None:
     """Take the event for this worker; None when someone else has it or it is finished."""
     claimed = CallbackEvent.objects.filter(id=event_id, status__in=_CLAIMABLE).update(
         status=CallbackEvent.Status.PROCESSING, attempts=F("attempts") + 1,
-        claimed_at=timezone.now(),
+        claimed_at=clock.now(),
     )
     if not claimed:
         return None
@@ -74,7 +74,7 @@ def callback_event_process(*, event_id: int) -> CallbackEvent | None:
 
 def _record(event: CallbackEvent, status: str, note: str = "") -> None:
     CallbackEvent.objects.filter(pk=event.pk, status=CallbackEvent.Status.PROCESSING).update(
-        status=status, last_error=note[:_MAX_ERROR], processed_at=timezone.now()
+        status=status, last_error=note[:_MAX_ERROR], processed_at=clock.now()
     )
     logger.info("event %s (%s) %s", event.pk, event.kind, status)
 
@@ -86,7 +86,7 @@ def _record_failure(event: CallbackEvent, exc: Exception) -> str:
     # Messages of dingtalk errors and ServiceErrors never carry secrets or query strings.
     message = f"{type(exc).__name__}: {exc}"
     CallbackEvent.objects.filter(pk=event.pk, status=CallbackEvent.Status.PROCESSING).update(
-        status=status, last_error=message[:_MAX_ERROR], processed_at=timezone.now()
+        status=status, last_error=message[:_MAX_ERROR], processed_at=clock.now()
     )
     logger.warning("event %s (%s) attempt %s: %s -> %s", event.pk, event.kind,
                    event.attempts, type(exc).__name__, status)
@@ -121,7 +121,7 @@ def callback_events_sweep(*, pending_after: timedelta, processing_after: timedel
     """
     from tenants.tasks import callback_event_process as process_task
 
-    now = timezone.now()
+    now = clock.now()
     lost = CallbackEvent.objects.filter(status=CallbackEvent.Status.PROCESSING,
                                         claimed_at__lt=now - processing_after)
     lost.filter(attempts__gte=MAX_ATTEMPTS).update(

@@ -21,12 +21,13 @@ from dingtalk.events import (
 )
 from dingtalk.isv import AuthInfo, SuiteApi
 from tenants.models import CallbackEvent, Suite, Tenant
+from tenants.selectors.tenants import tenant_find, tenant_last_event_at
 from tenants.services.clients import corp_client_for, suite_api_for
 from tenants.services.tenants import (
     StaleEvent,
     event_time,
     tenant_authorize,
-    tenant_record_auth_info,
+    tenant_refresh_auth_info,
     tenant_refresh_scopes,
     tenant_relieve,
     tenant_set_app_state,
@@ -61,15 +62,8 @@ def _is_stale(suite: Suite, corp_id: str, timestamp_ms: int | None) -> bool:
     when = event_time(timestamp_ms)
     if when is None:
         return False
-    last = (Tenant.objects.filter(suite=suite, corp_id=corp_id)
-            .values_list("last_event_at", flat=True).first())
+    last = tenant_last_event_at(suite=suite, corp_id=corp_id)
     return last is not None and when < last
-
-
-def _tenant(suite: Suite, corp_id: str | None) -> Tenant | None:
-    if not corp_id:
-        return None
-    return Tenant.objects.select_related("suite").filter(suite=suite, corp_id=corp_id).first()
 
 
 def _with_corp(info: AuthInfo, corp_id: str | None) -> AuthInfo:
@@ -85,7 +79,7 @@ def _trade_auth_code(suite: Suite, api: SuiteApi, ev: TmpAuthCodeEvent) -> tuple
         answer = api.get_permanent_code(ev.auth_code)
     except ApiError:
         # The tmp code is single-use: if an earlier attempt of this event traded it, go on.
-        tenant = _tenant(suite, ev.corp_id)
+        tenant = tenant_find(suite=suite, corp_id=ev.corp_id)
         when = event_time(ev.timestamp_ms)
         if tenant and tenant.permanent_code and when and tenant.last_event_at == when:
             return tenant.corp_id, tenant.permanent_code
@@ -110,19 +104,10 @@ def _on_tmp_auth_code(suite: Suite, ev: TmpAuthCodeEvent) -> Outcome:
 
 
 def _on_change_auth(suite: Suite, ev: Event) -> Outcome:
-    tenant = _tenant(suite, ev.corp_id)
+    tenant = tenant_find(suite=suite, corp_id=ev.corp_id)
     if tenant is None or tenant.status == Tenant.Status.RELIEVED:
         return IGNORED, "change for a corp that is not authorized here"
-    from tenants.services.clients import corp_client
-
-    code = tenant.permanent_code if suite.push_style == Suite.PushStyle.HTTP else ""
-    info = _with_corp(suite_api_for(suite).get_auth_info(tenant.corp_id, code or None),
-                      tenant.corp_id)
-    scopes = None
-    if tenant.status == Tenant.Status.AUTHORIZED:
-        scopes = dict(corp_client(tenant).auth.scopes().raw)
-    tenant_record_auth_info(tenant=tenant, info=info, scopes=scopes,
-                            timestamp_ms=ev.timestamp_ms)
+    tenant_refresh_auth_info(tenant=tenant, timestamp_ms=ev.timestamp_ms)
     return DONE, ""
 
 
@@ -147,7 +132,7 @@ def _on_org_suite_auth(suite: Suite, ev: OrgSuiteAuthEvent) -> Outcome:
 
 
 def _on_app_state(suite: Suite, ev: AppStateEvent) -> Outcome:
-    tenant = _tenant(suite, ev.corp_id)
+    tenant = tenant_find(suite=suite, corp_id=ev.corp_id)
     if tenant is None:
         return IGNORED, "app state change for a corp unknown here"
     if ev.action == "scope_update":

@@ -5,30 +5,38 @@ DingTalk's own timestamp (ms) and is refused when the tenant already saw a newer
 (`Tenant.last_event_at` holds that time, to the millisecond): a relieve followed by a late
 re-delivery of the older auth push never brings the tenant back.
 
-`tenant_relieved` is a Django signal, sent after the relieve is committed, with
-`sender=Tenant, tenant=<Tenant>`. It is the hook for other apps (e.g. a future messaging app
-cancelling the tenant's pending sends): signals here are for cross-app notifications only;
-nothing inside tenants listens to them.
+Every transition other apps react to is announced after commit by a signal of
+tenants/signals.py (authorized, changed, relieved, app stopped/restored, suspended/resumed).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from django.db import transaction
-from django.dispatch import Signal
-from django.utils import timezone
 
+from core import clock
 from dingtalk.isv import AuthInfo
 from tenants.errors import ServiceError, TenantInactive
 from tenants.models import Suite, Tenant
+from tenants.selectors.tenants import tenant_permanent_code
+from tenants.services.clients import corp_client, suite_api_for
+from tenants.services.tokens import tenant_tokens_drop
+from tenants.signals import (
+    tenant_app_restored,
+    tenant_app_stopped,
+    tenant_authorized,
+    tenant_changed,
+    tenant_relieved,
+    tenant_resumed,
+    tenant_suspended,
+)
 
 logger = logging.getLogger("tenants.tenants")
-
-tenant_relieved = Signal()
 
 # Never copied into the plaintext auth_info column (permanent codes are kept encrypted apart).
 _SECRET_KEYS = {"permanent_code", "ch_permanent_code", "errcode", "errmsg", "request_id"}
@@ -39,6 +47,11 @@ class StaleEvent(ServiceError):
 
     code = "stale_event"
     http_status = 409
+
+
+def _announce(signal, tenant: Tenant) -> None:
+    """Send `signal` once the current transaction commits (never for a rolled-back change)."""
+    transaction.on_commit(lambda: signal.send(sender=Tenant, tenant=tenant), robust=True)
 
 
 def event_time(timestamp_ms: int | None) -> datetime | None:
@@ -105,13 +118,15 @@ def tenant_authorize(
         )
         _claim_newer(tenant, timestamp_ms)
         _apply_info(tenant, info, scopes)
-        if tenant.status != Tenant.Status.AUTHORIZED or tenant.authorized_at is None:
-            tenant.authorized_at = timezone.now()
+        newly = tenant.status != Tenant.Status.AUTHORIZED or tenant.authorized_at is None
+        if newly:
+            tenant.authorized_at = clock.now()
         tenant.status = Tenant.Status.AUTHORIZED
         tenant.relieved_at = None
         if permanent_code:
             tenant.permanent_code = permanent_code
         tenant.save()
+        _announce(tenant_authorized if newly else tenant_changed, tenant)
     logger.info("tenant %s of suite %s authorized", tenant.corp_id, suite.suite_key)
     return tenant
 
@@ -143,34 +158,38 @@ def tenant_record_auth_info(
         _claim_newer(locked, timestamp_ms)
         _apply_info(locked, info, scopes)
         locked.save()
+        _announce(tenant_changed, locked)
     return locked
 
 
-def tenant_refresh_auth_info(*, tenant: Tenant) -> Tenant:
-    """Re-read the tenant's auth info and scopes from DingTalk and store them."""
-    from tenants.services.clients import corp_client, suite_api_for
+def tenant_refresh_auth_info(*, tenant: Tenant, timestamp_ms: int | None = None) -> Tenant:
+    """Re-read the tenant's auth info (and, while authorized, its scopes) and store them.
 
+    Used by an operator's refresh and by DingTalk's change events (`timestamp_ms` given).
+    """
     if tenant.status == Tenant.Status.RELIEVED:
         raise TenantInactive(f"tenant {tenant.corp_id} is relieved: no auth info to read",
                              extra={"corp_id": tenant.corp_id})
-    code = tenant.permanent_code if tenant.suite.push_style == Suite.PushStyle.HTTP else ""
-    info = suite_api_for(tenant.suite).get_auth_info(tenant.corp_id, code or None)
+    info = suite_api_for(tenant.suite).get_auth_info(
+        tenant.corp_id, tenant_permanent_code(tenant=tenant))
+    if not info.corp_id:
+        info = dataclasses.replace(info, corp_id=tenant.corp_id)
     scopes = None
     if tenant.status == Tenant.Status.AUTHORIZED:
         scopes = dict(corp_client(tenant).auth.scopes().raw)
-    return tenant_record_auth_info(tenant=tenant, info=info, scopes=scopes)
+    return tenant_record_auth_info(tenant=tenant, info=info, scopes=scopes,
+                                   timestamp_ms=timestamp_ms)
 
 
 def tenant_refresh_scopes(*, tenant: Tenant, timestamp_ms: int | None = None) -> Tenant:
     """Re-read what the tenant's token may see (auth/scopes) and store it."""
-    from tenants.services.clients import corp_client
-
     scopes = dict(corp_client(tenant).auth.scopes().raw)
     with transaction.atomic():
         locked = Tenant.objects.select_for_update().get(pk=tenant.pk)
         _claim_newer(locked, timestamp_ms)
         locked.auth_scopes = _clean(scopes)
         locked.save()
+        _announce(tenant_changed, locked)
     return locked
 
 
@@ -180,22 +199,18 @@ def tenant_relieve(*, suite: Suite, corp_id: str, timestamp_ms: int | None = Non
     A relieve for a corp we never saw is recorded too, so a late auth push stays refused.
     Sends `tenant_relieved` after commit.
     """
-    from tenants.services.tokens import tenant_tokens_drop
-
     with transaction.atomic():
         tenant, _ = Tenant.objects.select_for_update().get_or_create(
             suite=suite, corp_id=corp_id, defaults={"status": Tenant.Status.RELIEVED}
         )
         _claim_newer(tenant, timestamp_ms)
         tenant.status = Tenant.Status.RELIEVED
-        tenant.relieved_at = timezone.now()
+        tenant.relieved_at = clock.now()
         tenant.permanent_code = ""
         tenant.save()
         # In the same transaction: nobody sees a relieved tenant that still has tokens.
         tenant_tokens_drop(tenant=tenant)
-    transaction.on_commit(
-        lambda: tenant_relieved.send(sender=Tenant, tenant=tenant), robust=True
-    )
+        _announce(tenant_relieved, tenant)
     logger.info("tenant %s of suite %s relieved", corp_id, suite.suite_key)
     return tenant
 
@@ -206,6 +221,10 @@ _APP_STATES = {
     "remove": (Tenant.Status.AUTHORIZED, Tenant.Status.APP_STOPPED),
     "restore": (Tenant.Status.APP_STOPPED, Tenant.Status.AUTHORIZED),
 }
+
+
+_APP_STATE_SIGNALS = {Tenant.Status.APP_STOPPED: tenant_app_stopped,
+                      Tenant.Status.AUTHORIZED: tenant_app_restored}
 
 
 def tenant_set_app_state(
@@ -221,6 +240,7 @@ def tenant_set_app_state(
         # Never lifts a relieve: only the stopped <-> authorized pair moves here.
         if tenant.status == from_status:
             tenant.status = to_status
+            _announce(_APP_STATE_SIGNALS[to_status], tenant)
         tenant.save()
     return tenant
 
@@ -237,20 +257,29 @@ def tenant_update_corp(
         tenant.corp_name = data.get("corp_name") or tenant.corp_name
         tenant.full_corp_name = data.get("full_corp_name") or tenant.full_corp_name
         tenant.save()
+        _announce(tenant_changed, tenant)
     return tenant
 
 
 def tenant_suspend(*, tenant: Tenant) -> Tenant:
     """Put an operator's hold on the tenant: client_for refuses it until resumed."""
-    Tenant.objects.filter(pk=tenant.pk).update(suspended=True, updated_at=timezone.now())
-    tenant.refresh_from_db()
+    with transaction.atomic():
+        changed = Tenant.objects.filter(pk=tenant.pk, suspended=False).update(
+            suspended=True, updated_at=clock.now())
+        tenant.refresh_from_db()
+        if changed:
+            _announce(tenant_suspended, tenant)
     logger.info("tenant %s suspended by an operator", tenant.corp_id)
     return tenant
 
 
 def tenant_resume(*, tenant: Tenant) -> Tenant:
     """Lift the operator's hold (DingTalk's own status is untouched)."""
-    Tenant.objects.filter(pk=tenant.pk).update(suspended=False, updated_at=timezone.now())
-    tenant.refresh_from_db()
+    with transaction.atomic():
+        changed = Tenant.objects.filter(pk=tenant.pk, suspended=True).update(
+            suspended=False, updated_at=clock.now())
+        tenant.refresh_from_db()
+        if changed:
+            _announce(tenant_resumed, tenant)
     logger.info("tenant %s resumed by an operator", tenant.corp_id)
     return tenant

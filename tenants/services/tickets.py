@@ -5,8 +5,8 @@ import logging
 
 from django.db import connection
 
+from core.upserts import insert_new
 from tenants.models import Suite, SuiteTicket
-from tenants.services.upserts import insert_new
 
 logger = logging.getLogger("tenants.tickets")
 

@@ -13,8 +13,10 @@ from tenants.errors import NoSuiteTicket, TenantInactive
 from tenants.models import AccessToken, CallbackEvent, Tenant
 from tenants.services.clients import client_for
 from tenants.services.events import MAX_ATTEMPTS, callback_event_process, callback_event_reprocess
-from tenants.services.tenants import tenant_relieve, tenant_relieved
-from tenants.services.tokens import tenant_token_key, token_store
+from tenants.services.tenants import tenant_relieve
+from tenants.services.tokens import tenant_token_key
+from tenants.signals import tenant_relieved
+from tenants.token_store import token_store
 from tests.tenants.factories import (
     AccessTokenFactory,
     CallbackEventFactory,
@@ -131,7 +133,7 @@ def test_events_relieve_is_all_or_nothing(monkeypatch):
         AccessToken.objects.filter(tenant=tenant).delete()
         raise DatabaseError("connection lost mid-relieve")
 
-    monkeypatch.setattr("tenants.services.tokens.tenant_tokens_drop", drop_then_fail)
+    monkeypatch.setattr("tenants.services.tenants.tenant_tokens_drop", drop_then_fail)
     with pytest.raises(DatabaseError):
         tenant_relieve(suite=tenant.suite, corp_id=tenant.corp_id, timestamp_ms=NOW_MS)
     tenant.refresh_from_db()

@@ -9,7 +9,8 @@ from tenants.errors import TenantInactive
 from tenants.models import AccessToken, Tenant
 from tenants.services.clients import client_for
 from tenants.services.tenants import tenant_refresh_auth_info, tenant_resume, tenant_suspend
-from tenants.services.tokens import LocalTokenStore, tenant_token_key, token_store
+from tenants.services.tokens import tenant_token_key
+from tenants.token_store import LocalTokenStore, token_store
 from tests.tenants.factories import TenantFactory
 
 pytestmark = pytest.mark.django_db

@@ -17,7 +17,8 @@ from redis.retry import Retry
 from dingtalk.tokens import Token, TokenManager
 from tenants.models import AccessToken
 from tenants.services.clients import client_for
-from tenants.services.tokens import SharedTokenStore, tenant_refresh_token, tenant_token_key
+from tenants.services.tokens import tenant_refresh_token, tenant_token_key
+from tenants.token_store import SharedTokenStore
 from tests.tenants.conftest import authorized_tenant, corp_fetches, wait_for
 from tests.tenants.factories import TenantFactory, random_text
 
@@ -156,7 +157,7 @@ def test_token_store_warm_never_resurrects_a_revoked_token(store):
     store.set(key, bad)
     store.delete(key, only_if_value=bad.value)
     # A durable copy written back by a slow writer after the revocation stays dead.
-    store._db_set(key, bad)
+    store.durable.set(key, bad)
     with store.lock(key, timeout=1):
         assert store.get(key) is None
     assert not AccessToken.objects.filter(key=key).exists()
@@ -223,8 +224,28 @@ def test_token_store_without_redis_falls_back_to_the_database():
     token = _fresh()
     store.set(key, token)
     assert store.get(key).value == token.value
+    # Redis down: the fetch lock is PostgreSQL's advisory lock, still exclusive across holders.
     with store.lock(key, timeout=0.1) as acquired:
-        assert acquired is False
+        assert acquired is True
+        assert _lock_taken_elsewhere(store, key) is False
+    assert _lock_taken_elsewhere(store, key) is True
+
+
+def _lock_taken_elsewhere(store, key) -> bool:
+    """Try the key's lock from another thread (its own database connection)."""
+    outcome = []
+
+    def other():
+        try:
+            with store.lock(key, timeout=0.1) as acquired:
+                outcome.append(acquired)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    thread.join()
+    return outcome[0]
 
 
 @pytest.mark.django_db

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.urls import reverse
 
 from tenants.models import Suite
+from tenants.selectors.suites import suite_find
 from tenants.services.suites import SuiteInvalid, suite_register
 
 # option dest -> (environment variable, what to call it in messages)
@@ -58,7 +59,7 @@ class Command(BaseCommand):
                 raise CommandError(f"{dest}: pass {flag} or set {env_name}")
             secrets[dest] = value
         suite_key = options["suite_key"]
-        stored = Suite.objects.filter(suite_key=suite_key).first()
+        stored = suite_find(suite_key=suite_key)
         push_style = options["push_style"] or (
             stored.push_style if stored else Suite.PushStyle.SYNC_HTTP)
         message_api = options["message_api"] or (

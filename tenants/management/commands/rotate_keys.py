@@ -5,7 +5,7 @@ from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
-from tenants.fields import EncryptedJSONField, EncryptedTextField, rotate_str
+from core.fields import EncryptedJSONField, EncryptedTextField, rotate_str
 
 _BATCH = 500
 

@@ -2,7 +2,7 @@
 
 A Redis value is `<expires_at>|<digest>|<Fernet token>`. Production Redis may persist to disk
 (RDB/AOF), so the token is encrypted with the same MultiFernet as the AccessToken column
-(tenants.fields). The compare-and-delete script matches the digest (a truncated SHA-256 of a
+(core.fields). The compare-and-delete script matches the digest (a truncated SHA-256 of a
 random token, which gives nothing away), so the plain value never reaches Redis, even as a
 script argument. Cost, measured on the 2-core dev machine: 11 us to decrypt a token against
 74 us for the Redis GET that reads it, and nothing next to the DingTalk call it authorizes.
@@ -14,8 +14,8 @@ import hashlib
 
 from cryptography.fernet import InvalidToken
 
+from core.fields import fernet
 from dingtalk.tokens import Token
-from tenants.fields import fernet
 
 # Owner-checked release: a holder whose lease ran out must not free its successor's lock.
 RELEASE_LUA = """

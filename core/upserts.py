@@ -7,7 +7,8 @@ exactly the new ones, even when two deliveries of the same push race.
 """
 
 from django.db import connection, models
-from django.utils import timezone
+
+from core import clock
 
 
 def _value(field: models.Field, row: dict, now):
@@ -30,7 +31,7 @@ def insert_new(model: type[models.Model], rows: list[dict], *, conflict: tuple[s
     quote = connection.ops.quote_name
     opts = model._meta
     fields = [f for f in opts.concrete_fields if not f.primary_key]
-    now = timezone.now()
+    now = clock.now()
     params, groups = [], []
     for row in rows:
         params.extend(_value(field, row, now) for field in fields)

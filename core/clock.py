@@ -1,0 +1,85 @@
+"""dingsuite's clock: every time decision (leases, windows, expiry, pacing, scheduling) reads it.
+
+Production time is the host's. Tests move it instead of waiting: `advance(seconds)` adds to an
+offset, and when `DINGSUITE_CLOCK_FILE` names a file the offset lives there, so a Celery worker
+started by the tests (same environment) moves with the test process. tests/conftest.py has the
+one helper that advances this clock and the emulator's together.
+
+Monotonic waits inside one call (a lock poll, an HTTP timeout) stay on `time.monotonic`: they
+measure real elapsed time and must not jump.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time as _time
+from datetime import UTC, datetime
+
+_lock = threading.Lock()
+_offset = 0.0
+# (mtime_ns, offset) of the clock file last read: one stat per call, a read only on change.
+_file_cache: tuple[int, float] | None = None
+
+
+def _clock_file() -> str | None:
+    return os.environ.get("DINGSUITE_CLOCK_FILE") or None
+
+
+def offset() -> float:
+    """Seconds this clock is ahead of the host's (0 in production)."""
+    global _file_cache
+    path = _clock_file()
+    if path is None:
+        return _offset
+    try:
+        mtime = os.stat(path).st_mtime_ns
+    except FileNotFoundError:
+        return 0.0
+    cached = _file_cache
+    if cached is not None and cached[0] == mtime:
+        return cached[1]
+    try:
+        with open(path, encoding="ascii") as handle:
+            value = float(handle.read().strip() or 0)
+    except (OSError, ValueError):
+        value = cached[1] if cached else 0.0
+    _file_cache = (mtime, value)
+    return value
+
+
+def time() -> float:
+    """Epoch seconds, like time.time()."""
+    return _time.time() + offset()
+
+
+def now() -> datetime:
+    """An aware UTC datetime, like django.utils.timezone.now()."""
+    return datetime.fromtimestamp(time(), tz=UTC)
+
+
+def _write(value: float) -> None:
+    global _offset
+    _offset = value
+    path = _clock_file()
+    if path is not None:
+        tmp = f"{path}.{os.getpid()}.{threading.get_ident()}"
+        with open(tmp, "w", encoding="ascii") as handle:
+            handle.write(repr(value))
+        os.replace(tmp, path)  # readers never see a half-written number
+
+
+def advance(seconds: float) -> float:
+    """Move the clock forward (tests only); returns the new offset."""
+    if not 0 <= seconds <= 10 * 366 * 86_400:  # also refuses NaN and infinity
+        raise ValueError("the clock only moves forward, by at most ten years at a time")
+    with _lock:
+        value = offset() + seconds
+        _write(value)
+    return value
+
+
+def reset() -> None:
+    """Back to the host's time (tests only)."""
+    with _lock:
+        _write(0.0)

@@ -1,0 +1,305 @@
+"""DingTalk tokens shared across processes: Redis for speed and the lock, the database to last.
+
+`SharedTokenStore` implements dingtalk's TokenStore. Redis holds the live copy of every token,
+encrypted like the database copy (token_codec.py), and the per-key fetch lock (SET NX PX with
+a random owner, released by an owner-checked Lua compare-and-delete). The AccessToken table
+keeps an encrypted durable copy (`DurableTokens`), so a Redis flush costs no fetch at all: the
+next lock holder copies the row back into Redis before the TokenManager re-checks. Only lock
+holders and the one thread that wins an invalidation touch the database, which keeps the number
+of PostgreSQL connections flat under many threads. Token values never appear in a log line.
+
+One fallback serves both "Redis is down" and "REDIS_URL is unset": the fetch lock becomes a
+PostgreSQL advisory lock (`DatabaseLock`), so neither an outage nor a Redis-free deployment
+multiplies token fetches. On SQLite (the one-process demo only) it is a process-local lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import secrets
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import redis
+from django.conf import settings
+from django.db import connection
+
+from core import clock
+from core.redis import redis_client
+from dingtalk.tokens import InMemoryTokenStore, Token
+from tenants.models import AccessToken, Suite, Tenant
+from tenants.token_codec import (
+    COMPARE_DELETE_LUA,
+    RELEASE_LUA,
+    token_decode,
+    token_digest,
+    token_encode,
+)
+
+logger = logging.getLogger("tenants.tokens")
+
+
+def _parse_key(key: str) -> tuple[str, str | None] | None:
+    """(suite_key, corp_id or None) for the suite and ISV-corp keys; None for other keys."""
+    parts = key.split(":")
+    if len(parts) == 2 and parts[0] == "suite":
+        return parts[1], None
+    if len(parts) == 4 and parts[0] == "suite" and parts[2] == "corp":
+        return parts[1], parts[3]
+    return None
+
+
+class DurableTokens:
+    """The AccessToken table as the durable, encrypted copy of every suite and corp token."""
+
+    def get(self, key: str) -> Token | None:
+        row = AccessToken.objects.filter(key=key).first()
+        if row is None or row.expires_at <= clock.now():
+            return None
+        return Token(value=row.value, expires_at=row.expires_at.timestamp())
+
+    def set(self, key: str, token: Token) -> None:
+        parsed = _parse_key(key)
+        if parsed is None:
+            return
+        suite_key, corp_id = parsed
+        suite = Suite.objects.filter(suite_key=suite_key).first()
+        if suite is None:
+            return
+        tenant = None
+        if corp_id is not None:
+            tenant = Tenant.objects.filter(suite=suite, corp_id=corp_id).first()
+        AccessToken.objects.update_or_create(key=key, defaults={
+            "kind": AccessToken.Kind.CORP if corp_id else AccessToken.Kind.SUITE,
+            "suite": suite, "tenant": tenant, "value": token.value,
+            "expires_at": datetime.fromtimestamp(token.expires_at, tz=UTC),
+        })
+
+    def delete(self, key: str) -> None:
+        AccessToken.objects.filter(key=key).delete()
+
+    def delete_if(self, key: str, value: str) -> None:
+        row = AccessToken.objects.filter(key=key).first()
+        if row is not None and secrets.compare_digest(row.value, value):
+            # fetched_at changes on every save, so a row replaced meanwhile survives.
+            AccessToken.objects.filter(pk=row.pk, fetched_at=row.fetched_at).delete()
+
+
+class DatabaseLock:
+    """Per-key fetch lock without Redis: a PostgreSQL session advisory lock.
+
+    The lock belongs to this thread's database connection, so it is released when the holder
+    unlocks or its connection dies (a killed worker never leaves it held). On other databases
+    (SQLite: the one-process demo) it is a process-local lock.
+    """
+
+    def __init__(self) -> None:
+        self.local = InMemoryTokenStore()
+
+    @staticmethod
+    def _lock_id(key: str) -> int:
+        digest = hashlib.blake2b(f"dingsuite-token:{key}".encode(), digest_size=8).digest()
+        return int.from_bytes(digest, "big", signed=True)
+
+    @contextlib.contextmanager
+    def hold(self, key: str, *, timeout: float) -> Iterator[bool]:
+        if connection.vendor != "postgresql":
+            with self.local.lock(key, timeout=timeout) as acquired:
+                yield acquired
+            return
+        lock_id = self._lock_id(key)
+        acquired = self._acquire(lock_id, timeout)
+        try:
+            yield acquired
+        finally:
+            if acquired:
+                with contextlib.suppress(Exception), connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_unlock(%s)", [lock_id])
+
+    @staticmethod
+    def _acquire(lock_id: int, timeout: float) -> bool:
+        deadline = time.monotonic() + max(timeout, 0.0)
+        delay = 0.005
+        while True:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_try_advisory_lock(%s)", [lock_id])
+                if cursor.fetchone()[0]:
+                    return True
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            time.sleep(min(delay, remaining))  # a lock poll: waits one HTTP round trip
+            delay = min(delay * 2, 0.05)
+
+
+class SharedTokenStore:
+    """dingtalk's TokenStore over Redis (cache + lock) and the AccessToken table (durable)."""
+
+    def __init__(
+        self,
+        client: redis.Redis,
+        *,
+        prefix: str = "dingsuite:",
+        lock_lease: float = 30.0,
+        tombstone_ttl: float = 3600.0,
+    ) -> None:
+        self.redis = client
+        self.prefix = prefix
+        self.lock_lease = lock_lease
+        self.tombstone_ttl = tombstone_ttl
+        self.durable = DurableTokens()
+        self.fallback_lock = DatabaseLock()
+        self._release = client.register_script(RELEASE_LUA)
+        self._compare_delete = client.register_script(COMPARE_DELETE_LUA)
+
+    def __repr__(self) -> str:
+        return f"SharedTokenStore(prefix={self.prefix!r})"
+
+    def _k(self, kind: str, key: str) -> str:
+        return f"{self.prefix}{kind}:{key}"
+
+    def get(self, key: str) -> Token | None:
+        try:
+            raw = self.redis.get(self._k("token", key))
+        except redis.RedisError:
+            logger.warning("redis unavailable reading token %s; using the database", key)
+            return self.durable.get(key)
+        return None if raw is None else token_decode(raw)
+
+    def set(self, key: str, token: Token) -> None:
+        self.durable.set(key, token)
+        ttl_ms = max(1, int((token.expires_at - clock.time()) * 1000))
+        try:
+            self.redis.set(self._k("token", key), token_encode(token), px=ttl_ms)
+        except redis.RedisError:
+            logger.warning("redis unavailable storing token %s; kept in the database", key)
+
+    def delete(self, key: str, *, only_if_value: str | None = None) -> None:
+        if only_if_value is None:
+            with contextlib.suppress(redis.RedisError):
+                self.redis.delete(self._k("token", key))
+            self.durable.delete(key)
+            return
+        try:
+            outcome = self._compare_delete(
+                keys=[self._k("token", key), self._k("revoked", key)],
+                args=[token_digest(only_if_value), int(self.tombstone_ttl * 1000)],
+            )
+        except redis.RedisError:
+            outcome = -1
+        if outcome in (1, -1):
+            self.durable.delete_if(key, only_if_value)
+
+    @contextlib.contextmanager
+    def lock(self, key: str, *, timeout: float) -> Iterator[bool]:
+        owner = secrets.token_hex(16)
+        lock_key = self._k("lock", key)
+        try:
+            acquired = self._acquire(lock_key, owner, timeout)
+        except redis.RedisError:
+            logger.warning("redis unavailable: token lock %s taken in the database instead", key)
+            with self.fallback_lock.hold(key, timeout=timeout) as acquired:
+                yield acquired
+            return
+        try:
+            if acquired:
+                self._warm_from_db(key)
+            yield acquired
+        finally:
+            if acquired:
+                with contextlib.suppress(redis.RedisError):
+                    self._release(keys=[lock_key], args=[owner])
+
+    def _acquire(self, lock_key: str, owner: str, timeout: float) -> bool:
+        deadline = time.monotonic() + max(timeout, 0.0)
+        delay = 0.002
+        lease_ms = int(max(self.lock_lease, timeout) * 1000)
+        while True:
+            if self.redis.set(lock_key, owner, nx=True, px=lease_ms):
+                return True
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            # Lock waits are short (one HTTP round trip), so poll quickly with a small cap.
+            time.sleep(min(delay, remaining))
+            delay = min(delay * 2, 0.02)
+
+    def _warm_from_db(self, key: str) -> None:
+        """Copy a still-valid durable token back into Redis (after a flush), never over a newer.
+
+        A Redis value this process cannot read (plain, or sealed with a retired key) counts as
+        missing, so it is replaced instead of costing a fetch.
+        """
+        token_key = self._k("token", key)
+        try:
+            cached = self.redis.get(token_key)
+            if cached is not None and token_decode(cached) is not None:
+                return
+            revoked = self.redis.get(self._k("revoked", key))
+        except redis.RedisError:
+            return
+        token = self.durable.get(key)
+        if token is None:
+            return
+        if revoked is not None and revoked.decode() == token_digest(token.value):
+            self.durable.delete_if(key, token.value)
+            return
+        ttl_ms = max(1, int((token.expires_at - clock.time()) * 1000))
+        with contextlib.suppress(redis.RedisError):
+            if cached is not None:
+                self.redis.delete(token_key)
+            self.redis.set(token_key, token_encode(token), px=ttl_ms, nx=True)
+
+
+class LocalTokenStore:
+    """No Redis: a process-local cache over the durable table, with the database fetch lock.
+
+    The cache is per process, but the lock is PostgreSQL's, so a Redis-free deployment still
+    fetches each token once across processes.
+    """
+
+    lock_lease = 30.0
+
+    def __init__(self) -> None:
+        self.memory = InMemoryTokenStore()
+        self.durable = DurableTokens()
+        self.db_lock = DatabaseLock()
+
+    def __repr__(self) -> str:
+        return "LocalTokenStore()"
+
+    def get(self, key: str) -> Token | None:
+        token = self.memory.get(key)
+        if token is not None and token.expires_at > clock.time():
+            return token
+        return self.durable.get(key)
+
+    def set(self, key: str, token: Token) -> None:
+        self.durable.set(key, token)
+        self.memory.set(key, token)
+
+    def delete(self, key: str, *, only_if_value: str | None = None) -> None:
+        self.memory.delete(key, only_if_value=only_if_value)
+        if only_if_value is None:
+            self.durable.delete(key)
+        else:
+            self.durable.delete_if(key, only_if_value)
+
+    def lock(self, key: str, *, timeout: float):
+        return self.db_lock.hold(key, timeout=timeout)
+
+
+_stores: dict[str, SharedTokenStore | LocalTokenStore] = {}
+
+
+def token_store() -> SharedTokenStore | LocalTokenStore:
+    """The process-wide store: shared through settings.REDIS_URL, or local without it."""
+    url = settings.REDIS_URL
+    store = _stores.get(url)
+    if store is None:
+        new = SharedTokenStore(redis_client(url)) if url else LocalTokenStore()
+        store = _stores.setdefault(url, new)
+    return store
