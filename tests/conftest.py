@@ -4,7 +4,6 @@ one helper that moves time (dingsuite's clock and the emulator's together)."""
 import pytest
 
 from core import clock
-
 from dingtalk.emulator import EmulatorConfig, EmulatorControl, EmulatorServer
 
 
