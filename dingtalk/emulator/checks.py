@@ -2,8 +2,48 @@
 
 import types
 import typing
-from dataclasses import MISSING, Field, fields
-from typing import Any
+from dataclasses import MISSING, Field, asdict, fields
+from typing import Any, ClassVar, Self
+
+
+class ConfigSection:
+    """Base of the emulator's config dataclasses, with one rule for every change.
+
+    An unknown key or a wrongly typed value raises ValueError naming the key (the control API
+    answers 400) and nothing changes: every key is checked before any is applied. A field
+    named in `sections` is a dict of a nested section's keys, checked by that section under
+    "<name>." and merged into the dict.
+    """
+
+    sections: ClassVar[dict[str, type["ConfigSection"]]] = {}
+
+    def __post_init__(self) -> None:
+        self.check(self.as_dict())
+
+    @classmethod
+    def check(cls, changes: Any, prefix: str = "") -> None:
+        check_fields(cls, changes, prefix)
+        for name, section in cls.sections.items():
+            if changes.get(name):
+                section.check(changes[name], f"{prefix}{name}.")
+
+    @classmethod
+    def from_dict(cls, values: dict) -> Self:
+        """Defaults changed by `values` (a set_config section), under the same rule."""
+        config = cls()
+        config.update(values)
+        return config
+
+    def update(self, changes: dict) -> None:
+        self.check(changes)
+        for key, value in changes.items():
+            if key in self.sections:
+                getattr(self, key).update(value)
+            else:
+                setattr(self, key, value)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
 
 
 def check_fields(cls, changes: Any, prefix: str = "", *, skip: tuple[str, ...] = ()) -> None:

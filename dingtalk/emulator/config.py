@@ -1,17 +1,15 @@
 """Emulator configuration: every UNCERTAIN protocol choice is a field here (PROTOCOL section 11)."""
 
-import importlib
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
+from typing import ClassVar
 
-from .checks import check_fields
-
-# The engines' own settings classes, checked here so a typo is a 400, not a silent no-op.
-_SECTIONS = {"notices": ("dingtalk.emulator.notices.config", "NoticeConfig"),
-             "pusher": ("dingtalk.emulator.pushes.config", "PusherConfig")}
+from .checks import ConfigSection
+from .notices.config import NoticeConfig
+from .pushes.config import PusherConfig
 
 
 @dataclass
-class EmulatorConfig:
+class EmulatorConfig(ConfigSection):
     """Defaults follow PROTOCOL section 11; `set_config` changes them at run time."""
 
     seed: int = 0
@@ -45,22 +43,9 @@ class EmulatorConfig:
     global_api_qps: int = 1000
     # Work-notice and pusher settings belong to their engines (notices/config.py,
     # pushes/config.py); kept here so one set_config / --fixture can reach them.
+    # The dicts hold only the keys changed from the section's defaults; checked by the
+    # section's own class, so a typo is a 400, not a silent no-op.
     notices: dict = field(default_factory=dict)
     pusher: dict = field(default_factory=dict)
-
-    def update(self, changes: dict) -> None:
-        """Apply changes all or nothing; unknown keys and wrongly typed values raise."""
-        check_fields(type(self), changes)
-        for name, (module, cls) in _SECTIONS.items():
-            if changes.get(name):
-                section = getattr(importlib.import_module(module), cls)
-                check_fields(section, changes[name], f"{name}.")
-        for key, value in changes.items():
-            if key in _SECTIONS:
-                getattr(self, key).update(value or {})
-            else:
-                setattr(self, key, value)
-
-    def as_dict(self) -> dict:
-        return asdict(self)
+    sections: ClassVar = {"notices": NoticeConfig, "pusher": PusherConfig}
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Iterable
 
@@ -12,7 +11,6 @@ from .config import NoticeConfig
 from .engine import NoticeEngine
 from .quotas import Sender
 
-log = logging.getLogger("dingtalk.emulator.notices")
 _lock = threading.Lock()
 
 
@@ -75,13 +73,7 @@ def _sync_config(engine: NoticeEngine, values: dict) -> None:
     """Follow `set_config {"notices": {...}}`: rebuild the config when the dict changed."""
     if engine.config_source == values:
         return
-    config = NoticeConfig()
-    known = {k: v for k, v in values.items() if k in config.__dict__}
-    if len(known) != len(values):
-        log.warning("ignoring unknown notices config keys: %s",
-                    ", ".join(sorted(set(values) - set(known))))
-    config.update(known)
-    engine.config.__dict__.update(config.__dict__)
+    engine.config.__dict__.update(NoticeConfig.from_dict(values).__dict__)
     engine.config_source = dict(values)
 
 

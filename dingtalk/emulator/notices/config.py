@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
+
+from ..checks import ConfigSection
 
 DAY_CALENDAR = "calendar"
 DAY_ROLLING = "rolling"
 
 
 @dataclass
-class NoticeConfig:
+class NoticeConfig(ConfigSection):
     """Every number DingTalk documents for work notifications, overridable per emulator."""
 
     # PROTOCOL 3.1: the doc table says 100 userids / 20 dept ids per call (SDKs allow more).
@@ -44,14 +46,3 @@ class NoticeConfig:
     refuse_large_results: bool = False
     # Suites created for sendbytemplate may not call asyncsend_v2 (KB/0769, after 2020-11-27).
     enforce_message_api: bool = True
-
-    def update(self, values: dict) -> None:
-        """Set known fields from a dict (the control API's set_config); unknown keys raise."""
-        known = {f.name: f.type for f in fields(self)}
-        for key, value in values.items():
-            if key not in known:
-                raise KeyError(key)
-            setattr(self, key, value)
-
-    def as_dict(self) -> dict:
-        return asdict(self)

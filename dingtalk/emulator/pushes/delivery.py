@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hmac
 import json
-import logging
 import secrets
 import threading
 import time
@@ -16,7 +15,6 @@ import requests
 from dingtalk.crypto import CallbackCrypto
 from dingtalk.errors import CallbackError
 
-log = logging.getLogger("dingtalk.emulator.pusher")
 _local = threading.local()
 
 
