@@ -12,6 +12,7 @@ from dingtalk.client import DingTalkClient
 from dingtalk.connection import Connection, ConnectionOptions
 from dingtalk.credentials import IsvCorpCredentials, SuiteCredentials
 from dingtalk.errors import BadResponse, TokenError
+from dingtalk.repeat import is_safe_to_repeat
 from dingtalk.tokens import Token, TokenManager, TokenStore
 from dingtalk.transport import Transport
 
@@ -147,7 +148,7 @@ class SuiteApi(Connection):
         Doc: obtain-a-permanent-authorization-code (service/get_permanent_code).
         """
         path = "service/get_permanent_code"
-        body = self._caller.post(path, {"tmp_auth_code": tmp_auth_code}, idempotent=False)
+        body = self._caller.post(path, {"tmp_auth_code": tmp_auth_code})
         corp = body.get("auth_corp_info") or {}
         return PermanentCode(corp_id=str(corp.get("corpid", "")),
                              corp_name=str(corp.get("corp_name", "")),
@@ -161,7 +162,7 @@ class SuiteApi(Connection):
         """
         self._caller.post("service/activate_suite", {
             "suite_key": self.suite.suite_key, "auth_corpid": corp_id,
-            "permanent_code": permanent_code}, idempotent=True)
+            "permanent_code": permanent_code})
 
     def get_unactive_corp(self, app_id: int) -> list[str]:
         """Corp ids that authorized the app but were never activated (legacy flow).
@@ -170,7 +171,7 @@ class SuiteApi(Connection):
         Doc: PROTOCOL 6.9 (service/get_unactive_corp).
         """
         path = "service/get_unactive_corp"
-        body = self._caller.post(path, {"app_id": int(app_id)}, idempotent=True)
+        body = self._caller.post(path, {"app_id": int(app_id)})
         corps = required(body, "corp_list", path)
         if not isinstance(corps, list):
             raise BadResponse(f"{path}: corp_list is not a list", status_code=200, path=path)
@@ -187,7 +188,7 @@ class SuiteApi(Connection):
             raise ValueError("corp_ids must name at least one corp")
         # PROTOCOL 6.9: this endpoint's app_id is a string, get_unactive_corp's a number.
         self._caller.post("service/reauth_corp", {"app_id": str(app_id),
-                                                  "corpid_list": corp_list}, idempotent=False)
+                                                  "corpid_list": corp_list})
 
     def corp_credentials(self, corp_id: str,
                          permanent_code: str | None = None) -> IsvCorpCredentials:
@@ -203,8 +204,9 @@ class SuiteApi(Connection):
         Doc: obtain-the-access_token-of-the-authorized-enterprise (service/get_corp_token).
         """
         creds = self._token_credentials(corp_id, permanent_code)
+        safe = is_safe_to_repeat("service/get_corp_token")
         return self.tokens.get(creds.cache_key, lambda: self.retry.call(
-            lambda: creds.fetch_token(self.transport, clock=self._clock), idempotent=True))
+            lambda: creds.fetch_token(self.transport, clock=self._clock), idempotent=safe))
 
     def get_auth_info(self, corp_id: str, permanent_code: str | None = None) -> AuthInfo:
         """The corp's authorization: corp info, the suite's agents there, the admin.
@@ -215,12 +217,12 @@ class SuiteApi(Connection):
         body: dict[str, Any] = {"auth_corpid": corp_id, "suite_key": self.suite.suite_key}
         if permanent_code is not None:
             body["permanent_code"] = permanent_code
-            answer = self._caller.post("service/get_auth_info", body, idempotent=True)
+            answer = self._caller.post("service/get_auth_info", body)
         else:
             answer = self.retry.call(
                 lambda: self.transport.request("POST", "service/get_auth_info",
                                                params=self._signature(), json=body),
-                idempotent=True)
+                idempotent=is_safe_to_repeat("service/get_auth_info"))
         return AuthInfo.from_body(answer)
 
     def get_agent(self, corp_id: str, agent_id: int,
@@ -236,7 +238,7 @@ class SuiteApi(Connection):
             body["permanent_code"] = permanent_code
         else:
             params = self._signature()
-        answer = self._caller.post("service/get_agent", body, params=params, idempotent=True)
+        answer = self._caller.post("service/get_agent", body, params=params)
         close = answer.get("close")
         return Agent(agent_id=int(answer.get("agentid", agent_id)),
                      name=str(answer.get("name", "")),

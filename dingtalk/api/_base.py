@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from dingtalk.errors import BadResponse, TokenError
+from dingtalk.repeat import is_safe_to_repeat
 from dingtalk.retry import RetryPolicy
 from dingtalk.tokens import Token, TokenManager
 from dingtalk.transport import Transport
@@ -17,6 +18,7 @@ logger = logging.getLogger(__name__)
 class AuthedCaller:
     """Puts a cached token in the query, retries what is safe, and recovers from a stale token.
 
+    What is safe to retry comes from dingtalk.repeat's table unless the call says so itself.
     A token error means DingTalk refused the call before doing anything, so even a send is
     repeated once with a fresh token; a second token error goes to the caller.
     """
@@ -43,20 +45,25 @@ class AuthedCaller:
         return self.tokens.get(self.key, self._fetch_with_retry)
 
     def _fetch_with_retry(self) -> Token:
+        # Every token endpoint (gettoken, get_suite_token, get_corp_token) is SAFE in
+        # dingtalk.repeat; test_repeat checks the flag recorded here against the table.
         return self.retry.call(self._fetch, idempotent=True)
 
     def get(self, path: str, params: Mapping[str, Any] | None = None) -> dict:
-        """A GET: parameters in the query; always safe to retry."""
-        return self.call("GET", path, params=params, idempotent=True)
+        """A GET: parameters in the query."""
+        return self.call("GET", path, params=params)
 
     def post(self, path: str, body: Mapping[str, Any] | None = None, *,
-             idempotent: bool, params: Mapping[str, Any] | None = None) -> dict:
-        """A POST with a JSON body; `idempotent=False` for sends and creates."""
-        return self.call("POST", path, params=params, json=dict(body or {}),
-                         idempotent=idempotent)
+             params: Mapping[str, Any] | None = None) -> dict:
+        """A POST with a JSON body."""
+        return self.call("POST", path, params=params, json=dict(body or {}))
 
     def call(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
-             json: Any = None, idempotent: bool) -> dict:
+             json: Any = None, idempotent: bool | None = None) -> dict:
+        """One call; `idempotent` None means dingtalk.repeat's rule for the path (an endpoint
+        it does not know is not retried)."""
+        if idempotent is None:
+            idempotent = is_safe_to_repeat(path)
         for attempt in (1, 2):
             token = self.token()
             query = {k: v for k, v in (params or {}).items() if v is not None}
@@ -83,13 +90,10 @@ class Resource:
     def _get(self, path: str, **params: Any) -> dict:
         return self._caller.get(path, params)
 
-    def _read(self, path: str, body: Mapping[str, Any]) -> dict:
-        """A POST that only reads (v2 contacts, send progress): retried like a GET."""
-        return self._caller.post(path, _drop_none(body), idempotent=True)
-
-    def _write(self, path: str, body: Mapping[str, Any]) -> dict:
-        """A POST that changes something (send, create, recall): never retried blindly."""
-        return self._caller.post(path, _drop_none(body), idempotent=False)
+    def _post(self, path: str, body: Mapping[str, Any]) -> dict:
+        """A POST without its None members; retried only if dingtalk.repeat says it is safe
+        (reads yes; sends, creates, recalls never blindly)."""
+        return self._caller.post(path, _drop_none(body))
 
 
 def _drop_none(body: Mapping[str, Any]) -> dict:

@@ -34,7 +34,7 @@ class Chats(Resource):
         if owner not in members:
             raise messages.MessageError("the owner must be one of the members")
         body = {"name": name, "owner": owner, "useridlist": members, **options}
-        answer = self._write("chat/create", body)
+        answer = self._post("chat/create", body)
         return Chat(chat_id=str(required(answer, "chatid", "chat/create")), name=name, owner=owner,
                     userids=tuple(members),
                     open_conversation_id=answer.get("openConversationId"),
@@ -54,7 +54,7 @@ class Chats(Resource):
         Doc: send-group-messages (chat/send).
         """
         message = messages.from_dict(msg)
-        body = self._write("chat/send", {"chatid": chat_id, "msg": message.to_dict()})
+        body = self._post("chat/send", {"chatid": chat_id, "msg": message.to_dict()})
         return str(required(body, "messageId", "chat/send"))
 
     def read_list_page(self, message_id: str, *, cursor: int = 0,

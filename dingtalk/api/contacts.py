@@ -20,7 +20,7 @@ class Contacts(Resource):
 
         Doc: obtain-the-department-list-v2 (topapi/v2/department/listsub).
         """
-        body = self._read("topapi/v2/department/listsub",
+        body = self._post("topapi/v2/department/listsub",
                           {"dept_id": dept_id, "language": language})
         return [Department.from_v2(d) for d in result(body) or ()]
 
@@ -29,7 +29,7 @@ class Contacts(Resource):
 
         Doc: obtain-a-sub-department-id-list-v2 (topapi/v2/department/listsubid).
         """
-        body = self._read("topapi/v2/department/listsubid", {"dept_id": dept_id})
+        body = self._post("topapi/v2/department/listsubid", {"dept_id": dept_id})
         return [int(i) for i in result(body).get("dept_id_list", ())]
 
     def department_get(self, dept_id: int, *, language: str | None = None) -> Department:
@@ -37,7 +37,7 @@ class Contacts(Resource):
 
         Doc: query-department-details0-v2 (topapi/v2/department/get).
         """
-        body = self._read("topapi/v2/department/get",
+        body = self._post("topapi/v2/department/get",
                           {"dept_id": dept_id, "language": language})
         return Department.from_v2(result(body))
 
@@ -47,7 +47,7 @@ class Contacts(Resource):
         Doc: query-the-list-of-all-parent-departments-of-a-department-v2
         (topapi/v2/department/listparentbydept).
         """
-        body = self._read("topapi/v2/department/listparentbydept", {"dept_id": dept_id})
+        body = self._post("topapi/v2/department/listparentbydept", {"dept_id": dept_id})
         return [int(i) for i in result(body).get("parent_id_list", ())]
 
     def department_parents_by_user(self, userid: str) -> list[list[int]]:
@@ -56,7 +56,7 @@ class Contacts(Resource):
         Doc: queries-the-list-of-all-parent-departments-of-a-user-v2
         (topapi/v2/department/listparentbyuser).
         """
-        body = self._read("topapi/v2/department/listparentbyuser", {"userid": userid})
+        body = self._post("topapi/v2/department/listparentbyuser", {"userid": userid})
         return [[int(i) for i in p.get("parent_dept_id_list", ())]
                 for p in result(body).get("parent_list", ())]
 
@@ -65,7 +65,7 @@ class Contacts(Resource):
 
         Doc: query-user-details (topapi/v2/user/get).
         """
-        body = self._read("topapi/v2/user/get", {"userid": userid, "language": language})
+        body = self._post("topapi/v2/user/get", {"userid": userid, "language": language})
         return User.from_v2(result(body))
 
     def user_list_page(self, dept_id: int, *, cursor: int = 0, size: int = MAX_PAGE_SIZE,
@@ -76,7 +76,7 @@ class Contacts(Resource):
 
         Doc: queries-the-complete-information-of-a-department-user (topapi/v2/user/list).
         """
-        body = self._read("topapi/v2/user/list", {
+        body = self._post("topapi/v2/user/list", {
             "dept_id": dept_id, "cursor": cursor, "size": size, "order_field": order_field,
             "contain_access_limit": contain_access_limit, "language": language})
         page = result(body)
@@ -106,7 +106,7 @@ class Contacts(Resource):
 
         Doc: query-the-list-of-department-userids (topapi/user/listid).
         """
-        body = self._read("topapi/user/listid", {"dept_id": dept_id})
+        body = self._post("topapi/user/listid", {"dept_id": dept_id})
         return [str(u) for u in result(body).get("userid_list", ())]
 
     def user_count(self, *, only_active: bool = False) -> int:
@@ -114,7 +114,7 @@ class Contacts(Resource):
 
         Doc: obtain-the-number-of-employees-v2 (topapi/user/count).
         """
-        body = self._read("topapi/user/count", {"only_active": only_active})
+        body = self._post("topapi/user/count", {"only_active": only_active})
         return int(required(result(body), "count", "topapi/user/count"))
 
     def user_by_unionid(self, unionid: str) -> UnionIdLookup:
@@ -122,7 +122,7 @@ class Contacts(Resource):
 
         Doc: query-a-user-by-the-union-id (topapi/user/getbyunionid).
         """
-        body = self._read("topapi/user/getbyunionid", {"unionid": unionid})
+        body = self._post("topapi/user/getbyunionid", {"unionid": unionid})
         r = result(body)
         contact_type = r.get("contact_type")
         return UnionIdLookup(userid=str(required(r, "userid", "topapi/user/getbyunionid")),

@@ -42,7 +42,7 @@ class WorkNotices(Resource):
         body.update(messages.recipients(userids, dept_ids, to_all_user, limits=limits,
                                         msg=message))
         path = f"{_BASE}/asyncsend_v2"
-        return _task(self._write(path, body), path)
+        return _task(self._post(path, body), path)
 
     def send_by_template(
         self,
@@ -64,14 +64,14 @@ class WorkNotices(Resource):
                                 "data": json.dumps(dict(data), ensure_ascii=False)}
         body.update(messages.recipients(userids, dept_ids, limits=limits or TEMPLATE_LIMITS))
         path = f"{_BASE}/sendbytemplate"
-        return _task(self._write(path, body), path)
+        return _task(self._post(path, body), path)
 
     def progress(self, agent_id: int, task_id: int) -> SendProgress:
         """How far delivery of a task is (tasks up to 24 h old).
 
         Doc: obtain-the-sending-progress-of-asynchronous-sending-of-enterprise-session-messages.
         """
-        body = self._read(f"{_BASE}/getsendprogress",
+        body = self._post(f"{_BASE}/getsendprogress",
                           {"agent_id": int(agent_id), "task_id": int(task_id)})
         p = body.get("progress") or {}
         return SendProgress(percent=int(p.get("progress_in_percent", 0)),
@@ -82,7 +82,7 @@ class WorkNotices(Resource):
 
         Doc: gets-the-result-of-sending-messages-asynchronously-to-the-enterprise.
         """
-        body = self._read(f"{_BASE}/getsendresult",
+        body = self._post(f"{_BASE}/getsendresult",
                           {"agent_id": int(agent_id), "task_id": int(task_id)})
         return SendResult.from_body(body)
 
@@ -91,7 +91,7 @@ class WorkNotices(Resource):
 
         Doc: notification-of-work-withdrawal (corpconversation/recall).
         """
-        self._write(f"{_BASE}/recall", {"agent_id": int(agent_id), "msg_task_id": int(task_id)})
+        self._post(f"{_BASE}/recall", {"agent_id": int(agent_id), "msg_task_id": int(task_id)})
 
     def update_status_bar(self, agent_id: int, task_id: int, status_value: str,
                           status_bg: str | None = None) -> None:
@@ -101,6 +101,6 @@ class WorkNotices(Resource):
         """
         if not status_value:
             raise messages.MessageError("status_value is required")
-        self._write(f"{_BASE}/status_bar/update", {
+        self._post(f"{_BASE}/status_bar/update", {
             "agent_id": int(agent_id), "task_id": int(task_id), "status_value": status_value,
             "status_bg": status_bg})
