@@ -1,131 +1,60 @@
 """Benchmark: signed callback pushes against dingsuite under gunicorn on PostgreSQL; prints figures.
 
-Creates a throwaway database (<name>_bench) from DATABASE_URL, migrates it, registers a suite,
-serves config.wsgi with gunicorn (production settings, deploy/gunicorn.conf.py) on a free port,
-then fires concurrent signed pushes -- HTTP-style suite_ticket events and SyncHTTP biz_type 13
-rows, each a new event -- and prints callbacks/second and p50/p99 latency, with p99 as a share
-of DingTalk's deadline (1500 ms HTTP push, 1200 ms SyncHTTP). Celery's broker is Redis; no
-worker runs, events are only enqueued. Finally runs bench/token_fetches.py if it exists.
+Creates a throwaway database (dingsuite_bench_<random>) on DATABASE_URL's server, starts its own
+redis-server on a free port (the broker and REDIS_URL; the shared Redis is never touched),
+migrates, registers a suite, serves config.wsgi with gunicorn (production settings,
+deploy/gunicorn.conf.py) on a free port, and sends signed pushes: half HTTP-style suite_ticket
+events, half SyncHTTP biz_type 13 rows, each a new event. No Celery worker runs; events are only
+enqueued. Afterwards it checks that every push was stored and that every 200 decrypts to
+"success", stops what it started and drops the database.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/dingsuite REDIS_URL=redis://127.0.0.1:6379/0 \
-        .venv/bin/python bench/callbacks.py [--count 4000] [--concurrency 16] [--workers 4]
+- closed (default): --concurrency senders each wait for the answer before the next push, --count
+  pushes; latency is mostly queueing. Then runs bench/token_fetches.py (--skip-tokens to skip).
+- open: pushes leave at t0 + i/--rate for --lead-in + --duration seconds whatever the answers
+  do (bench/_callbacks_load.py); latency counts from the planned time; the lead-in is not timed.
+- --hang-redis (open only): SIGSTOPs the bench's redis-server as the timed window starts and
+  SIGCONTs it once every timed push was answered or timed out (--timeout).
+
+Figures: sent, answered, errors, p50/p90/p99/max (all pushes; SyncHTTP rows apart, p99 as a
+share of DingTalk's 1200 ms), achieved rate, client lag, rows stored. `make bench-callbacks` runs
+the closed default; with arguments (DATABASE_URL as in the Makefile; REDIS_URL is not used):
+
+    make bench-callbacks
+    .venv/bin/python bench/callbacks.py --mode closed --concurrency 4 --skip-tokens
+    .venv/bin/python bench/callbacks.py --mode closed --concurrency 8 --skip-tokens
+    .venv/bin/python bench/callbacks.py --mode closed --concurrency 16 --skip-tokens
+    .venv/bin/python bench/callbacks.py --mode closed --concurrency 32 --skip-tokens
+    .venv/bin/python bench/callbacks.py --mode open --rate 300 --duration 20
+    .venv/bin/python bench/callbacks.py --mode open --rate 100 --duration 15 --hang-redis
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
-import secrets
-import socket
-import statistics
-import string
+import resource
+import signal
 import subprocess
 import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
+import _callbacks_stack as stack
 import psycopg
-import redis
 import requests
-from cryptography.fernet import Fernet
+from _callbacks_load import encode, run_open
+from _callbacks_stack import PYTHON, ROOT, SUITE_ID, SUITE_KEY, OwnRedis, alnum
 
-ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from dingtalk.crypto import CallbackCrypto  # noqa: E402
 
-PYTHON = sys.executable
 DEADLINE_MS = {"http_ticket": 1500.0, "sync_row": 1200.0}
-SUITE_KEY, SUITE_ID = "suitebench0001", "14999999001"
-BROKER_DB = 15  # a Redis db of its own, flushed before and after
-
-
-def _alnum(n: int) -> str:
-    return "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(n))
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _with_db(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=f"/{name}"))
-
-
-def create_database(base_url: str) -> str:
-    """Drop and create <name>_bench; returns its URL."""
-    name = (urlsplit(base_url).path.lstrip("/") or "dingsuite") + "_bench"
-    admin_url = _with_db(base_url, "postgres")
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return _with_db(base_url, name)
-
-
-def drop_database(bench_url: str, base_url: str) -> None:
-    name = urlsplit(bench_url).path.lstrip("/")
-    with psycopg.connect(_with_db(base_url, "postgres"), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def server_env(db_url: str, redis_url: str, workers: int, port: int) -> dict[str, str]:
-    broker = _with_db(redis_url, str(BROKER_DB))
-    return dict(
-        os.environ,
-        DJANGO_SETTINGS_MODULE="config.settings.production",
-        DJANGO_SECRET_KEY=_alnum(50),
-        DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
-        DATABASE_URL=db_url,
-        REDIS_URL=redis_url,
-        CELERY_BROKER_URL=broker,
-        FIELD_ENCRYPTION_KEYS=Fernet.generate_key().decode("ascii"),
-        GUNICORN_BIND=f"127.0.0.1:{port}",
-        GUNICORN_WORKERS=str(workers),
-        LOG_LEVEL="INFO",
-    )
-
-
-def manage(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run([PYTHON, str(ROOT / "manage.py"), *args], env=env, cwd=ROOT,
-                          capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise SystemExit(f"manage.py {args[0]} failed:\n{done.stderr[-2000:]}")
-    return done.stdout
-
-
-def register_suite(env: dict[str, str]) -> dict[str, str]:
-    suite = {"token": _alnum(24), "aes_key": _alnum(43)}
-    manage(dict(env, DINGTALK_SUITE_SECRET=_alnum(40), DINGTALK_CALLBACK_TOKEN=suite["token"],
-                DINGTALK_ENCODING_AES_KEY=suite["aes_key"]),
-           "register_suite", "--suite-key", SUITE_KEY, "--suite-id", SUITE_ID,
-           "--push-style", "sync_http", "--name", "bench")
-    return suite
-
-
-def start_gunicorn(env: dict[str, str], port: int, log_path: Path) -> subprocess.Popen:
-    log = log_path.open("w")
-    proc = subprocess.Popen(
-        [PYTHON, "-m", "gunicorn", "-c", str(ROOT / "deploy" / "gunicorn.conf.py"),
-         "config.wsgi"], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"gunicorn exited early; see {log_path}")
-        try:
-            if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).ok:
-                return proc
-        except requests.RequestException:
-            pass
-        time.sleep(0.2)
-    proc.terminate()
-    raise SystemExit(f"gunicorn did not answer within 30 s; see {log_path}")
+TABLE = ("mode", "load", "sent", "answered", "errors", "p50", "p90", "p99", "max", "sync p99",
+         "rate/s", "max lag", "stored")
 
 
 def build_pushes(crypto: CallbackCrypto, count: int, start_ms: int) -> list[tuple]:
@@ -136,7 +65,7 @@ def build_pushes(crypto: CallbackCrypto, count: int, start_ms: int) -> list[tupl
         if i % 2 == 0:
             kind = "http_ticket"
             plain = {"SuiteKey": SUITE_KEY, "EventType": "suite_ticket", "TimeStamp": stamp,
-                     "SuiteTicket": f"ticket{i:08d}{_alnum(24)}"}
+                     "SuiteTicket": f"ticket{i:08d}{alnum(24)}"}
         else:
             kind = "sync_row"
             userid = f"user{i:07d}"
@@ -147,7 +76,7 @@ def build_pushes(crypto: CallbackCrypto, count: int, start_ms: int) -> list[tupl
                 "subscribe_id": f"{SUITE_ID}_0", "id": i, "biz_id": userid, "status": 0,
                 "biz_data": json.dumps(biz), "corp_id": f"dingbench{i % 10:02d}"}]}
         encrypt = crypto.encrypt(json.dumps(plain))
-        nonce, ts = _alnum(8), str(stamp)
+        nonce, ts = alnum(8), str(stamp)
         query = {"signature": crypto.signature(ts, nonce, encrypt), "timestamp": ts,
                  "nonce": nonce}
         pushes.append((kind, query, json.dumps({"encrypt": encrypt})))
@@ -155,7 +84,7 @@ def build_pushes(crypto: CallbackCrypto, count: int, start_ms: int) -> list[tupl
 
 
 def fire(url: str, pushes: list[tuple], concurrency: int) -> tuple[list, float]:
-    """Send every push from a thread pool; (results, wall seconds)."""
+    """Closed loop: send every push from a thread pool; ([(kind, ms, status, body)], seconds)."""
     local = threading.local()
 
     def send(push):
@@ -166,7 +95,7 @@ def fire(url: str, pushes: list[tuple], concurrency: int) -> tuple[list, float]:
         response = session.post(url, params=query, data=body, timeout=10,
                                 headers={"Content-Type": "application/json"})
         elapsed = (time.perf_counter() - started) * 1000
-        return kind, elapsed, response.status_code, response.text
+        return kind, elapsed, response.status_code, response.content
 
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
@@ -174,18 +103,14 @@ def fire(url: str, pushes: list[tuple], concurrency: int) -> tuple[list, float]:
     return results, time.perf_counter() - started
 
 
-def check_replies(crypto: CallbackCrypto, results: list) -> int:
-    """How many replies are a 200 whose encrypted body decrypts to "success"."""
-    good = 0
-    for _kind, _ms, status, text in results:
-        if status != 200:
-            continue
-        reply = json.loads(text)
-        plain = crypto.verify_and_decrypt(signature=reply["msg_signature"],
-                                          timestamp=reply["timeStamp"], nonce=reply["nonce"],
-                                          encrypt=reply["encrypt"])
-        good += plain == "success"
-    return good
+def replied_success(crypto: CallbackCrypto, status: int, body: bytes) -> bool:
+    """A 200 whose encrypted body decrypts to "success"."""
+    if status != 200:
+        return False
+    reply = json.loads(body)
+    return crypto.verify_and_decrypt(signature=reply["msg_signature"], nonce=reply["nonce"],
+                                     timestamp=reply["timeStamp"],
+                                     encrypt=reply["encrypt"]) == "success"
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -193,26 +118,181 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-def report(results: list, wall: float, good: int, stored: int, queued: int) -> None:
-    latencies = [ms for _k, ms, _s, _t in results]
-    print(f"pushes: {len(results)}  ok (200 + encrypted success): {good}  "
-          f"stored events: {stored}  enqueued tasks: {queued}")
-    print(f"throughput: {len(results) / wall:.0f} callbacks/s over {wall:.2f} s")
-    print(f"latency all: p50 {percentile(latencies, .5):.1f} ms  "
-          f"p99 {percentile(latencies, .99):.1f} ms  max {max(latencies):.1f} ms  "
-          f"mean {statistics.fmean(latencies):.1f} ms")
-    for kind, deadline in DEADLINE_MS.items():
-        subset = [ms for k, ms, _s, _t in results if k == kind]
-        p99 = percentile(subset, .99)
-        print(f"  {kind:11s} n={len(subset)}  p50 {percentile(subset, .5):.1f} ms  "
-              f"p99 {p99:.1f} ms = {p99 / deadline:.1%} of DingTalk's {deadline:.0f} ms deadline")
+def ms(value: float, timeout_ms: float) -> str:
+    return f">{timeout_ms:.0f}" if math.isinf(value) else f"{value:.1f}"
 
 
-def count_rows(db_url: str) -> tuple[int, int]:
+def summarize(rows: list[tuple], crypto, timeout_ms: float) -> dict:
+    """rows: (kind, ms or None, status, body); an unanswered push counts as an infinite wait."""
+    lat = [math.inf if m is None else m for _k, m, _s, _b in rows]
+    sync = [math.inf if m is None else m for k, m, _s, _b in rows if k == "sync_row"]
+    ok = sum(replied_success(crypto, s, b) for _k, _m, s, b in rows)
+    out = {"sent": len(rows), "answered": ok, "errors": len(rows) - ok}
+    for name, q in (("p50", .5), ("p90", .9), ("p99", .99), ("max", 1.0)):
+        out[name] = ms(percentile(lat, q), timeout_ms)
+    sync_p99 = percentile(sync, .99)
+    out["sync p99"] = ms(sync_p99, timeout_ms)
+    share = ("past" if math.isinf(sync_p99)
+             else f"= {sync_p99 / DEADLINE_MS['sync_row']:.1%} of")
+    print(f"  SyncHTTP rows n={len(sync)}  p99 {out['sync p99']} ms {share} DingTalk's "
+          f"1200 ms deadline")
+    return out
+
+
+def count_events(db_url: str) -> int:
     with psycopg.connect(db_url) as conn:
-        events = conn.execute("SELECT count(*) FROM tenants_callbackevent").fetchone()[0]
-        tickets = conn.execute("SELECT count(*) FROM tenants_suiteticket").fetchone()[0]
-    return events, tickets
+        return conn.execute("SELECT count(*) FROM tenants_callbackevent").fetchone()[0]
+
+
+def await_stored(db_url: str, own_redis: OwnRedis, before: tuple[int, int], expected: int,
+                 wait_s: float) -> tuple[int, int]:
+    """(events stored, tasks enqueued) since `before`, once the count reaches `expected` and the
+    queue stops growing -- replies held on a hung broker finish after it resumes -- or wait_s."""
+    deadline, last = time.monotonic() + wait_s, None
+    while True:
+        now = (count_events(db_url) - before[0], own_redis.queued() - before[1])
+        if (now[0] >= expected and now == last) or time.monotonic() > deadline:
+            return now
+        last = now
+        time.sleep(0.5)
+
+
+def run_closed(args, url, crypto, db_url, own_redis) -> dict:
+    pushes = build_pushes(crypto, args.count, int(time.time() * 1000))
+    before = (count_events(db_url), own_redis.queued())
+    results, wall = fire(url, pushes, args.concurrency)
+    stored, queued = await_stored(db_url, own_redis, before, len(pushes), 5)
+    row = summarize(results, crypto, 10_000)
+    row.update(mode="closed", load=f"{args.concurrency} senders",
+               stored=f"{stored}/{len(pushes)}",
+               **{"rate/s": f"{len(results) / wall:.0f}", "max lag": "-"})
+    print(f"  {len(results)} pushes in {wall:.2f} s; enqueued tasks {queued}")
+    return row
+
+
+def run_open_mode(args, port, crypto, db_url, own_redis) -> dict:
+    lead, timed = int(args.lead_in * args.rate), int(args.duration * args.rate)
+    path = f"/callbacks/{SUITE_KEY}/"
+    pushes = [(kind, encode(path, port, query, body)) for kind, query, body
+              in build_pushes(crypto, lead + timed, int(time.time() * 1000))]
+    before = (count_events(db_url), own_redis.queued())
+    at = {lead: own_redis.hang} if args.hang_redis else {}
+    cpu0, wall0 = resource.getrusage(resource.RUSAGE_SELF), time.monotonic()
+    try:
+        run = run_open("127.0.0.1", port, pushes, rate=args.rate, timeout=args.timeout,
+                       max_conns=args.max_conns, at=at)
+    finally:
+        own_redis.resume()
+    cpu1, wall = resource.getrusage(resource.RUSAGE_SELF), time.monotonic() - wall0
+    client_cpu = (cpu1.ru_utime + cpu1.ru_stime - cpu0.ru_utime - cpu0.ru_stime) / wall
+    if args.hang_redis:
+        hung_s = time.monotonic() - wall0 - args.lead_in
+        print(f"  redis-server SIGSTOPped for {hung_s:.1f} s from the first timed push")
+    stored, queued = await_stored(db_url, own_redis, before, len(pushes), 30)
+    window = run.results[lead:]
+    print(f"  timed {len(window)} pushes planned over {args.duration:g} s after a "
+          f"{args.lead_in:g} s lead-in; client CPU {client_cpu:.0%} of a core; "
+          f"enqueued tasks {queued}")
+    rate, max_lag = report_client(args, run, window)
+    rows = [(r.kind, r.ms, r.status, r.body) for r in window]
+    row = summarize(rows, crypto, args.timeout * 1000)
+    row.update(mode="open+hang" if args.hang_redis else "open", load=f"{args.rate:g}/s",
+               stored=f"{stored}/{len(pushes)}",
+               **{"rate/s": f"{rate:.0f}", "max lag": f"{max_lag:.1f}"})
+    return row
+
+
+def report_client(args, run, window: list) -> tuple[float, float]:
+    """Print whether the client kept to the schedule and what failed; (send rate, max lag)."""
+    lags = [r.lag_ms for r in window if r.error != "connect"]
+    sends = [r.planned + r.lag_ms / 1000 for r in window]
+    rate = (len(window) - 1) / max(sends[-1] - sends[0], 1e-9)
+    errors = {}
+    for r in window:
+        if r.error:
+            errors[r.error] = errors.get(r.error, 0) + 1
+    print(f"  sent at {rate:.1f}/s (planned {args.rate:g}/s); lag p99 "
+          f"{percentile(lags, .99):.1f} ms, max {max(lags):.1f} ms -> the client "
+          f"{'FELL BEHIND' if max(lags) > 10 else 'kept to'} the schedule (10 ms)")
+    print(f"  errors by kind: {errors or 'none'}; peak connections {run.peak_conns}; "
+          f"idle-close resends {run.retries}")
+    step = int(5 * args.rate)
+    print("  p99 per 5 s of the window: " + ", ".join(
+        ms(percentile([math.inf if r.ms is None else r.ms for r in window[i:i + step]], .99),
+           args.timeout * 1000) for i in range(0, len(window), step)))
+    return rate, max(lags)
+
+
+def print_table(row: dict) -> None:
+    cells = [str(row[name]) for name in TABLE]
+    widths = [max(len(a), len(b)) for a, b in zip(TABLE, cells, strict=True)]
+    print("\n" + "  ".join(h.rjust(w) for h, w in zip(TABLE, widths, strict=True)))
+    print("  ".join(c.rjust(w) for c, w in zip(cells, widths, strict=True)))
+    print("(latencies in ms from the planned send time in open mode; 'stored' counts "
+          "every push sent, lead-in included)")
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mode", choices=("closed", "open"), default="closed")
+    parser.add_argument("--count", type=int, default=4000, help="closed: pushes to time")
+    parser.add_argument("--concurrency", type=int, default=16, help="closed: sender threads")
+    parser.add_argument("--rate", type=float, default=300, help="open: pushes per second")
+    parser.add_argument("--duration", type=float, default=20, help="open: timed seconds")
+    parser.add_argument("--lead-in", type=float, default=2, help="open: untimed seconds first")
+    parser.add_argument("--timeout", type=float, default=5, help="open: give up on a push (s)")
+    parser.add_argument("--max-conns", type=int, default=2000, help="open: connection cap")
+    parser.add_argument("--hang-redis", action="store_true", help="open: SIGSTOP the broker")
+    parser.add_argument("--warmup", type=int, default=200)
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (gthread x4)")
+    parser.add_argument("--keep-db", action="store_true")
+    parser.add_argument("--skip-tokens", action="store_true", help="closed: skip token bench")
+    args = parser.parse_args()
+    if args.hang_redis and args.mode != "open":
+        parser.error("--hang-redis needs --mode open (a closed loop would just stall)")
+    return args
+
+
+def main() -> None:
+    args = parse_args()
+    # SIGTERM unwinds like Ctrl-C, so the finally below stops everything this bench started.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    base_db = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/dingsuite")
+    own_redis = OwnRedis(ROOT / "var" / "bench-callbacks-redis.log")
+    proc, db_url = None, None
+    try:
+        db_url = stack.create_database(base_db)
+        port = stack.free_port()
+        env = stack.server_env(db_url, own_redis.url, args.workers, port)
+        stack.manage(env, "migrate", "--noinput")
+        suite = stack.register_suite(env)
+        proc = stack.start_gunicorn(env, port, ROOT / "var" / "bench-callbacks-gunicorn.log")
+        crypto = CallbackCrypto(token=suite["token"], encoding_aes_key=suite["aes_key"],
+                                key=SUITE_KEY)
+        url = f"http://127.0.0.1:{port}/callbacks/{SUITE_KEY}/"
+        fire(url, build_pushes(crypto, args.warmup, int(time.time() * 1000) - 10_000_000), 4)
+        print(f"dingsuite under gunicorn: {args.workers} gthread workers x 4 threads, "
+              f"{os.cpu_count()} CPUs; PostgreSQL; own redis-server broker (no Celery worker); "
+              f"load average before: {os.getloadavg()[0]:.1f}", flush=True)
+        ticks = stack.cpu_ticks()
+        if args.mode == "closed":
+            row = run_closed(args, url, crypto, db_url, own_redis)
+        else:
+            row = run_open_mode(args, port, crypto, db_url, own_redis)
+        busy, total = (a - b for a, b in zip(stack.cpu_ticks(), ticks, strict=True))
+        print(f"  machine CPU busy during the run {busy / max(total, 1):.0%}; load average "
+              f"after: {os.getloadavg()[0]:.1f} (the client and anything else share these CPUs)")
+        print_table(row)
+    finally:
+        own_redis.resume()
+        stack.stop_process(proc)
+        own_redis.stop()
+        if db_url and not args.keep_db:
+            stack.drop_database(db_url, base_db)
+        elif db_url:
+            print(f"kept database {db_url}")
+    if args.mode == "closed" and not args.skip_tokens:
+        run_token_bench()
 
 
 def run_token_bench() -> None:
@@ -222,58 +302,6 @@ def run_token_bench() -> None:
         return
     print("\n== bench/token_fetches.py ==", flush=True)
     subprocess.run([PYTHON, str(script)], cwd=ROOT, check=False)
-
-
-def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--count", type=int, default=4000, help="pushes to time")
-    parser.add_argument("--warmup", type=int, default=200)
-    parser.add_argument("--concurrency", type=int, default=16, help="client threads")
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (gthread x4)")
-    parser.add_argument("--keep-db", action="store_true")
-    parser.add_argument("--skip-tokens", action="store_true")
-    return parser.parse_args()
-
-
-def main() -> None:
-    args = parse_args()
-    base_db = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/dingsuite")
-    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
-    broker = redis.Redis.from_url(_with_db(redis_url, str(BROKER_DB)))
-    broker.flushdb()
-    db_url = create_database(base_db)
-    port = _free_port()
-    env = server_env(db_url, redis_url, args.workers, port)
-    proc = None
-    try:
-        manage(env, "migrate", "--noinput")
-        suite = register_suite(env)
-        proc = start_gunicorn(env, port, ROOT / "var" / "bench-callbacks-gunicorn.log")
-        crypto = CallbackCrypto(token=suite["token"], encoding_aes_key=suite["aes_key"],
-                                key=SUITE_KEY)
-        url = f"http://127.0.0.1:{port}/callbacks/{SUITE_KEY}/"
-        start_ms = int(time.time() * 1000)
-        fire(url, build_pushes(crypto, args.warmup, start_ms - 10_000_000), args.concurrency)
-        pushes = build_pushes(crypto, args.count, start_ms)
-        events_before, queued_before = count_rows(db_url)[0], broker.llen("default")
-        print(f"dingsuite under gunicorn: {args.workers} gthread workers x 4 threads, "
-              f"{os.cpu_count()} CPUs; {args.concurrency} client threads; PostgreSQL; "
-              f"Redis broker (no Celery worker); load average before: "
-              f"{os.getloadavg()[0]:.1f}")
-        results, wall = fire(url, pushes, args.concurrency)
-        events = count_rows(db_url)[0] - events_before
-        queued = broker.llen("default") - queued_before
-        report(results, wall, check_replies(crypto, results), events, queued)
-        print(f"load average after: {os.getloadavg()[0]:.1f} (the client shares these CPUs)")
-    finally:
-        if proc is not None:
-            proc.terminate()
-            proc.wait(timeout=30)
-        broker.flushdb()
-        if not args.keep_db:
-            drop_database(db_url, base_db)
-    if not args.skip_tokens:
-        run_token_bench()
 
 
 if __name__ == "__main__":
