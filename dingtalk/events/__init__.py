@@ -21,7 +21,10 @@ Every `kind` value:
 `dedupe_key` (at most 255 chars) is equal for repeats of the same push: SyncHTTP rows use
 biz_type, corp_id, biz_id, gmt_modified (or id) and a hash of biz_data; HTTP pushes use
 EventType, corp, TimeStamp and a hash of the canonical JSON. `timestamp_ms` is DingTalk's
-TimeStamp / EventTime / gmt_modified, for refusing older pushes over newer state.
+TimeStamp / EventTime / gmt_modified, for refusing older pushes over newer state; None when that
+is not a non-negative integer within a bigint (Infinity, NaN, 1e400, -5). Ids (corp_id,
+suite_key, codes, contact ids) are None or dropped unless they are strings or integers of at
+most 255 characters that PostgreSQL can store (no NUL, no lone surrogate).
 """
 
 from dingtalk.events.parse import CONTACT_ACTIONS, SYNC_ACTIONS, SYNC_PUSH_TYPES, parse_callback

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import Any
 
@@ -20,6 +19,15 @@ from dingtalk.events.types import (
     TmpAuthCodeEvent,
     UnknownEvent,
     UrlCheckEvent,
+)
+from dingtalk.events.values import (
+    HOSTILE,
+    as_id,
+    as_int,
+    as_timestamp,
+    digest,
+    id_tuple,
+    short_repr,
 )
 
 _MAX_KEY = 255
@@ -61,19 +69,34 @@ CONTACT_ACTIONS: dict[str, tuple[str, str]] = {
 
 
 def parse_callback(plaintext: str | dict[str, Any]) -> list[Event]:
-    """Events of one decrypted callback: one per HTTP push, one per SyncHTTP row."""
+    """Events of one decrypted callback: one per HTTP push, one per SyncHTTP row.
+
+    Never raises: what cannot be read becomes an UnknownEvent.
+    """
+    try:
+        return _parse(plaintext)
+    except HOSTILE as error:
+        text = plaintext if isinstance(plaintext, str) else short_repr(plaintext)
+        # raw holds an escaped excerpt: the text itself may hold NUL or lone surrogates,
+        # which PostgreSQL refuses to store.
+        return [_unknown({"plaintext": short_repr(text)[:1000]},
+                         f"unreadable payload ({type(error).__name__})",
+                         key_prefix="bad", dedupe_key=f"bad:{digest(text, 32)}")]
+
+
+def _parse(plaintext: str | dict[str, Any]) -> list[Event]:
     payload = _load(plaintext)
     if payload is None:
-        raw = {"plaintext": plaintext if isinstance(plaintext, str) else repr(plaintext)}
+        raw = {"plaintext": plaintext if isinstance(plaintext, str) else short_repr(plaintext)}
         return [_unknown(raw, "payload is not a JSON object", key_prefix="bad")]
     event_type = payload.get("EventType")
     if isinstance(event_type, str) and event_type in SYNC_PUSH_TYPES:
         rows = payload.get("bizData")
         if not isinstance(rows, list):
             return [_unknown(payload, "bizData is not a list", key_prefix="bad")]
-        return [_parse_row(row) for row in rows]
+        return [_parse_row_safely(row) for row in rows]
     if "biz_type" in payload and "EventType" not in payload:
-        return [_parse_row(payload)]
+        return [_parse_row_safely(payload)]
     return [_parse_http(payload)]
 
 
@@ -82,48 +105,21 @@ def _load(plaintext: str | dict[str, Any]) -> dict[str, Any] | None:
         return plaintext
     try:
         value = json.loads(plaintext)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):
         return None
     return value if isinstance(value, dict) else None
-
-
-def _digest(value: Any, length: int = 16) -> str:
-    canonical = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"),
-                           default=str)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:length]
 
 
 def _bounded(key: str) -> str:
     if len(key) <= _MAX_KEY:
         return key
-    return f"{key.split(':', 1)[0]}:{_digest(key, 64)}"
+    return f"{key.split(':', 1)[0]}:{digest(key, 64)}"
 
 
 def _unknown(raw: Any, reason: str, *, key_prefix: str, **common: Any) -> UnknownEvent:
-    common.setdefault("dedupe_key", _bounded(f"{key_prefix}:{_digest(raw, 32)}"))
+    common.setdefault("dedupe_key", _bounded(f"{key_prefix}:{digest(raw, 32)}"))
     return UnknownEvent(raw=raw if isinstance(raw, dict) else {"value": raw}, reason=reason,
                         **common)
-
-
-def _int(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _text(value: Any) -> str | None:
-    return None if value is None or value == "" else str(value)
-
-
-def _id_tuple(value: Any) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if isinstance(value, list | tuple):
-        return tuple(str(v) for v in value)
-    return (str(value),)
 
 
 # HTTP push -----------------------------------------------------------------------------------
@@ -131,19 +127,22 @@ def _id_tuple(value: Any) -> tuple[str, ...]:
 
 def _parse_http(payload: dict[str, Any]) -> Event:
     event_type = payload.get("EventType")
-    corp_id = _text(payload.get("AuthCorpId") or payload.get("CorpId")
+    corp_id = as_id(payload.get("AuthCorpId") or payload.get("CorpId")
                     or payload.get("corpId") or payload.get("buyCorpId"))
-    timestamp = _int(payload.get("TimeStamp") or payload.get("EventTime"))
+    timestamp = as_timestamp(payload.get("TimeStamp") or payload.get("EventTime"))
     common = {
-        "suite_key": _text(payload.get("SuiteKey") or payload.get("suiteKey")),
+        "suite_key": as_id(payload.get("SuiteKey") or payload.get("suiteKey")),
         "corp_id": corp_id,
         "timestamp_ms": timestamp,
         "dedupe_key": _bounded(
-            f"http:{event_type}:{corp_id or ''}:{timestamp or ''}:{_digest(payload)}"),
+            f"http:{as_id(event_type) or ''}:{corp_id or ''}:{timestamp or ''}"
+            f":{digest(payload)}"),
         "raw": payload,
     }
     if not isinstance(event_type, str):
         return UnknownEvent(reason="no EventType", **common)
+    if as_id(event_type) is None:
+        return UnknownEvent(reason="EventType is not a sane name", **common)
     builder = _HTTP_BUILDERS.get(event_type)
     if builder is not None:
         return builder(payload, common)
@@ -152,31 +151,32 @@ def _parse_http(payload: dict[str, Any]) -> Event:
         ids = (payload.get("UserId") or payload.get("userId") or payload.get("DeptId")
                or payload.get("deptId") or payload.get("RoleId") or payload.get("roleId"))
         return ContactEvent(kind=f"contact_{object_type}", object_type=object_type,
-                            action=action, ids=_id_tuple(ids), data=payload, **common)
+                            action=action, ids=id_tuple(ids), data=payload, **common)
     if event_type in SYNC_ACTIONS:
         return _from_action(event_type, payload, common, biz_id=None)
     return UnknownEvent(event_type=event_type, reason="unknown EventType", **common)
 
 
 def _http_url_check(payload: dict[str, Any], common: dict[str, Any]) -> Event:
-    return UrlCheckEvent(kind=payload["EventType"], random=_text(payload.get("Random")),
-                         test_suite_key=_text(payload.get("TestSuiteKey")), **common)
+    return UrlCheckEvent(kind=payload["EventType"], random=as_id(payload.get("Random")),
+                         test_suite_key=as_id(payload.get("TestSuiteKey")), **common)
 
 
 def _http_market(payload: dict[str, Any], common: dict[str, Any]) -> Event:
-    return MarketOrderEvent(order_id=_text(payload.get("orderId")), data=payload, **common)
+    return MarketOrderEvent(order_id=as_id(payload.get("orderId")), data=payload, **common)
 
 
 _HTTP_BUILDERS = {
     "check_url": _http_url_check,
     "check_create_suite_url": _http_url_check,
     "check_update_suite_url": _http_url_check,
-    "suite_ticket": lambda p, c: SuiteTicketEvent(ticket=str(p.get("SuiteTicket") or ""), **c),
-    "tmp_auth_code": lambda p, c: TmpAuthCodeEvent(auth_code=str(p.get("AuthCode") or ""), **c),
+    "suite_ticket": lambda p, c: SuiteTicketEvent(ticket=as_id(p.get("SuiteTicket")) or "", **c),
+    "tmp_auth_code": lambda p, c: TmpAuthCodeEvent(auth_code=as_id(p.get("AuthCode")) or "",
+                                                   **c),
     "change_auth": lambda p, c: AuthChangeEvent(**c),
     "suite_relieve": lambda p, c: SuiteRelieveEvent(**c),
     "check_suite_license_code": lambda p, c: LicenseCodeEvent(
-        license_code=str(p.get("LicenseCode") or ""), **c),
+        license_code=as_id(p.get("LicenseCode")) or "", **c),
     "market_buy": _http_market,
 }
 
@@ -184,14 +184,23 @@ _HTTP_BUILDERS = {
 # SyncHTTP rows -------------------------------------------------------------------------------
 
 
+def _parse_row_safely(row: Any) -> Event:
+    # One unreadable row must not cost the others in the same push.
+    try:
+        return _parse_row(row)
+    except HOSTILE as error:
+        return _unknown(row, f"unreadable bizData row ({type(error).__name__})",
+                        key_prefix="sync")
+
+
 def _parse_row(row: Any) -> Event:
     if not isinstance(row, dict):
         return _unknown(row, "bizData row is not an object", key_prefix="sync")
-    biz_type = _int(row.get("biz_type"))
-    corp_id = _text(row.get("corp_id"))
-    biz_id = _text(row.get("biz_id"))
-    stamp = _int(row.get("gmt_modified")) or _int(row.get("gmt_create"))
-    subscribe_id = _text(row.get("subscribe_id"))
+    biz_type = as_int(row.get("biz_type"))
+    corp_id = as_id(row.get("corp_id"))
+    biz_id = as_id(row.get("biz_id"))
+    stamp = as_timestamp(row.get("gmt_modified")) or as_timestamp(row.get("gmt_create"))
+    subscribe_id = as_id(row.get("subscribe_id"))
     biz_data = row.get("biz_data")
     data = biz_data if isinstance(biz_data, dict) else _load_text(biz_data)
     common = {
@@ -199,8 +208,8 @@ def _parse_row(row: Any) -> Event:
         "corp_id": corp_id,
         "timestamp_ms": stamp,
         "dedupe_key": _bounded(
-            f"sync:{biz_type}:{corp_id or ''}:{biz_id or ''}:{stamp or row.get('id') or ''}"
-            f":{_digest(data if data is not None else biz_data)}"),
+            f"sync:{biz_type}:{corp_id or ''}:{biz_id or ''}:{stamp or as_id(row.get('id')) or ''}"
+            f":{digest(data if data is not None else biz_data)}"),
         "raw": row,
     }
     if data is None:
@@ -208,12 +217,12 @@ def _parse_row(row: Any) -> Event:
                             **common)
     action = data.get("syncAction")
     if biz_type == 2 or action == "suite_ticket":
-        return SuiteTicketEvent(ticket=str(data.get("suiteTicket") or ""),
-                                suite_key=_text(data.get("suiteKey")), **common)
+        return SuiteTicketEvent(ticket=as_id(data.get("suiteTicket")) or "",
+                                suite_key=as_id(data.get("suiteKey")), **common)
     if isinstance(action, str) and (action in SYNC_ACTIONS or action in CONTACT_ACTIONS):
-        return _from_action(action, data, dict(common, suite_key=_text(data.get("suiteKey"))),
+        return _from_action(action, data, dict(common, suite_key=as_id(data.get("suiteKey"))),
                             biz_id=biz_id)
-    return UnknownEvent(biz_type=biz_type, event_type=_text(action),
+    return UnknownEvent(biz_type=biz_type, event_type=as_id(action),
                         reason="unknown biz_type or syncAction", **common)
 
 
@@ -228,16 +237,16 @@ def _from_action(action: str, data: dict[str, Any], common: dict[str, Any],
     if action in CONTACT_ACTIONS:
         object_type, short = CONTACT_ACTIONS[action]
         return ContactEvent(kind=f"contact_{object_type}", object_type=object_type,
-                            action=short, ids=_id_tuple(biz_id), data=data, **common)
+                            action=short, ids=id_tuple(biz_id), data=data, **common)
     kind, short = SYNC_ACTIONS[action]
     if kind.startswith("org_suite_"):
         return OrgSuiteAuthEvent(kind=kind, action=short, auth_info=data, **common)
     if kind.startswith("app_"):
-        app_id = _int(data.get("AppId") or data.get("appId")) or _int(biz_id)
+        app_id = as_int(data.get("AppId") or data.get("appId")) or as_int(biz_id)
         return AppStateEvent(kind=kind, action=short, app_id=app_id,
-                             agent_id=_int(data.get("AgentId") or data.get("agentId")),
+                             agent_id=as_int(data.get("AgentId") or data.get("agentId")),
                              **common)
     if kind == "market_order":
-        return MarketOrderEvent(order_id=_text(data.get("orderId")) or biz_id, data=data,
+        return MarketOrderEvent(order_id=as_id(data.get("orderId")) or biz_id, data=data,
                                 **common)
     return CorpUpdateEvent(kind=kind, action=short, data=data, **common)
