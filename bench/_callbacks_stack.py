@@ -180,9 +180,11 @@ def cpu_ticks() -> tuple[int, int]:
 def stop_process(proc: subprocess.Popen | None) -> None:
     if proc is None or proc.poll() is not None:
         return
-    proc.terminate()
+    # Gunicorn's quick shutdown: the figures are taken, and a graceful one would wait up to
+    # graceful_timeout (30 s) on connections still held after an interrupted hang.
+    proc.send_signal(signal.SIGQUIT)
     try:
-        proc.wait(timeout=30)
+        proc.wait(timeout=15)
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait(timeout=10)

@@ -283,6 +283,9 @@ def main() -> None:
         print(f"  machine CPU busy during the run {busy / max(total, 1):.0%}; load average "
               f"after: {os.getloadavg()[0]:.1f} (the client and anything else share these CPUs)")
         print_table(row)
+    except (KeyboardInterrupt, SystemExit):
+        print("interrupted: stopping gunicorn and redis-server, dropping the database", flush=True)
+        raise
     finally:
         own_redis.resume()
         stack.stop_process(proc)
