@@ -1,6 +1,6 @@
 """The README's first command: `make run` brings the whole system up on embedded defaults.
 
-Runs the launcher (config/launcher.py, what `make run` calls) with SQLite, the filesystem
+Runs the launcher (devserver/, what `make run` calls) with SQLite, the filesystem
 broker and the emulator, exactly as a fresh clone would, on free ports and a temporary var dir;
 then checks that the demo corp's authorization travelled emulator -> callback -> Celery worker
 -> database, and that Ctrl-C stops every child process.
@@ -58,7 +58,7 @@ def test_quickstart_run_brings_up_the_system_and_authorizes_the_demo_corp(tmp_pa
                EMULATOR_PORT=str(emulator_port), PYTHONUNBUFFERED="1")
     log_path = tmp_path / "launcher.log"
     with open(log_path, "w") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "config.launcher"], cwd=ROOT, env=env,
+        proc = subprocess.Popen([sys.executable, "-m", "devserver"], cwd=ROOT, env=env,
                                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         _poll(lambda: proc.poll() is not None or "dingsuite is up" in log_path.read_text(),

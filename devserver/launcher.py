@@ -1,4 +1,4 @@
-"""`make run`: emulator, Celery worker and Django on embedded defaults, plus a demo suite.
+"""`make run`, `python -m devserver`: emulator, Celery worker and Django, plus a demo suite.
 
 Everything runs as child processes of this one; Ctrl-C stops them all. Nothing here is used in
 production (see deploy/).
@@ -14,6 +14,8 @@ from pathlib import Path
 
 import requests
 
+from dingtalk.emulator.control_client import EmulatorControl
+
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 HOST = "127.0.0.1"
@@ -22,6 +24,8 @@ WEB_PORT = int(os.environ.get("WEB_PORT", "8000"))
 EMULATOR_URL = f"http://{HOST}:{EMULATOR_PORT}"
 VAR_DIR = Path(os.environ.get("DINGSUITE_VAR_DIR", ROOT / "var"))
 WEB_URL = f"http://{HOST}:{WEB_PORT}"
+# Every role's queue (config/celery_routes.py's roles; the launcher sets no CELERY_QUEUE_PREFIX).
+WORKER_QUEUES = ("callbacks", "sends", "polls", "sync", "default")
 
 # The demo suite. These are throwaway values for the local emulator, not real credentials.
 DEMO_SUITE = {
@@ -59,8 +63,6 @@ def _manage(*args: str) -> None:
 
 def _seed_demo() -> None:
     """Register the demo suite in the emulator and in dingsuite, push a ticket, authorize a corp."""
-    from dingtalk.emulator.control_client import EmulatorControl
-
     control = EmulatorControl(EMULATOR_URL)
     suite_key = DEMO_SUITE["suite_key"]
     control.create_suite(
@@ -113,8 +115,12 @@ def main() -> None:
         ),
         subprocess.Popen(
             # -B: the embedded beat runs the callback-event sweep (production runs beat apart).
-            [PY, "-m", "celery", "-A", "config", "worker", "--pool=threads", "--concurrency=4",
-             "--loglevel=INFO", "-B", "--schedule", str(VAR_DIR / "celerybeat-schedule")],
+            # -Q: a worker without it consumes only the default queue, never a routed role's.
+            # Two threads: the demo database is SQLite, which takes one writer at a time, so more
+            # threads only wait on its lock (and past its timeout fail with "database is locked").
+            [PY, "-m", "celery", "-A", "config", "worker", "-Q", ",".join(WORKER_QUEUES),
+             "--pool=threads", "--concurrency=2", "--loglevel=INFO",
+             "-B", "--schedule", str(VAR_DIR / "celerybeat-schedule")],
             cwd=ROOT, env=_env(),
         ),
         subprocess.Popen(

@@ -1,0 +1,5 @@
+"""`python -m devserver`: run the dev launcher."""
+
+from devserver.launcher import main
+
+main()
