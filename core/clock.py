@@ -18,8 +18,6 @@ from datetime import UTC, datetime
 
 _lock = threading.Lock()
 _offset = 0.0
-# (mtime_ns, offset) of the clock file last read: one stat per call, a read only on change.
-_file_cache: tuple[int, float] | None = None
 
 
 def _clock_file() -> str | None:
@@ -28,24 +26,17 @@ def _clock_file() -> str | None:
 
 def offset() -> float:
     """Seconds this clock is ahead of the host's (0 in production)."""
-    global _file_cache
     path = _clock_file()
     if path is None:
         return _offset
-    try:
-        mtime = os.stat(path).st_mtime_ns
-    except FileNotFoundError:
-        return 0.0
-    cached = _file_cache
-    if cached is not None and cached[0] == mtime:
-        return cached[1]
+    # Read on every call: tests only, and an mtime-keyed cache misses writes within one tick.
     try:
         with open(path, encoding="ascii") as handle:
-            value = float(handle.read().strip() or 0)
+            return float(handle.read().strip() or 0)
+    except FileNotFoundError:
+        return 0.0
     except (OSError, ValueError):
-        value = cached[1] if cached else 0.0
-    _file_cache = (mtime, value)
-    return value
+        return _offset
 
 
 def time() -> float:

@@ -2,8 +2,12 @@
 
 from core.errors import ServiceError
 
-__all__ = ["ServiceError", "SuiteNotFound", "TenantNotFound", "NoSuiteTicket", "TenantInactive",
-           "CallbackRejected"]
+__all__ = [
+    "AuthorizationLost", "CallbackForbidden", "CallbackMalformed", "CallbackRejected",
+    "CallbackTooLarge", "CallbackUndecryptable", "CallbackWrongSuite", "NoSuiteTicket",
+    "ServiceError", "StaleEvent", "SuiteInvalid", "SuiteNotFound", "TenantInactive",
+    "TenantNotFound",
+]
 
 
 class SuiteNotFound(ServiceError):
@@ -34,3 +38,54 @@ class CallbackRejected(ServiceError):
     """A callback that failed verification or could not be read; `http_status` says how."""
 
     code = "callback_rejected"
+
+
+class CallbackForbidden(CallbackRejected):
+    """Bad signature, or a suite key that is not ours: the same answer for both (no probing
+    for which keys exist)."""
+
+    code = "callback_bad_signature"
+    http_status = 403
+
+
+class CallbackUndecryptable(CallbackRejected):
+    code = "callback_undecryptable"
+    http_status = 400
+
+
+class CallbackMalformed(CallbackRejected):
+    code = "callback_malformed"
+    http_status = 400
+
+
+class CallbackTooLarge(CallbackRejected):
+    code = "callback_too_large"
+    http_status = 413
+
+
+class CallbackWrongSuite(CallbackRejected):
+    """A signed push whose own SuiteKey or subscribe_id names another suite than its URL."""
+
+    code = "callback_wrong_suite"
+    http_status = 400
+
+
+class AuthorizationLost(ServiceError):
+    """An HTTP-push authorization whose single-use tmp_auth_code is spent and whose permanent
+    code we never received (a lost answer, a worker killed between trade and store)."""
+
+    code = "authorization_lost"
+    http_status = 409
+
+
+class SuiteInvalid(ServiceError):
+    """A suite registration with malformed credentials or options (never echoes secrets)."""
+
+    code = "suite_invalid"
+
+
+class StaleEvent(ServiceError):
+    """The tenant already saw a newer DingTalk event; this older one changes nothing."""
+
+    code = "stale_event"
+    http_status = 409

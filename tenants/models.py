@@ -144,15 +144,23 @@ class AccessToken(models.Model):
 
 
 class CallbackEvent(models.Model):
-    """The inbox: each decrypted callback event, stored before it is processed."""
+    """The inbox: each decrypted callback event, stored before it is processed.
+
+    Every status says what happens next and who makes it happen (tenants/services/events.py):
+    the Celery task runs PENDING events, and the beat-driven sweep re-queues whatever a lost
+    message, a dead worker or a due retry left behind, reading `next_attempt_at` and
+    `lease_expires_at`, never Celery's countdowns alone.
+    """
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        PROCESSING = "processing", "Processing"
+        PENDING = "pending", "Queued (the sweep re-queues it if its message is lost)"
+        PROCESSING = "processing", "Processing (the sweep takes it back if its lease runs out)"
         DONE = "done", "Done"
-        FAILED = "failed", "Failed (will retry)"
-        DEAD = "dead", "Failed (gave up)"
-        IGNORED = "ignored", "Ignored"
+        FAILED = "failed", "Failed, will retry at its next attempt time"
+        AWAITING_REAUTH = ("awaiting_reauth",
+                           "Authorization lost in transit: the sweep asks DingTalk to re-push it")
+        DEAD = "dead", "Gave up (see the error; an operator can reprocess it)"
+        IGNORED = "ignored", "Ignored (nothing to do; see the note)"
 
     suite = models.ForeignKey(Suite, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=64)
@@ -164,8 +172,11 @@ class CallbackEvent(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
     received_at = models.DateTimeField(auto_now_add=True)
-    # When a worker last claimed it: a PROCESSING row with an old claim lost its worker.
+    # PENDING/FAILED: when it is due. A PENDING event due well before now lost its message.
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # When a worker last claimed it, and until when that claim holds (renewed while it works).
     claimed_at = models.DateTimeField(null=True, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -173,7 +184,10 @@ class CallbackEvent(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["suite", "dedupe_key"], name="uniq_event_dedupe"),
         ]
-        indexes = [models.Index(fields=["status", "received_at"], name="event_status_received")]
+        indexes = [
+            models.Index(fields=["status", "received_at"], name="event_status_received"),
+            models.Index(fields=["status", "next_attempt_at"], name="event_status_due"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} ({self.status})"

@@ -1,4 +1,10 @@
-"""Celery tasks of the tenants app: thin wrappers that take ids and call one service."""
+"""Celery tasks of the tenants app: thin wrappers that take ids and call one service.
+
+Delivery rules: event processing is ack-late (a worker killed mid-run leaves the message to be
+redelivered, and the claim makes a second run harmless); the sweep is not (beat runs it again
+in 30 s). Retries are not Celery's: the service records them on the row (next_attempt_at) and
+the sweep makes them happen even after a worker dies.
+"""
 
 from datetime import timedelta
 
@@ -6,21 +12,10 @@ from celery import shared_task
 from django.conf import settings
 
 from tenants.services import events as event_services
-
-# Backoff between attempts: 2, 4, 8 ... s (jittered), capped at 10 minutes.
-_BACKOFF = getattr(settings, "TENANTS_EVENT_RETRY_BACKOFF", 2)
+from tenants.services.reauth import authorizations_recover
 
 
-@shared_task(
-    name="tenants.callback_event_process",
-    acks_late=True,
-    autoretry_for=event_services.RETRYABLE_ERRORS,
-    retry_backoff=_BACKOFF,
-    retry_backoff_max=600,
-    retry_jitter=True,
-    # The service gives up (DEAD) after MAX_ATTEMPTS; Celery must not stop retrying first.
-    max_retries=event_services.MAX_ATTEMPTS + 1,
-)
+@shared_task(name="tenants.callback_event_process", acks_late=True, ignore_result=True)
 def callback_event_process(event_id: int) -> None:
     """Process one stored callback event (idempotent: a second run finds it claimed or done)."""
     event_services.callback_event_process(event_id=event_id)
@@ -28,8 +23,7 @@ def callback_event_process(event_id: int) -> None:
 
 @shared_task(name="tenants.callback_events_sweep", ignore_result=True)
 def callback_events_sweep() -> None:
-    """Queue again stranded callback events (Celery beat runs this every minute)."""
+    """Re-queue stranded and due events, and ask DingTalk to re-push lost authorizations."""
     event_services.callback_events_sweep(
-        pending_after=timedelta(seconds=settings.TENANTS_SWEEP_PENDING_AFTER_S),
-        processing_after=timedelta(seconds=settings.TENANTS_SWEEP_PROCESSING_AFTER_S),
-    )
+        pending_after=timedelta(seconds=settings.TENANTS_SWEEP_PENDING_AFTER_S))
+    authorizations_recover()

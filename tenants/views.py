@@ -3,11 +3,13 @@
 import logging
 
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, JsonResponse, UnreadablePostError
 from django.views.decorators.csrf import csrf_exempt
 
-from tenants.errors import ServiceError
-from tenants.services.callbacks import CallbackTooLarge, callback_receive
+from tenants.errors import CallbackTooLarge, ServiceError
+from tenants.services.callback_input import shown
+from tenants.services.callbacks import callback_receive
 
 logger = logging.getLogger("tenants.callbacks")
 
@@ -32,19 +34,19 @@ def _read_body(request: HttpRequest) -> bytes:
 def suite_callback(request: HttpRequest, suite_key: str) -> JsonResponse:
     """POST /callbacks/<suite_key>/?signature=&timestamp=&nonce= with {"encrypt": ...}."""
     if request.method != "POST":
-        logger.warning("callback rejected suite=%s status=405 method=%s", suite_key,
-                       request.method)
+        logger.warning("callback rejected suite=%s status=405 method=%s", shown(suite_key),
+                       shown(request.method, 16))
         return _error(405, "method_not_allowed", "use POST", Allow="POST")
     try:
         body = _read_body(request)
     except CallbackTooLarge as exc:
         logger.warning("callback rejected suite=%s status=413 code=%s (Content-Length)",
-                       suite_key, exc.code)
+                       shown(suite_key), exc.code)
         return _error(exc.http_status, exc.code, exc.message)
     except UnreadablePostError:
         # The sender hung up mid-body (or the proxy timed out): its problem, not a server error.
         logger.warning("callback rejected suite=%s status=400 code=callback_unreadable",
-                       suite_key)
+                       shown(suite_key))
         return _error(400, "callback_unreadable", "the request body could not be read")
     try:
         reply = callback_receive(
@@ -56,7 +58,13 @@ def suite_callback(request: HttpRequest, suite_key: str) -> JsonResponse:
         )
     except ServiceError as exc:
         return _error(exc.http_status, exc.code, exc.message)
+    except (OperationalError, InterfaceError) as exc:
+        # The database is down: one line per push (not a traceback each), and DingTalk retries.
+        logger.error("callback failed suite=%s status=503: database unavailable (%s)",
+                     shown(suite_key), type(exc).__name__)
+        return _error(503, "database_unavailable", "the callback could not be stored; retry "
+                      "later", **{"Retry-After": "5"})
     except Exception:
-        logger.exception("callback failed suite=%s", suite_key)
+        logger.exception("callback failed suite=%s", shown(suite_key))
         return _error(500, "internal_error", "the callback could not be stored; retry later")
     return JsonResponse(reply)

@@ -5,6 +5,8 @@ from pathlib import Path
 
 import dj_database_url
 
+from config.celery_routes import task_routes
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("DINGSUITE_VAR_DIR", BASE_DIR / "var"))
 
@@ -93,18 +95,47 @@ REDIS_SOCKET_TIMEOUT_S = float(os.environ.get("REDIS_SOCKET_TIMEOUT_S", "0.5"))
 # which needs no server (see config/settings/local.py).
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
 CELERY_TASK_IGNORE_RESULT = True
-CELERY_TASK_ACKS_LATE = True
+# No global acks_late: each task states its own delivery rule on its decorator. Event processing
+# is idempotent and opts in; a send never does (a redelivered send is a second message).
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# Celery beat: queue again callback events stranded by a broker outage or a lost worker.
-CELERY_BEAT_SCHEDULE = {
-    "tenants-callback-events-sweep": {"task": "tenants.callback_events_sweep", "schedule": 60.0},
+# Queues per role (config/celery_routes.py); workers name theirs with -Q. The prefix lets a test
+# run (or two deployments sharing a broker) keep to its own queues.
+CELERY_QUEUE_PREFIX = os.environ.get("CELERY_QUEUE_PREFIX", "")
+CELERY_TASK_DEFAULT_QUEUE = f"{CELERY_QUEUE_PREFIX}default"
+CELERY_TASK_ROUTES = task_routes(CELERY_QUEUE_PREFIX)
+# Nothing runs forever: a task past the soft limit gets SoftTimeLimitExceeded (its service
+# records the failure), past the hard limit its worker process is replaced.
+CELERY_TASK_SOFT_TIME_LIMIT = int(os.environ.get("CELERY_TASK_SOFT_TIME_LIMIT", "300"))
+CELERY_TASK_TIME_LIMIT = int(os.environ.get("CELERY_TASK_TIME_LIMIT", "360"))
+# A hung broker must cost a publisher about a second, not minutes: bounded socket timeouts and
+# a short publish retry. What is not published is found by the sweep (its row is in the inbox).
+# (The socket timeout stays above kombu's 1 s BRPOP wait, or idle workers would time out.)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_timeout": 5.0, "socket_connect_timeout": 2.0, "visibility_timeout": 3600,
 }
-# A PENDING event older than this never reached a worker; a PROCESSING one claimed longer ago
-# than the second lost its worker (handlers finish in seconds; DingTalk calls time out in 10 s).
-TENANTS_SWEEP_PENDING_AFTER_S = int(os.environ.get("TENANTS_SWEEP_PENDING_AFTER_S", "120"))
-TENANTS_SWEEP_PROCESSING_AFTER_S = int(os.environ.get("TENANTS_SWEEP_PROCESSING_AFTER_S", "900"))
+CELERY_BROKER_CONNECTION_TIMEOUT = 2.0
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2,
+}
+# Celery beat: the sweep finds what no queue holds any more (lost messages, dead workers, due
+# retries, lost authorizations) every 30 s.
+TENANTS_SWEEP_EVERY_S = float(os.environ.get("TENANTS_SWEEP_EVERY_S", "30"))
+CELERY_BEAT_SCHEDULE = {
+    "tenants-callback-events-sweep": {
+        "task": "tenants.callback_events_sweep", "schedule": TENANTS_SWEEP_EVERY_S,
+    },
+}
+# A PENDING event due longer ago than this has lost its message: the sweep queues it again.
+TENANTS_SWEEP_PENDING_AFTER_S = int(os.environ.get("TENANTS_SWEEP_PENDING_AFTER_S", "20"))
+# A worker holds a PROCESSING event for this long and renews the lease every third of it while
+# it works; a dead worker's event is taken back by the sweep within lease + sweep period.
+TENANTS_EVENT_LEASE_S = int(os.environ.get("TENANTS_EVENT_LEASE_S", "25"))
+# Retryable failures wait 2, 4, 8 ... s (jittered) up to 10 minutes; after this many attempts
+# an event is given up (DEAD) with its reason, for an operator to reprocess.
+TENANTS_EVENT_RETRY_BASE_S = float(os.environ.get("TENANTS_EVENT_RETRY_BASE_S", "2"))
+TENANTS_EVENT_RETRY_MAX_S = float(os.environ.get("TENANTS_EVENT_RETRY_MAX_S", "600"))
+TENANTS_EVENT_MAX_ATTEMPTS = int(os.environ.get("TENANTS_EVENT_MAX_ATTEMPTS", "5"))
 
 # DingTalk: the emulator in development, https://oapi.dingtalk.com in production.
 DINGTALK_BASE_URL = os.environ.get("DINGTALK_BASE_URL", "https://oapi.dingtalk.com")

@@ -21,3 +21,9 @@ os.environ.setdefault(
     "DINGSUITE_CLOCK_FILE",
     os.path.join(tempfile.gettempdir(), f"dingsuite-clock-{os.getpid()}"),
 )
+
+# Tests that start no worker publish into kombu's in-process memory transport, never into a
+# shared Redis; the celery_worker fixture points this process at its own broker and queues.
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "memory://")
+CELERY_BROKER_TRANSPORT_OPTIONS = {}
+CELERY_QUEUE_PREFIX = os.environ.get("CELERY_QUEUE_PREFIX", "")

@@ -1,96 +1,174 @@
 """Processing of stored callback events (the inbox): claim, handle, record; safe to re-run.
 
-A run claims the event with one conditional UPDATE (PENDING/FAILED -> PROCESSING, attempts+1):
-zero rows means another worker has it or it is finished. DingTalk is called outside any
-transaction; each outcome is recorded in its own short UPDATE:
+Every status says what happens next and who makes it happen:
 
-- handled: DONE; an event older than what the tenant already saw, or of a kind we do not act
-  on: IGNORED (with the reason in last_error).
-- transport errors, throttling, DingTalk "busy", a missing suite ticket: FAILED, and the error
-  is raised again so the Celery task retries with exponential backoff;
-- any other DingTalk or service error: FAILED without retry (an operator can reprocess);
-- after MAX_ATTEMPTS attempts a failure is final: DEAD.
+- PENDING, due at `next_attempt_at`: its Celery task runs it. If the message was lost (broker
+  down when DingTalk pushed, a worker killed with it), the sweep queues it again.
+- PROCESSING, held until `lease_expires_at`: the worker renews the lease while it works; when a
+  worker dies the lease runs out and the sweep takes the event back (PENDING, or DEAD once its
+  attempts are used up: an event that kills its worker every time must not loop).
+- FAILED, due at `next_attempt_at`: a retryable failure (transport, throttling, DingTalk
+  "busy", no suite ticket yet, a database hiccup) waits out its backoff. A Celery countdown is
+  the fast path; the sweep is the one that survives a dead worker.
+- AWAITING_REAUTH: an HTTP-push authorization whose single-use tmp_auth_code was spent without
+  us hearing the answer. The sweep asks DingTalk (get_unactive_corp, reauth_corp) to push a
+  fresh code, which arrives as a new event; this one is then DONE.
+- DEAD: given up, with the reason; an operator reprocesses it from the admin.
+- DONE / IGNORED: finished (IGNORED carries the reason: stale, or nothing to do).
 
-`callback_events_sweep` (run by Celery beat) queues again what nobody is working on: PENDING
-events whose task never reached a worker (the broker was down when DingTalk pushed) and
-PROCESSING events whose worker died mid-run.
+A run claims the event with one conditional UPDATE (due PENDING/FAILED -> PROCESSING): zero
+rows means another worker has it, it is finished, or it is not due yet. DingTalk is called
+outside any transaction; each outcome is recorded in its own short UPDATE.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import random
+import threading
+from collections.abc import Iterator
 from datetime import timedelta
 
-from django.db import transaction
-from django.db.models import F
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.db import DatabaseError, InterfaceError, OperationalError, close_old_connections
+from django.db.models import F, Q
 
 from core import clock
-from dingtalk.errors import RateLimited, TransientApiError, TransportError
-from tenants.errors import NoSuiteTicket
+from dingtalk.errors import ApiError
+from dingtalk.repeat import retryable_error
+from tenants.errors import AuthorizationLost, NoSuiteTicket, ServiceError
 from tenants.models import CallbackEvent
+from tenants.services.event_queue import (
+    callback_events_enqueue,
+    callback_events_enqueue_on_commit,
+)
 from tenants.services.events_handlers import handle_event
 
 logger = logging.getLogger("tenants.events")
 
-MAX_ATTEMPTS = 5
-RETRYABLE_ERRORS: tuple[type[Exception], ...] = (
-    TransportError, RateLimited, TransientApiError, NoSuiteTicket,
-)
-_CLAIMABLE = (CallbackEvent.Status.PENDING, CallbackEvent.Status.FAILED)
+Status = CallbackEvent.Status
 _MAX_ERROR = 2000
 
 
+def max_attempts() -> int:
+    return settings.TENANTS_EVENT_MAX_ATTEMPTS
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """A failure a later attempt can fix (classified per DingTalk call in dingtalk.repeat)."""
+    return (retryable_error(exc)
+            or isinstance(exc, NoSuiteTicket | OperationalError | InterfaceError
+                          | SoftTimeLimitExceeded))
+
+
+def retry_delay(attempts: int) -> float:
+    """Seconds before attempt `attempts + 1`: exponential, jittered, capped."""
+    base = settings.TENANTS_EVENT_RETRY_BASE_S * 2 ** max(attempts - 1, 0)
+    ceiling = min(settings.TENANTS_EVENT_RETRY_MAX_S, base)
+    return ceiling / 2 + random.random() * ceiling / 2  # noqa: S311 (jitter, not secrecy)
+
+
+def _lease() -> timedelta:
+    return timedelta(seconds=settings.TENANTS_EVENT_LEASE_S)
+
+
 def callback_event_claim(*, event_id: int) -> CallbackEvent | None:
-    """Take the event for this worker; None when someone else has it or it is finished."""
-    claimed = CallbackEvent.objects.filter(id=event_id, status__in=_CLAIMABLE).update(
-        status=CallbackEvent.Status.PROCESSING, attempts=F("attempts") + 1,
-        claimed_at=clock.now(),
-    )
+    """Take the event for this worker; None when someone else has it, it is finished or not due."""
+    now = clock.now()
+    claimed = CallbackEvent.objects.filter(
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
+        id=event_id, status__in=(Status.PENDING, Status.FAILED),
+    ).update(status=Status.PROCESSING, attempts=F("attempts") + 1, claimed_at=now,
+             lease_expires_at=now + _lease(), next_attempt_at=None)
     if not claimed:
         return None
     return CallbackEvent.objects.select_related("suite").get(pk=event_id)
 
 
+@contextlib.contextmanager
+def _lease_kept(event: CallbackEvent) -> Iterator[None]:
+    """Renew the claim every third of the lease while the handler works (its own thread)."""
+    stop = threading.Event()
+    every = max(settings.TENANTS_EVENT_LEASE_S / 3, 0.5)
+
+    def renew():
+        try:
+            while not stop.wait(every):
+                with contextlib.suppress(DatabaseError):
+                    CallbackEvent.objects.filter(
+                        pk=event.pk, status=Status.PROCESSING, claimed_at=event.claimed_at,
+                    ).update(lease_expires_at=clock.now() + _lease())
+        finally:
+            close_old_connections()
+
+    thread = threading.Thread(target=renew, name=f"lease-{event.pk}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
 def callback_event_process(*, event_id: int) -> CallbackEvent | None:
-    """Process one stored event. Raises a RETRYABLE_ERRORS error when a retry may help."""
+    """Process one stored event and record what happens next. Never raises for the event's
+    own failures: they are recorded (and a retry scheduled) on the row."""
     event = callback_event_claim(event_id=event_id)
     if event is None:
-        logger.info("event %s already claimed or finished; skipping", event_id)
+        logger.info("event %s already claimed, finished or not due; skipping", event_id)
         return None
     try:
-        status, note = handle_event(event)
-    except RETRYABLE_ERRORS as exc:
-        if _record_failure(event, exc) == CallbackEvent.Status.FAILED:
-            raise
+        with _lease_kept(event):
+            status, note = handle_event(event)
+    except AuthorizationLost as exc:
+        _finish(event, Status.AWAITING_REAUTH, f"{exc.code}: {exc.message}",
+                next_attempt_at=clock.now())
     except Exception as exc:
-        # Not retried by Celery: a DingTalk refusal or a bug; recorded for the admin's eyes.
         _record_failure(event, exc)
-        logger.exception("event %s (%s) failed", event.pk, event.kind)
     else:
-        _record(event, status, note)
+        _finish(event, status, note)
     event.refresh_from_db()
     return event
 
 
-def _record(event: CallbackEvent, status: str, note: str = "") -> None:
-    CallbackEvent.objects.filter(pk=event.pk, status=CallbackEvent.Status.PROCESSING).update(
-        status=status, last_error=note[:_MAX_ERROR], processed_at=clock.now()
-    )
+def _finish(event: CallbackEvent, status: str, note: str = "", *, next_attempt_at=None) -> bool:
+    """Record an outcome if this worker still holds the claim (False: the sweep took it)."""
+    done = status in (Status.DONE, Status.IGNORED, Status.DEAD)
+    updated = CallbackEvent.objects.filter(
+        pk=event.pk, status=Status.PROCESSING, claimed_at=event.claimed_at,
+    ).update(status=status, last_error=note[:_MAX_ERROR], lease_expires_at=None,
+             next_attempt_at=next_attempt_at, processed_at=clock.now() if done else None)
     logger.info("event %s (%s) %s", event.pk, event.kind, status)
+    return bool(updated)
 
 
-def _record_failure(event: CallbackEvent, exc: Exception) -> str:
-    """FAILED, or DEAD once MAX_ATTEMPTS attempts failed: returns the status written."""
-    dead = event.attempts >= MAX_ATTEMPTS
-    status = CallbackEvent.Status.DEAD if dead else CallbackEvent.Status.FAILED
+def _describe(exc: BaseException) -> str:
     # Messages of dingtalk errors and ServiceErrors never carry secrets or query strings.
-    message = f"{type(exc).__name__}: {exc}"
-    CallbackEvent.objects.filter(pk=event.pk, status=CallbackEvent.Status.PROCESSING).update(
-        status=status, last_error=message[:_MAX_ERROR], processed_at=clock.now()
-    )
-    logger.warning("event %s (%s) attempt %s: %s -> %s", event.pk, event.kind,
-                   event.attempts, type(exc).__name__, status)
-    return status
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _record_failure(event: CallbackEvent, exc: BaseException) -> str:
+    """FAILED with a scheduled retry, or DEAD (not retryable, or out of attempts)."""
+    if not is_retryable(exc):
+        if isinstance(exc, ApiError | ServiceError):  # DingTalk or dingsuite said no
+            logger.warning("event %s (%s) failed for good: %s", event.pk, event.kind,
+                           _describe(exc))
+        else:  # a bug: the operator needs the traceback
+            logger.exception("event %s (%s) failed for good", event.pk, event.kind)
+        _finish(event, Status.DEAD, f"not retryable: {_describe(exc)}")
+        return Status.DEAD
+    if event.attempts >= max_attempts():
+        _finish(event, Status.DEAD, f"gave up after {event.attempts} attempts: {_describe(exc)}")
+        return Status.DEAD
+    delay = retry_delay(event.attempts)
+    if _finish(event, Status.FAILED, _describe(exc),
+               next_attempt_at=clock.now() + timedelta(seconds=delay)):
+        callback_events_enqueue_on_commit(event_ids=[event.pk], countdown=delay)
+    logger.warning("event %s (%s) attempt %s: %s; retry in %.0f s", event.pk, event.kind,
+                   event.attempts, type(exc).__name__, delay)
+    return Status.FAILED
 
 
 def callback_event_reprocess(*, event: CallbackEvent) -> CallbackEvent:
@@ -99,43 +177,43 @@ def callback_event_reprocess(*, event: CallbackEvent) -> CallbackEvent:
     Works from any status, PROCESSING included (a worker that died mid-run leaves it there);
     handlers are idempotent, so a rare double run is harmless.
     """
-    from tenants.tasks import callback_event_process as process_task
-
     CallbackEvent.objects.filter(pk=event.pk).update(
-        status=CallbackEvent.Status.PENDING, attempts=0, processed_at=None
-    )
-    event_id = event.pk
-    transaction.on_commit(lambda: process_task.delay(event_id))
+        status=Status.PENDING, attempts=0, processed_at=None, lease_expires_at=None,
+        next_attempt_at=clock.now())
+    callback_events_enqueue_on_commit(event_ids=[event.pk])
     event.refresh_from_db()
     logger.info("event %s (%s) queued again by an operator", event.pk, event.kind)
     return event
 
 
-def callback_events_sweep(*, pending_after: timedelta, processing_after: timedelta,
-                          limit: int = 500) -> list[int]:
-    """Queue again the events nobody is working on; returns the ids queued.
+def callback_events_sweep(*, pending_after: timedelta, limit: int = 500) -> list[int]:
+    """Queue again what no queue holds any more; returns the ids queued.
 
-    A PROCESSING row claimed longer ago than `processing_after` lost its worker: it goes back to
-    PENDING, or to DEAD once it has used its MAX_ATTEMPTS (an event that kills its worker every
-    time must not loop forever). Handlers are idempotent, so a rare double run is harmless.
+    - PROCESSING whose lease ran out: its worker died. PENDING again (due now), or DEAD once
+      it has used its attempts.
+    - PENDING due longer ago than `pending_after`: its message was lost.
+    - FAILED whose retry is due (its countdown message may have died with a worker).
+    Each one queued has its due time moved to now, so a slow queue is not flooded every sweep.
     """
-    from tenants.tasks import callback_event_process as process_task
-
     now = clock.now()
-    lost = CallbackEvent.objects.filter(status=CallbackEvent.Status.PROCESSING,
-                                        claimed_at__lt=now - processing_after)
-    lost.filter(attempts__gte=MAX_ATTEMPTS).update(
-        status=CallbackEvent.Status.DEAD, processed_at=now,
+    expired = CallbackEvent.objects.filter(status=Status.PROCESSING, lease_expires_at__lt=now)
+    expired.filter(attempts__gte=max_attempts()).update(
+        status=Status.DEAD, processed_at=now, lease_expires_at=None,
         last_error="its worker was lost on every attempt; given up")
-    lost.update(status=CallbackEvent.Status.PENDING,
-                last_error="its worker was lost mid-run; queued again by the sweep")
-    ids = list(
-        CallbackEvent.objects.filter(status=CallbackEvent.Status.PENDING,
-                                     received_at__lt=now - pending_after)
-        .order_by("received_at").values_list("id", flat=True)[:limit]
-    )
-    for event_id in ids:
-        transaction.on_commit(lambda event_id=event_id: process_task.delay(event_id))
+    taken_back = list(expired.values_list("id", flat=True)[:limit])
+    CallbackEvent.objects.filter(id__in=taken_back, status=Status.PROCESSING).update(
+        status=Status.PENDING, next_attempt_at=now, lease_expires_at=None,
+        last_error="its worker was lost mid-run; queued again by the sweep")
+    due = (CallbackEvent.objects
+           .filter(Q(status=Status.PENDING, next_attempt_at__lte=now - pending_after)
+                   | Q(status=Status.PENDING, next_attempt_at__isnull=True,
+                       received_at__lte=now - pending_after)
+                   | Q(status=Status.FAILED, next_attempt_at__lte=now)
+                   | Q(status=Status.FAILED, next_attempt_at__isnull=True))
+           .order_by("next_attempt_at", "id").values_list("id", flat=True)[:limit])
+    ids = taken_back + [pk for pk in due if pk not in taken_back]
     if ids:
-        logger.warning("sweep queued %s stranded callback event(s) again", len(ids))
+        CallbackEvent.objects.filter(id__in=ids, status=Status.PENDING).update(next_attempt_at=now)
+        callback_events_enqueue(event_ids=ids)
+        logger.warning("sweep queued %s callback event(s) again", len(ids))
     return ids

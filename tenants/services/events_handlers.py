@@ -20,6 +20,8 @@ from dingtalk.events import (
     parse_callback,
 )
 from dingtalk.isv import AuthInfo, SuiteApi
+from dingtalk.repeat import retryable_error
+from tenants.errors import AuthorizationLost
 from tenants.models import CallbackEvent, Suite, Tenant
 from tenants.selectors.tenants import tenant_find, tenant_last_event_at
 from tenants.services.clients import corp_client_for, suite_api_for
@@ -77,13 +79,18 @@ def _trade_auth_code(suite: Suite, api: SuiteApi, ev: TmpAuthCodeEvent) -> tuple
     """(corp_id, permanent_code); a re-run reuses the code its first attempt stored."""
     try:
         answer = api.get_permanent_code(ev.auth_code)
-    except ApiError:
+    except ApiError as exc:
+        if retryable_error(exc):
+            raise  # throttled or busy: DingTalk did not trade the code; try again later
         # The tmp code is single-use: if an earlier attempt of this event traded it, go on.
         tenant = tenant_find(suite=suite, corp_id=ev.corp_id)
         when = event_time(ev.timestamp_ms)
         if tenant and tenant.permanent_code and when and tenant.last_event_at == when:
             return tenant.corp_id, tenant.permanent_code
-        raise
+        # Spent (42008) or refused with no code of ours: only a re-push from DingTalk helps.
+        raise AuthorizationLost(
+            f"get_permanent_code refused the tmp_auth_code (errcode {exc.errcode}) and no "
+            "permanent code was stored for it", extra={"corp_id": ev.corp_id}) from exc
     corp_id = answer.corp_id or ev.corp_id or ""
     tenant_store_permanent_code(suite=suite, corp_id=corp_id, corp_name=answer.corp_name,
                                 permanent_code=answer.permanent_code,

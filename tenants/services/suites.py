@@ -5,7 +5,7 @@ import re
 
 from django.db import transaction
 
-from tenants.errors import ServiceError
+from tenants.errors import SuiteInvalid
 from tenants.models import Suite
 from tenants.selectors.suites import suite_cache_forget
 
@@ -25,15 +25,10 @@ _ALWAYS_SET = frozenset({"suite_secret", "callback_token", "encoding_aes_key", "
                          "message_api"})
 
 
-class SuiteInvalid(ServiceError):
-    """A suite registration with malformed credentials or options (never echoes secrets)."""
-
-    code = "suite_invalid"
-
-
 def suite_validate(*, suite_key, suite_secret, callback_token, encoding_aes_key, suite_id="",
                    app_id="", name="", push_style=Suite.PushStyle.SYNC_HTTP,
-                   message_api=Suite.MessageApi.ASYNCSEND_V2, template_ids=None) -> None:
+                   message_api=Suite.MessageApi.ASYNCSEND_V2, template_ids=None,
+                   require_suite_id=True) -> None:
     """Raise SuiteInvalid (naming the bad fields, never their values) unless all are valid."""
     problems = {}
     if not _SUITE_KEY_RE.fullmatch(suite_key or ""):
@@ -49,6 +44,10 @@ def suite_validate(*, suite_key, suite_secret, callback_token, encoding_aes_key,
             problems[field] = "digits only"
     if len(name or "") > 100:
         problems["name"] = "at most 100 characters"
+    if require_suite_id and push_style == Suite.PushStyle.SYNC_HTTP and not suite_id:
+        # SyncHTTP rows name their suite only by subscribe_id "<suite_id>_0": without it a push
+        # cannot be checked against the URL it came to.
+        problems["suite_id"] = "required for SyncHTTP suites (the console's SuiteId)"
     if push_style not in Suite.PushStyle.values:
         problems["push_style"] = f"one of {', '.join(Suite.PushStyle.values)}"
     if message_api not in Suite.MessageApi.values:
@@ -85,7 +84,7 @@ def suite_register(
               "encoding_aes_key": encoding_aes_key, "push_style": push_style,
               "message_api": message_api, "suite_id": suite_id, "app_id": app_id, "name": name,
               "template_ids": template_ids}
-    suite_validate(suite_key=suite_key, **values)
+    suite_validate(suite_key=suite_key, require_suite_id=False, **values)
     fields = {key: value for key, value in values.items() if value or key in _ALWAYS_SET}
     with transaction.atomic():
         suite = Suite.objects.select_for_update().filter(suite_key=suite_key).first()
@@ -94,6 +93,8 @@ def suite_register(
             suite = Suite(suite_key=suite_key, template_ids={})
         for key, value in fields.items():
             setattr(suite, key, value)
+        # An update may leave suite_id out (it keeps the stored one): check the merged row.
+        suite_validate(suite_key=suite_key, **{**values, "suite_id": suite.suite_id})
         suite.save()
     suite_cache_forget(suite_key=suite_key)
     logger.info("suite %s %s (push_style=%s)", suite_key,

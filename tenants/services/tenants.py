@@ -21,7 +21,7 @@ from django.db import transaction
 
 from core import clock
 from dingtalk.isv import AuthInfo
-from tenants.errors import ServiceError, TenantInactive
+from tenants.errors import StaleEvent, TenantInactive
 from tenants.models import Suite, Tenant
 from tenants.selectors.tenants import tenant_permanent_code
 from tenants.services.clients import corp_client, suite_api_for
@@ -40,13 +40,6 @@ logger = logging.getLogger("tenants.tenants")
 
 # Never copied into the plaintext auth_info column (permanent codes are kept encrypted apart).
 _SECRET_KEYS = {"permanent_code", "ch_permanent_code", "errcode", "errmsg", "request_id"}
-
-
-class StaleEvent(ServiceError):
-    """The tenant already saw a newer DingTalk event; this older one changes nothing."""
-
-    code = "stale_event"
-    http_status = 409
 
 
 def _announce(signal, tenant: Tenant) -> None:

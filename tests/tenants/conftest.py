@@ -71,13 +71,17 @@ def child_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def _point_celery_at(broker: str, queue: str) -> dict:
-    """Make this process publish to the worker's broker and queue; returns the old values."""
+def _point_celery_at(broker: str, prefix: str) -> dict:
+    """Make this process publish to the worker's broker and queues; returns the old values."""
     from config.celery import app
+    from config.celery_routes import task_routes
 
-    old = {"broker_url": app.conf.broker_url, "task_default_queue": app.conf.task_default_queue}
-    app.conf.broker_url = broker
-    app.conf.task_default_queue = queue
+    old = {"broker_url": app.conf.broker_url, "prefix": settings.CELERY_QUEUE_PREFIX}
+    app.conf.update(broker_url=broker, task_default_queue=f"{prefix}default",
+                    task_routes=task_routes(prefix))
+    app.amqp.flush_routes()
+    for cached in ("router", "queues"):
+        app.amqp.__dict__.pop(cached, None)
     # Publishing connections are pooled lazily: drop any pool built for the old broker.
     if app._pool is not None:
         app._pool.force_close_all()
@@ -88,23 +92,28 @@ def _point_celery_at(broker: str, queue: str) -> dict:
 
 @pytest.fixture(scope="session")
 def celery_worker(django_db_setup, django_db_blocker, emulator_server, tmp_path_factory):
-    """A real Celery worker (threads pool, concurrency 2) for the whole session."""
+    """A real Celery worker (threads pool, concurrency 2) consuming every role's queue under a
+    prefix of its own, for the whole session."""
     import redis
 
+    from config.celery_routes import queue_names
+
     broker = redis_url(BROKER_DB)
-    queue = f"tenants-test-{uuid.uuid4().hex[:12]}"
-    redis.Redis.from_url(broker).delete(queue)
+    prefix = f"tenants-test-{uuid.uuid4().hex[:12]}-"
+    queues = queue_names(prefix)
+    redis.Redis.from_url(broker).delete(*queues)
     log_path = tmp_path_factory.mktemp("celery") / "worker.log"
-    env = child_env(CELERY_BROKER_URL=broker, DINGTALK_BASE_URL=emulator_server.base_url)
-    name = f"{queue}@%h"
+    env = child_env(CELERY_BROKER_URL=broker, DINGTALK_BASE_URL=emulator_server.base_url,
+                    CELERY_QUEUE_PREFIX=prefix)
+    name = f"{prefix}worker@%h"
     with open(log_path, "w") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=threads",
-             "--concurrency=2", "-Q", queue, "-n", name, "--without-gossip",
+             "--concurrency=2", "-Q", ",".join(queues), "-n", name, "--without-gossip",
              "--without-mingle", "--without-heartbeat", "-l", "INFO"],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
         )
-    old = _point_celery_at(broker, queue)
+    old = _point_celery_at(broker, prefix)
     try:
         wait_for(lambda: proc.poll() is not None or "ready." in log_path.read_text(),
                  timeout=60, what="the Celery worker to start")
@@ -117,8 +126,8 @@ def celery_worker(django_db_setup, django_db_blocker, emulator_server, tmp_path_
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-        _point_celery_at(old["broker_url"], old["task_default_queue"])
-        redis.Redis.from_url(broker).delete(queue)
+        _point_celery_at(old["broker_url"], old["prefix"])
+        redis.Redis.from_url(broker).delete(*queues)
 
 
 @pytest.fixture

@@ -70,17 +70,41 @@ def test_callback_endpoint_garbage_encrypt_400(client, encrypt):
     assert_nothing_stored()
 
 
-def test_callback_endpoint_decrypted_non_json_400(client):
+def test_callback_endpoint_signed_non_json_is_kept_and_answered_success(client):
+    """Signed by DingTalk but not its JSON: stored for operators, answered success (any other
+    answer makes DingTalk push it again up to 100 times)."""
     suite = SuiteFactory()
-    assert_error(push(client, suite, "not json at all"), 400, "callback_malformed")
-    assert_error(push(client, suite, "[1, 2]"), 400, "callback_malformed")
-    assert_nothing_stored()
+    for plaintext in ("not json at all", "[1, 2]", '{"TimeStamp": Infinity}', "[" * 100_000):
+        response = push(client, suite, plaintext)
+        assert response.status_code == 200 and set(response.json()) >= {"encrypt"}
+    rows = CallbackEvent.objects.filter(suite=suite)
+    assert rows.count() == 4
+    assert set(rows.values_list("kind", "status")) == {("unparsed", "ignored")}
+    kept = sorted(len(row.payload["unparsed_plaintext"]) for row in rows)
+    assert kept == sorted(len(p) for p in ("not json at all", "[1, 2]",
+                                           '{"TimeStamp": Infinity}', "[" * 100_000))
 
 
-def test_callback_endpoint_unknown_suite_404(client):
-    suite = SuiteFactory.build(suite_key="suitenotregistered")
-    query, body = signed(suite, {"EventType": "check_url"})
-    assert_error(post(client, "suitenotregistered", query, body), 404, "suite_not_found")
+def test_callback_endpoint_unknown_suite_answers_like_a_bad_signature(client):
+    """No probing for registered keys: an unknown key gets the bad signature's answer."""
+    known = SuiteFactory()
+    query, body = signed(known, {"EventType": "check_url"})
+    forged = query.replace("signature=", "signature=0")
+    bad_signature = post(client, known.suite_key, forged, body)
+    unknown = post(client, "suitenotregistered", query, body)
+    assert_error(unknown, 403, "callback_bad_signature")
+    assert unknown.json() == bad_signature.json()
+
+
+@pytest.mark.parametrize("key", ["%00", "suite%00x", "a%0acallback%20accepted", "x" * 65,
+                                 "%E2%80%AE"])
+def test_callback_endpoint_impossible_key_answers_like_a_bad_signature_without_a_query(
+        client, key, django_assert_num_queries):
+    known = SuiteFactory()
+    query, body = signed(known, {"EventType": "check_url"})
+    with django_assert_num_queries(0):
+        response = post(client, key, query, body)
+    assert_error(response, 403, "callback_bad_signature")
 
 
 def test_callback_endpoint_oversized_413(client, settings):
@@ -151,10 +175,9 @@ def _rejected_requests(client, suite, settings):
     return [
         (403, lambda: post(client, url_key, query.replace("signature=", "signature=f"), body)),
         (400, lambda: push(client, suite, ticket, aes=random_text(43))),
-        (400, lambda: push(client, suite, "decrypts to plain text, not JSON")),
         (400, lambda: post(client, url_key, query.split("&nonce=")[0], body)),
         (400, lambda: post(client, url_key, query, b"not json")),
-        (404, lambda: post(client, "suitenotregistered", query, body)),
+        (403, lambda: post(client, "suitenotregistered", query, body)),
         (413, too_large),
         (405, lambda: client.get(f"/callbacks/{url_key}/")),
     ], body
@@ -192,11 +215,14 @@ def test_callback_endpoint_payload_encrypted_at_rest(client):
     {"EventType": "suite_ticket", "SuiteTicket": "t1", "TimeStamp": 10**20},
     {"EventType": "tmp_auth_code", "AuthCode": "x", "AuthCorpId": "ding\x00", "TimeStamp": 5},
 ])
-def test_callback_endpoint_unstorable_values_400_nothing_stored(client, payload):
-    """Signed but holding what PostgreSQL refuses: a clear 400, never a 500."""
+def test_callback_endpoint_unstorable_values_are_stored_and_answered(client, payload):
+    """Signed but holding what PostgreSQL refuses in a column: stored (ids cleaned, the
+    payload kept encrypted as sent), answered success, never a 500."""
     suite = SuiteFactory(http_push=True)
-    assert_error(push(client, suite, payload), 400, "callback_malformed")
-    assert_nothing_stored()
+    response = push(client, suite, payload)
+    assert response.status_code == 200
+    row = CallbackEvent.objects.get(suite=suite)
+    assert "\x00" not in row.corp_id and row.payload
 
 
 def test_callback_endpoint_body_cut_short_400(caplog):

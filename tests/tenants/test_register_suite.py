@@ -71,14 +71,17 @@ def test_register_suite_update_keeps_the_push_style_and_message_api(clean_env):
     assert (suite.push_style, suite.message_api) == ("http", "sendbytemplate")
     assert suite.suite_secret == "rotated-secret"
     assert "push style http" in output
-    run("--suite-key", "suitecli7", "--push-style", "sync_http")
+    # SyncHTTP rows name their suite by suite id only, so switching needs one.
+    with pytest.raises(CommandError, match="suite_id"):
+        run("--suite-key", "suitecli7", "--push-style", "sync_http")
+    run("--suite-key", "suitecli7", "--push-style", "sync_http", "--suite-id", "77")
     assert Suite.objects.get(suite_key="suitecli7").push_style == "sync_http"
 
 
 def test_register_suite_option_wins_over_environment(clean_env):
     for name, value in ENV.items():
         clean_env.setenv(name, value)
-    run("--suite-key", "suitecli3", "--suite-secret", "from-option")
+    run("--suite-key", "suitecli3", "--suite-secret", "from-option", "--suite-id", "33")
     assert Suite.objects.get(suite_key="suitecli3").suite_secret == "from-option"
 
 

@@ -1,0 +1,88 @@
+"""Writing one push into the inbox: tickets applied, events inserted once, in one short commit."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+from django.db import DataError, transaction
+
+from core import clock
+from core.upserts import insert_new
+from tenants.models import CallbackEvent, Suite
+from tenants.services.event_queue import callback_events_enqueue_after_reply
+from tenants.services.tickets import suite_ticket_record
+
+# Nothing to do after the reply: stored for the record, never enqueued.
+RANDOM_REPLY_KINDS = frozenset({"check_create_suite_url", "check_update_suite_url"})
+URL_CHECK_KINDS = RANDOM_REPLY_KINDS | {"check_url"}
+TICKET_KIND = "suite_ticket"
+UNPARSED_KIND = "unparsed"
+
+
+@dataclass
+class Stored:
+    new_ids: list[int] = field(default_factory=list)
+    kinds: list[str] = field(default_factory=list)
+    repeats: int = 0
+
+
+def _column(value: str | None, limit: int) -> str:
+    # PostgreSQL text cannot hold NUL; a signed push may. The payload column keeps the original
+    # (encrypted), the indexed columns a readable copy.
+    return (value or "").replace("\x00", "\ufffd")[:limit]
+
+
+def events_store(*, suite: Suite, events: list) -> Stored:
+    """Store the parsed events of one push; a value PostgreSQL refuses (a timestamp past bigint,
+    say) stores the push as one unparsed row instead, so a signed push is never lost."""
+    try:
+        return _store(suite, events)
+    except DataError:
+        return unparsed_store(suite=suite, text=str([event.raw for event in events]))
+
+
+def unparsed_store(*, suite: Suite, text: str) -> Stored:
+    """Keep a signed push we cannot read as DingTalk's JSON, for an operator to look at."""
+    digest = hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()
+    now = clock.now()
+    row = {"suite_id": suite.pk, "kind": UNPARSED_KIND, "corp_id": "",
+           "dedupe_key": f"unparsed:{digest}", "payload": {"unparsed_plaintext": text},
+           "status": CallbackEvent.Status.IGNORED, "processed_at": now, "received_at": now,
+           "last_error": "signed by DingTalk but not a JSON object of its callback form; "
+                         "kept for an operator, nothing to process"}
+    with transaction.atomic():
+        inserted = insert_new(CallbackEvent, [row], conflict=("suite", "dedupe_key"))
+    return Stored(kinds=[UNPARSED_KIND], repeats=1 - len(inserted))
+
+
+def _store(suite: Suite, events: list) -> Stored:
+    """One statement inserts every new event (repeats skipped); one commit, so one WAL flush
+    per push; the processing tasks are handed to the publisher after COMMIT."""
+    stored = Stored(kinds=[event.kind for event in events])
+    now = clock.now()
+    rows, queued_keys = {}, set()
+    for event in events:
+        inline = event.kind == TICKET_KIND or event.kind in URL_CHECK_KINDS
+        key = _column(event.dedupe_key, 255)
+        rows.setdefault(key, {
+            "suite_id": suite.pk, "kind": _column(event.kind, 64),
+            "corp_id": _column(event.corp_id, 64), "dedupe_key": key, "payload": event.raw,
+            "status": CallbackEvent.Status.DONE if inline else CallbackEvent.Status.PENDING,
+            "processed_at": now if inline else None, "received_at": now,
+            "next_attempt_at": None if inline else now,
+        })
+        if not inline:
+            queued_keys.add(key)
+    with transaction.atomic():
+        for event in events:
+            if event.kind == TICKET_KIND and getattr(event, "ticket", None):
+                suite_ticket_record(suite=suite, ticket=event.ticket, pushed_at_ms=(
+                    event.timestamp_ms or int(now.timestamp() * 1000)))
+        inserted = insert_new(CallbackEvent, list(rows.values()),
+                              conflict=("suite", "dedupe_key"), returning=("id", "dedupe_key"))
+        stored.new_ids = [pk for pk, key in inserted if key in queued_keys]
+        if stored.new_ids:
+            callback_events_enqueue_after_reply(event_ids=stored.new_ids)
+    stored.repeats = len(events) - len(inserted)
+    return stored
