@@ -124,6 +124,9 @@ class Suite:
     legacy_url_check: bool = False
     ticket: str = field(default="", repr=False)
     ticket_ms: int = 0
+    # The app's id inside the suite: one per suite, the same in every corp's auth info (PROTOCOL
+    # 6.4 `appid`); get_unactive_corp and reauth_corp name it.
+    app_id: int = 0
 
 
 @dataclass(slots=True)

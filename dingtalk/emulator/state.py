@@ -97,6 +97,7 @@ class State:
                 suite_secret=fields.pop("suite_secret", None) or _random_string(64),
                 token=fields.pop("token", None) or _random_string(16),
                 aes_key=fields.pop("aes_key", None) or _random_string(43),
+                app_id=fields.pop("app_id", None) or self.new_app_id(),
                 **fields)
             self.suites[suite_key] = suite
             self.rotate_ticket(suite_key)
@@ -126,7 +127,7 @@ class State:
             record = AuthRecord(
                 suite_key=suite_key, corp_id=corp_id,
                 agent_id=old.agent_id if old else self.new_agent_id(),
-                app_id=old.app_id if old else self.new_app_id(),
+                app_id=suite.app_id or (old.app_id if old else self.new_app_id()),
                 permanent_code=_random_string(48), activated=activated,
                 authed_dept=list(authed_dept) if authed_dept is not None else [ROOT_DEPT_ID],
                 authed_user=list(authed_user or []),

@@ -237,6 +237,16 @@ def test_agent_ids_differ_per_corp(emulator):
     assert ra["agent_id"] != rb["agent_id"]
 
 
+def test_app_id_is_the_suites_in_every_corp(emulator):
+    """appid names the app inside the suite (PROTOCOL 6.4): one value for every corp, which
+    get_unactive_corp and reauth_corp take."""
+    suite = emulator.create_suite()
+    a, b = emulator.create_corp(users=2), emulator.create_corp(users=2)
+    ra = emulator.authorize(suite["suite_key"], a["corp_id"])
+    rb = emulator.authorize(suite["suite_key"], b["corp_id"])
+    assert ra["app_id"] == rb["app_id"] == suite["app_id"] > 0
+
+
 def test_get_agent_foreign_agent_40056_and_stopped_app(emulator):
     corp, suite, record, token = isv_app(emulator)
     body = {"agentid": record["agent_id"] + 1, "auth_corpid": corp["corp_id"],
