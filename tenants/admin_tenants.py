@@ -1,6 +1,5 @@
 """Django admin for tenants (with operator actions) and the callback inbox."""
 
-import importlib
 import logging
 
 from django.contrib import admin, messages
@@ -9,14 +8,12 @@ from django.utils.html import format_html
 from core.redact import redacted_json
 from tenants.errors import ServiceError
 from tenants.models import CallbackEvent, Tenant
+from tenants.services.events import callback_event_reprocess
+from tenants.services.reauth import corp_reauthorize
+from tenants.services.tenants import tenant_refresh_auth_info, tenant_resume, tenant_suspend
+from tenants.services.tokens import tenant_refresh_token
 
 logger = logging.getLogger("tenants.admin")
-
-
-def _service(module: str, name: str):
-    # Imported on use: a broken service module must cost one admin action, never the whole
-    # admin (and with it the process that serves DingTalk's callbacks).
-    return getattr(importlib.import_module(f"tenants.services.{module}"), name)
 
 
 def _describe(exc: Exception) -> str:
@@ -89,40 +86,40 @@ class TenantAdmin(admin.ModelAdmin):
     def auth_info_view(self, obj):
         return _pre(redacted_json(obj.auth_info))
 
-    def _run(self, request, queryset, module, name, verb):
-        service = _service(module, name)
+    def _run(self, request, queryset, service, verb):
         run_for_each(self, request, queryset.select_related("suite"),
                      lambda tenant: service(tenant=tenant), verb, lambda t: t.corp_id)
 
     @admin.action(description="Refresh auth info and scopes from DingTalk",
                   permissions=["change"])
     def refresh_auth_info(self, request, queryset):
-        self._run(request, queryset, "tenants", "tenant_refresh_auth_info", "Refresh auth info")
+        self._run(request, queryset, tenant_refresh_auth_info, "Refresh auth info")
 
     @admin.action(description="Refresh the corp access token", permissions=["change"])
     def refresh_token(self, request, queryset):
-        self._run(request, queryset, "tokens", "tenant_refresh_token", "Refresh token")
+        self._run(request, queryset, tenant_refresh_token, "Refresh token")
 
     @admin.action(description="Suspend (operator hold)", permissions=["change"])
     def suspend(self, request, queryset):
-        self._run(request, queryset, "tenants", "tenant_suspend", "Suspend")
+        self._run(request, queryset, tenant_suspend, "Suspend")
 
     @admin.action(description="Resume (lift the operator hold)", permissions=["change"])
     def resume(self, request, queryset):
-        self._run(request, queryset, "tenants", "tenant_resume", "Resume")
+        self._run(request, queryset, tenant_resume, "Resume")
 
 
 @admin.register(CallbackEvent)
 class CallbackEventAdmin(admin.ModelAdmin):
     list_display = ["id", "suite", "kind", "corp_id", "status", "attempts", "received_at",
-                    "claimed_at", "processed_at", "error_summary"]
+                    "claimed_at", "next_attempt_at", "processed_at", "error_summary"]
     list_filter = ["suite", "kind", "status"]
     search_fields = ["corp_id"]
     list_select_related = ["suite"]
     fields = ["suite", "kind", "corp_id", "dedupe_key", "status", "attempts", "last_error",
-              "received_at", "claimed_at", "processed_at", "payload_view"]
+              "received_at", "next_attempt_at", "claimed_at", "lease_expires_at",
+              "processed_at", "payload_view"]
     readonly_fields = fields
-    actions = ["reprocess"]
+    actions = ["reprocess", "ask_for_repush"]
 
     def has_add_permission(self, request):
         return False
@@ -137,6 +134,17 @@ class CallbackEventAdmin(admin.ModelAdmin):
 
     @admin.action(description="Reprocess the selected events", permissions=["change"])
     def reprocess(self, request, queryset):
-        service = _service("events", "callback_event_reprocess")
-        run_for_each(self, request, queryset, lambda event: service(event=event), "Reprocess",
+        run_for_each(self, request, queryset,
+                     lambda event: callback_event_reprocess(event=event), "Reprocess",
                      lambda e: f"event {e.pk}")
+
+    @admin.action(description="Ask DingTalk to re-push these corps' authorization "
+                              "(HTTP-push suites; get_unactive_corp + reauth_corp)",
+                  permissions=["change"])
+    def ask_for_repush(self, request, queryset):
+        def ask(event):
+            if not corp_reauthorize(suite=event.suite, corp_id=event.corp_id):
+                raise ServiceError("DingTalk lists no unactivated authorization for this corp")
+
+        run_for_each(self, request, queryset.select_related("suite").exclude(corp_id=""), ask,
+                     "Re-push request", lambda e: f"corp {e.corp_id}")

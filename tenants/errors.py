@@ -5,8 +5,8 @@ from core.errors import ServiceError
 __all__ = [
     "AuthorizationLost", "CallbackForbidden", "CallbackMalformed", "CallbackRejected",
     "CallbackTooLarge", "CallbackUndecryptable", "CallbackWrongSuite", "NoSuiteTicket",
-    "ServiceError", "StaleEvent", "SuiteInvalid", "SuiteNotFound", "TenantInactive",
-    "TenantNotFound",
+    "ReauthUnavailable", "ServiceError", "StaleEvent", "SuiteInvalid", "SuiteNotFound",
+    "TenantInactive", "TenantNotFound",
 ]
 
 
@@ -88,4 +88,12 @@ class StaleEvent(ServiceError):
     """The tenant already saw a newer DingTalk event; this older one changes nothing."""
 
     code = "stale_event"
+    http_status = 409
+
+
+class ReauthUnavailable(ServiceError):
+    """DingTalk can be asked to re-push an authorization only for HTTP-push suites whose app id
+    is registered (get_unactive_corp and reauth_corp name it)."""
+
+    code = "reauth_unavailable"
     http_status = 409

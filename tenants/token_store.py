@@ -19,6 +19,7 @@ import contextlib
 import hashlib
 import logging
 import secrets
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -40,6 +41,9 @@ from tenants.token_codec import (
 )
 
 logger = logging.getLogger("tenants.tokens")
+
+# The TokenManager's default refresh-ahead: a cached token fresher than this needs no fetch.
+_REFRESH_AHEAD_S = 300.0
 
 
 def _parse_key(key: str) -> tuple[str, str | None] | None:
@@ -91,13 +95,19 @@ class DurableTokens:
 class DatabaseLock:
     """Per-key fetch lock without Redis: a PostgreSQL session advisory lock.
 
-    The lock belongs to this thread's database connection, so it is released when the holder
-    unlocks or its connection dies (a killed worker never leaves it held). On other databases
+    The lock belongs to the holder's database connection, so it is released when the holder
+    unlocks or its connection dies (a killed worker never leaves it held). Token fetches are
+    rare (once per token lifetime), so the connection is closed afterwards unless a transaction
+    is open: a process with many short-lived threads must not pile up idle connections. At most
+    `slots` threads of a process use a connection for this at once. On other databases
     (SQLite: the one-process demo) it is a process-local lock.
     """
 
+    slots = 4
+
     def __init__(self) -> None:
         self.local = InMemoryTokenStore()
+        self._slots = threading.BoundedSemaphore(self.slots)
 
     @staticmethod
     def _lock_id(key: str) -> int:
@@ -110,18 +120,26 @@ class DatabaseLock:
             with self.local.lock(key, timeout=timeout) as acquired:
                 yield acquired
             return
+        deadline = time.monotonic() + max(timeout, 0.0)
+        if not self._slots.acquire(timeout=max(timeout, 0.0)):
+            yield False
+            return
         lock_id = self._lock_id(key)
-        acquired = self._acquire(lock_id, timeout)
         try:
-            yield acquired
+            acquired = self._acquire(lock_id, deadline)
+            try:
+                yield acquired
+            finally:
+                if acquired:
+                    with contextlib.suppress(Exception), connection.cursor() as cursor:
+                        cursor.execute("SELECT pg_advisory_unlock(%s)", [lock_id])
         finally:
-            if acquired:
-                with contextlib.suppress(Exception), connection.cursor() as cursor:
-                    cursor.execute("SELECT pg_advisory_unlock(%s)", [lock_id])
+            if not connection.in_atomic_block:
+                connection.close()
+            self._slots.release()
 
     @staticmethod
-    def _acquire(lock_id: int, timeout: float) -> bool:
-        deadline = time.monotonic() + max(timeout, 0.0)
+    def _acquire(lock_id: int, deadline: float) -> bool:
         delay = 0.005
         while True:
             with connection.cursor() as cursor:
@@ -257,8 +275,11 @@ class SharedTokenStore:
 class LocalTokenStore:
     """No Redis: a process-local cache over the durable table, with the database fetch lock.
 
-    The cache is per process, but the lock is PostgreSQL's, so a Redis-free deployment still
-    fetches each token once across processes.
+    The cache is per process, the lock is PostgreSQL's, so a Redis-free deployment still
+    fetches each token once across processes. As with Redis, only lock holders touch the
+    database: threads of one process queue on a local lock first; the holder drops a durable
+    copy this process saw DingTalk refuse (the revoked digests play the Redis tombstones' part),
+    otherwise copies it into the cache, before the TokenManager re-checks.
     """
 
     lock_lease = 30.0
@@ -267,6 +288,7 @@ class LocalTokenStore:
         self.memory = InMemoryTokenStore()
         self.durable = DurableTokens()
         self.db_lock = DatabaseLock()
+        self._revoked: dict[str, str] = {}
 
     def __repr__(self) -> str:
         return "LocalTokenStore()"
@@ -275,21 +297,47 @@ class LocalTokenStore:
         token = self.memory.get(key)
         if token is not None and token.expires_at > clock.time():
             return token
-        return self.durable.get(key)
+        return None
 
     def set(self, key: str, token: Token) -> None:
         self.durable.set(key, token)
         self.memory.set(key, token)
+        self._revoked.pop(key, None)
 
     def delete(self, key: str, *, only_if_value: str | None = None) -> None:
         self.memory.delete(key, only_if_value=only_if_value)
         if only_if_value is None:
             self.durable.delete(key)
         else:
-            self.durable.delete_if(key, only_if_value)
+            self._revoked[key] = token_digest(only_if_value)
 
-    def lock(self, key: str, *, timeout: float):
-        return self.db_lock.hold(key, timeout=timeout)
+    @contextlib.contextmanager
+    def lock(self, key: str, *, timeout: float) -> Iterator[bool]:
+        deadline = time.monotonic() + max(timeout, 0.0)
+        with self.memory.lock(key, timeout=timeout) as local:
+            if not local:
+                yield False
+                return
+            cached = self.memory.get(key)
+            if cached is not None and cached.is_fresh(clock.time(), margin=_REFRESH_AHEAD_S):
+                # The thread before us in this process stored a fresh token: the TokenManager's
+                # re-check will use it, no database lock needed.
+                yield True
+                return
+            remaining = max(deadline - time.monotonic(), 0.0)
+            with self.db_lock.hold(key, timeout=remaining) as acquired:
+                if acquired and self.get(key) is None:
+                    self._warm_from_db(key)
+                yield acquired
+
+    def _warm_from_db(self, key: str) -> None:
+        durable = self.durable.get(key)
+        if durable is None:
+            return
+        if self._revoked.get(key) == token_digest(durable.value):
+            self.durable.delete_if(key, durable.value)
+            return
+        self.memory.set(key, durable)
 
 
 _stores: dict[str, SharedTokenStore | LocalTokenStore] = {}

@@ -15,7 +15,11 @@ logger = logging.getLogger("tenants.callbacks")
 
 
 def _error(status: int, code: str, message: str, **headers) -> JsonResponse:
-    return JsonResponse({"code": code, "message": message}, status=status, headers=headers)
+    response = JsonResponse({"code": code, "message": message}, status=status, headers=headers)
+    # Every refusal is logged once, by us, with its reason (escaped): Django's request logger
+    # would add a second line per push, with the raw path.
+    response._has_been_logged = True
+    return response
 
 
 def _read_body(request: HttpRequest) -> bytes:

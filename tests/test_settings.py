@@ -52,3 +52,18 @@ def test_settings_local_runs_on_sqlite_and_a_serverless_broker(tmp_path):
     assert engine == "django.db.backends.sqlite3"
     assert broker == "filesystem://"
     assert (tmp_path / "broker" / "queue").is_dir()
+
+
+def test_settings_production_runs_without_redis_but_not_without_a_broker(tmp_path):
+    """REDIS_URL is optional (tokens lock in PostgreSQL); a Celery broker is not."""
+    env = {
+        "DJANGO_SECRET_KEY": "x" * 50,
+        "DATABASE_URL": "postgres://u@127.0.0.1/db",
+        "FIELD_ENCRYPTION_KEYS": "dGVzdC1rZXktbmV3ZXN0LW5vdC1zZWNyZXQtMzJieXQ=",
+    }
+    result = _load("config.settings.production", env, tmp_path)
+    assert result.returncode != 0 and "CELERY_BROKER_URL" in result.stderr
+    result = _load("config.settings.production",
+                   {**env, "CELERY_BROKER_URL": "amqp://guest@127.0.0.1//"}, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[1] == "amqp://guest@127.0.0.1//"

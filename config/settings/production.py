@@ -14,8 +14,14 @@ def _required(name: str) -> str:
 
 SECRET_KEY = _required("DJANGO_SECRET_KEY")
 _required("DATABASE_URL")
-REDIS_URL = _required("REDIS_URL")
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
+# Redis is optional: without it the token cache is per process and the fetch lock is
+# PostgreSQL's advisory lock (tenants/token_store.py), so tokens are still fetched once.
+# The broker is not optional: Celery needs one (Redis, RabbitMQ or any kombu transport).
+REDIS_URL = os.environ.get("REDIS_URL", "")
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or REDIS_URL
+if not CELERY_BROKER_URL:
+    raise RuntimeError("CELERY_BROKER_URL (or REDIS_URL) must be set in production "
+                       "(see deploy/env.example)")
 _keys = _required("FIELD_ENCRYPTION_KEYS")
 FIELD_ENCRYPTION_KEYS = [key.strip() for key in _keys.split(",") if key.strip()]
 DEBUG = False

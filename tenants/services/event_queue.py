@@ -51,11 +51,15 @@ class _BackgroundPublisher:
         self._queue: queue.Queue[list[int]] = queue.Queue(maxsize=_BACKLOG_LIMIT)
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        # Counters for operators and tests: batches handed over, and batches published.
+        self.submitted = 0
+        self.published = 0
 
     def submit(self, event_ids: list[int]) -> None:
         self._ensure_thread()
         try:
             self._queue.put_nowait(list(event_ids))
+            self.submitted += 1
         except queue.Full:
             logger.warning("publisher backlog full: %s event(s) left to the sweep", len(event_ids))
 
@@ -73,12 +77,13 @@ class _BackgroundPublisher:
         while True:
             ids = self._queue.get()
             callback_events_enqueue(event_ids=ids)
+            self.published += 1
 
 
-_publisher = _BackgroundPublisher()
+publisher = _BackgroundPublisher()
 
 
 def callback_events_enqueue_after_reply(*, event_ids: list[int]) -> None:
     """After commit, hand the ids to the background publisher: the reply goes out at once."""
     ids = list(event_ids)
-    transaction.on_commit(lambda: _publisher.submit(ids))
+    transaction.on_commit(lambda: publisher.submit(ids))

@@ -15,7 +15,7 @@ from collections import defaultdict
 from core import clock
 from dingtalk.errors import ApiError
 from dingtalk.repeat import retryable_error
-from tenants.errors import NoSuiteTicket
+from tenants.errors import NoSuiteTicket, ReauthUnavailable
 from tenants.models import CallbackEvent, Suite, Tenant
 from tenants.selectors.tenants import tenant_find
 from tenants.services.clients import suite_api_for
@@ -47,8 +47,8 @@ def authorizations_recover(*, limit: int = 200) -> int:
 def corp_reauthorize(*, suite: Suite, corp_id: str) -> bool:
     """An operator's action for one corp: True when DingTalk was asked to push it again."""
     if suite.push_style != Suite.PushStyle.HTTP or not suite.app_id:
-        raise NoSuiteTicket("re-authorization needs an HTTP-push suite with its app id set",
-                            extra={"suite_key": suite.suite_key})
+        raise ReauthUnavailable("re-authorization needs an HTTP-push suite with its app id set",
+                                extra={"suite_key": suite.suite_key})
     api = suite_api_for(suite)
     if corp_id not in api.get_unactive_corp(int(suite.app_id)):
         return False

@@ -160,7 +160,8 @@ def make_suite(dingtalk_at_emulator):
         suite = suite_register(
             suite_key=remote["suite_key"], suite_secret=remote["suite_secret"],
             callback_token=remote["token"], encoding_aes_key=remote["aes_key"],
-            suite_id=str(remote["suite_id"]), name=remote["name"], push_style=push_style,
+            suite_id=str(remote["suite_id"]), app_id=str(remote["app_id"]), name=remote["name"],
+            push_style=push_style,
         )
         if with_ticket:
             suite_ticket_record(suite=suite, ticket=remote["ticket"],

@@ -76,7 +76,9 @@ def _corp_fetches(emulator, tenants):
 
 @pytest.mark.integration
 @pytest.mark.django_db(transaction=True)
-def test_tokens_one_fetch_per_tenant_per_expiry_across_processes(emulator, make_suite):
+@pytest.mark.parametrize("lock_in", ["redis", "postgresql"])
+def test_tokens_one_fetch_per_tenant_per_expiry_across_processes(emulator, make_suite, lock_in):
+    """With Redis, or without it (REDIS_URL unset: the PostgreSQL advisory lock)."""
     from tests.tenants.conftest import child_env
     from tests.tenants.factories import TenantFactory
 
@@ -89,6 +91,8 @@ def test_tokens_one_fetch_per_tenant_per_expiry_across_processes(emulator, make_
         tenants.append(tenant)
         userids[str(tenant.pk)] = corp["userids"][0]
     env = child_env(DINGTALK_BASE_URL=emulator.base_url)
+    if lock_in == "postgresql":
+        env["REDIS_URL"] = ""
     ctx = multiprocessing.get_context("spawn")
     barrier, results = ctx.Barrier(PROCESSES + 1), ctx.Queue()
     procs = [ctx.Process(target=child_main,
