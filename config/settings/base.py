@@ -149,6 +149,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = CALLBACK_MAX_BODY_BYTES
 
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # One error shape for the whole API: {"error": {"code", "message", "details"}}.
+    "EXCEPTION_HANDLER": "config.exceptions.api_exception_handler",
 }
 
 LOGGING = {
