@@ -123,3 +123,24 @@ def test_architecture_contracts_break_on_a_forbidden_import(tmp_path, module, so
     broken = [line for line in result.stdout.splitlines() if line.endswith(" BROKEN")]
     assert len(broken) == len(contracts), result.stdout
     assert all(any(line.startswith(c) for line in broken) for c in contracts), result.stdout
+
+
+# Time --------------------------------------------------------------------------------------
+
+# App code reads time from core.clock, which tests move; only the clock itself reads the host's.
+_CLOCK_EXEMPT = {"core/clock.py"}
+_HOST_TIME = ("timezone.now(", "time.time(", "datetime.now(", "datetime.utcnow(", "date.today(")
+
+
+def _app_sources():
+    for package in ("core", "tenants", "directory", "messaging", "identity", "commerce", "api"):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            relative = path.relative_to(ROOT).as_posix()
+            if "/migrations/" not in relative and relative not in _CLOCK_EXEMPT:
+                yield relative, path.read_text()
+
+
+def test_architecture_app_code_takes_time_from_core_clock():
+    offenders = [f"{name}: {call}" for name, text in _app_sources() for call in _HOST_TIME
+                 if call in text]
+    assert offenders == [], "use core.clock.now() / core.clock.time() instead"

@@ -13,6 +13,7 @@ import threading
 
 from django.conf import settings
 
+from core import clock
 from dingtalk.client import DingTalkClient
 from dingtalk.credentials import SuiteCredentials
 from dingtalk.isv import SuiteApi
@@ -61,7 +62,8 @@ def token_manager() -> TokenManager:
     second token for the same corp.
     """
     store = token_store()
-    return TokenManager(store, lock_timeout=getattr(store, "lock_lease", 30.0))
+    return TokenManager(store, lock_timeout=getattr(store, "lock_lease", 30.0),
+                        clock=clock.time)
 
 
 def suite_api_for(suite: Suite) -> SuiteApi:
@@ -75,7 +77,7 @@ def suite_api_for(suite: Suite) -> SuiteApi:
         if api is None:
             creds = SuiteCredentials(suite.suite_key, suite.suite_secret,
                                      _ticket_reader(suite.pk, suite.suite_key))
-            api = SuiteApi(creds, token_manager(), base_url=base_url)
+            api = SuiteApi(creds, token_manager(), base_url=base_url, clock=clock.time)
             _suite_apis[key] = api
     return api
 
