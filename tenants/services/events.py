@@ -32,7 +32,7 @@ from datetime import timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import DatabaseError, InterfaceError, OperationalError, close_old_connections
+from django.db import DatabaseError, InterfaceError, OperationalError, connections
 from django.db.models import F, Q
 
 from core import clock
@@ -101,7 +101,7 @@ def _lease_kept(event: CallbackEvent) -> Iterator[None]:
                         pk=event.pk, status=Status.PROCESSING, claimed_at=event.claimed_at,
                     ).update(lease_expires_at=clock.now() + _lease())
         finally:
-            close_old_connections()
+            connections.close_all()  # this thread's own connection; the thread ends here
 
     thread = threading.Thread(target=renew, name=f"lease-{event.pk}", daemon=True)
     thread.start()
