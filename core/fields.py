@@ -71,7 +71,8 @@ class EncryptedJSONField(models.TextField):
     def get_prep_value(self, value):
         if value is None:
             return None
-        return encrypt_str(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
+        # ASCII escapes: a signed push may carry lone surrogates, which UTF-8 cannot encode.
+        return encrypt_str(json.dumps(value, ensure_ascii=True, separators=(",", ":")))
 
     def value_to_string(self, obj):
         return json.dumps(self.value_from_object(obj))

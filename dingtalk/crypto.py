@@ -90,8 +90,12 @@ class CallbackCrypto:
         return binascii.b2a_base64(encryptor.update(buf) + encryptor.finalize(),
                                    newline=False).decode("ascii")
 
-    def decrypt(self, encrypt: str) -> str:
-        """Plaintext of a payload; CallbackDecryptError if malformed or meant for another key."""
+    def decrypt(self, encrypt: str, *, errors: str = "strict") -> str:
+        """Plaintext of a payload; CallbackDecryptError if malformed or meant for another key.
+
+        `errors` is how bytes that are not UTF-8 are decoded: "strict" refuses them; a receiver
+        that must keep whatever a verified sender sent passes "surrogateescape".
+        """
         buf = self._decrypt_raw(encrypt)
         pad = buf[-1]
         # Accept 1..32: 32-byte padders (the official SDK) and 16-byte ones (some Go SDKs).
@@ -105,7 +109,7 @@ class CallbackCrypto:
         if tail != self._key_bytes:
             raise CallbackDecryptError("trailing key does not match this app")
         try:
-            return content[_HEADER:_HEADER + length].decode("utf-8")
+            return content[_HEADER:_HEADER + length].decode("utf-8", errors)
         except UnicodeDecodeError:
             raise CallbackDecryptError("message is not UTF-8") from None
 
@@ -122,14 +126,14 @@ class CallbackCrypto:
         return decryptor.update(data) + decryptor.finalize()
 
     def verify_and_decrypt(self, *, signature: str, timestamp: str, nonce: str,
-                           encrypt: str) -> str:
-        """Check the signature in constant time, then decrypt."""
+                           encrypt: str, errors: str = "strict") -> str:
+        """Check the signature in constant time, then decrypt (`errors` as for decrypt)."""
         if not all(isinstance(v, str) for v in (signature, timestamp, nonce, encrypt)):
             raise CallbackSignatureError("signature, timestamp, nonce and encrypt are required")
         expected = self.signature(timestamp, nonce, encrypt)
         if not hmac.compare_digest(expected.encode("ascii"), signature.encode("utf-8")):
             raise CallbackSignatureError("callback signature mismatch")
-        return self.decrypt(encrypt)
+        return self.decrypt(encrypt, errors=errors)
 
     def encrypted_reply(self, plaintext: str = "success", *, timestamp: str | None = None,
                         nonce: str | None = None, random16: bytes | None = None) -> dict:

@@ -130,7 +130,7 @@ CELERY_BEAT_SCHEDULE = {
 TENANTS_SWEEP_PENDING_AFTER_S = int(os.environ.get("TENANTS_SWEEP_PENDING_AFTER_S", "20"))
 # A worker holds a PROCESSING event for this long and renews the lease every third of it while
 # it works; a dead worker's event is taken back by the sweep within lease + sweep period.
-TENANTS_EVENT_LEASE_S = int(os.environ.get("TENANTS_EVENT_LEASE_S", "25"))
+TENANTS_EVENT_LEASE_S = int(os.environ.get("TENANTS_EVENT_LEASE_S", "20"))
 # Retryable failures wait 2, 4, 8 ... s (jittered) up to 10 minutes; after this many attempts
 # an event is given up (DEAD) with its reason, for an operator to reprocess.
 TENANTS_EVENT_RETRY_BASE_S = float(os.environ.get("TENANTS_EVENT_RETRY_BASE_S", "2"))
@@ -157,6 +157,13 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {"without_traceback": {"()": "config.log_filters.WithoutTraceback"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {
+        # A probe with a foreign Host header is answered 400; one line, not a traceback.
+        "django.security.DisallowedHost": {"handlers": ["console"], "level": "WARNING",
+                                           "filters": ["without_traceback"],
+                                           "propagate": False},
+    },
 }

@@ -33,18 +33,19 @@ def _column(value: str | None, limit: int) -> str:
     return (value or "").replace("\x00", "\ufffd")[:limit]
 
 
-def events_store(*, suite: Suite, events: list) -> Stored:
-    """Store the parsed events of one push; a value PostgreSQL refuses (a timestamp past bigint,
-    say) stores the push as one unparsed row instead, so a signed push is never lost."""
+def events_store(*, suite: Suite, events: list, plaintext: str) -> Stored:
+    """Store the parsed events of one push. What cannot be stored as parsed (a value PostgreSQL
+    refuses, nesting too deep to serialise again, text UTF-8 cannot encode) is stored as the
+    one unparsed row of its plaintext instead, so a signed push is never lost."""
     try:
         return _store(suite, events)
-    except DataError:
-        return unparsed_store(suite=suite, text=str([event.raw for event in events]))
+    except (DataError, RecursionError, UnicodeError, ValueError):
+        return unparsed_store(suite=suite, text=plaintext)
 
 
 def unparsed_store(*, suite: Suite, text: str) -> Stored:
     """Keep a signed push we cannot read as DingTalk's JSON, for an operator to look at."""
-    digest = hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
     now = clock.now()
     row = {"suite_id": suite.pk, "kind": UNPARSED_KIND, "corp_id": "",
            "dedupe_key": f"unparsed:{digest}", "payload": {"unparsed_plaintext": text},

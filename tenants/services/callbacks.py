@@ -100,7 +100,7 @@ def _receive(*, suite_key, signature, timestamp, nonce, body) -> tuple[dict, Sto
         return crypto.encrypted_reply("success"), unparsed_store(suite=suite, text=plaintext)
     events = parse_callback(document)
     _check_same_suite(suite, events)
-    stored = events_store(suite=suite, events=events)
+    stored = events_store(suite=suite, events=events, plaintext=plaintext)
     reply_text = "success"
     for event in events:
         if event.kind in RANDOM_REPLY_KINDS and isinstance(getattr(event, "random", None), str):
@@ -126,8 +126,10 @@ def _verify_and_decrypt(suite: Suite, signature, timestamp, nonce, encrypt):
     try:
         crypto = CallbackCrypto(token=suite.callback_token,
                                 encoding_aes_key=suite.encoding_aes_key, key=suite.suite_key)
+        # A signed message that is not UTF-8 is still DingTalk's: keep its bytes (escaped).
         return crypto, crypto.verify_and_decrypt(
-            signature=signature, timestamp=timestamp, nonce=nonce, encrypt=encrypt)
+            signature=signature, timestamp=timestamp, nonce=nonce, encrypt=encrypt,
+            errors="surrogateescape")
     except CallbackSignatureError:
         raise CallbackForbidden("callback signature mismatch") from None
     except CallbackDecryptError as exc:

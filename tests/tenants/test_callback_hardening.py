@@ -112,3 +112,92 @@ def test_hardening_reply_body_for_signed_junk_is_the_encrypted_success(client):
     suite = SuiteFactory()
     response = push(client, suite, json.dumps([1, 2]))
     assert reply_text(suite, response) == "success"
+
+
+# Found by bench/faults.py ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("plaintext", [
+    '{"EventType": "suite_ticket", "SuiteKey": "KEY", "SuiteTicket": "\\ud800", '
+    '"TimeStamp": 1700000000000}',
+    '{"EventType": "x", "\\udbff": 1, "CorpId": "\\udc00"}',
+    '{"EventType": "x", "d": ' + "[" * 950 + "]" * 950 + "}",
+], ids=["lone-surrogate-value", "lone-surrogate-key", "nested-950"])
+def test_hardening_signed_pushes_that_cannot_be_stored_as_parsed_are_kept(client, plaintext):
+    """Lone surrogates (UTF-8 cannot encode them) and nesting that parses but cannot be
+    serialised again once gave a 500; now the push is stored and answered success."""
+    suite = SuiteFactory(http_push=True)
+    response = push(client, suite, plaintext.replace("KEY", suite.suite_key))
+    assert response.status_code == 200
+    assert CallbackEvent.objects.filter(suite=suite).count() == 1
+
+
+def test_hardening_signed_non_utf8_plaintext_is_kept(client):
+    from .pushes import NONCE, TS, crypto_for, post
+
+    suite = SuiteFactory(http_push=True)
+    crypto = crypto_for(suite)
+    raw = '{"EventType":"x","v":"\ud800"}'.encode("utf-8", "surrogatepass")
+    # Encrypt the raw bytes as DingTalk's framing would: random16 + length + msg + key.
+    import base64
+    import os as _os
+    import struct
+
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+    key = base64.b64decode(suite.encoding_aes_key + "=")
+    body = _os.urandom(16) + struct.pack(">I", len(raw)) + raw + suite.suite_key.encode()
+    pad = 32 - len(body) % 32
+    body += bytes([pad]) * pad
+    encryptor = Cipher(algorithms.AES(key), modes.CBC(key[:16])).encryptor()
+    encrypt = base64.b64encode(encryptor.update(body) + encryptor.finalize()).decode()
+    query = f"signature={crypto.signature(TS, NONCE, encrypt)}&timestamp={TS}&nonce={NONCE}"
+    response = post(client, suite.suite_key, query, {"encrypt": encrypt})
+    assert response.status_code == 200
+    assert CallbackEvent.objects.filter(suite=suite).count() == 1
+
+
+def test_hardening_non_text_charset_is_a_json_400_not_a_500():
+    """Django fails building such a request before any view runs (LookupError -> 500)."""
+    from werkzeug.test import Client
+
+    from config.wsgi import application
+
+    web = Client(application)
+    answer = web.post("/callbacks/suitex/?signature=a&timestamp=1&nonce=n", data=b"{}",
+                      content_type="application/json; charset=rot13")
+    assert answer.status_code == 400
+    assert json.loads(answer.get_data())["code"] == "bad_charset"
+    fine = web.post("/callbacks/suitex/?signature=a&timestamp=1&nonce=n", data=b"{}",
+                    content_type="application/json; charset=utf-8")
+    assert fine.status_code == 400 and json.loads(fine.get_data())["code"] == "callback_malformed"
+
+
+def test_hardening_gunicorn_access_log_escapes_the_path():
+    import runpy
+    from datetime import timedelta
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    from gunicorn.config import Config
+
+    conf = runpy.run_path(str(Path(__file__).resolve().parents[2] / "deploy" /
+                              "gunicorn.conf.py"))
+    logger = conf["EscapingLogger"](Config())
+    environ = {"REQUEST_METHOD": "POST", "RAW_URI": "/x", "SERVER_PROTOCOL": "HTTP/1.1",
+               "PATH_INFO": "/callbacks/x\ncallback accepted suite=real\x00\x1b/"}
+    atoms = logger.atoms(SimpleNamespace(status="403 Forbidden", sent=10, headers=[]), [],
+                         environ,
+                         timedelta(milliseconds=3))
+    assert "\n" not in atoms["U"] and "\x00" not in atoms["U"] and "\x1b" not in atoms["U"]
+    assert "\\n" in atoms["U"]
+
+
+def test_hardening_disallowed_host_logs_no_traceback():
+    from config.log_filters import WithoutTraceback
+
+    filters = logging.getLogger("django.security.DisallowedHost").filters
+    assert any(isinstance(f, WithoutTraceback) for f in filters)
+    record = logging.LogRecord("x", logging.ERROR, "f", 1, "Invalid HTTP_HOST", None,
+                               (ValueError, ValueError("boom"), None))
+    assert WithoutTraceback().filter(record) and record.exc_info is None

@@ -148,7 +148,7 @@ def test_sweep_recovers_the_event_of_a_worker_killed_mid_run(celery_worker, emul
         redis.Redis.from_url(redis_url(14)).delete(queue)
 
     assert _sweep() == []  # the lease still holds
-    advance_time(emulator, 30)  # past the 25 s lease
+    advance_time(emulator, 30)  # past the 20 s lease
     assert _sweep() == [event.pk]
     done = wait_for(lambda: _status(event, Status.DONE), timeout=30,
                     what="another worker to finish the event")
