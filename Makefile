@@ -8,7 +8,8 @@ PY := $(VENV)/bin/python
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/dingsuite
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: venv run test lint bench-client bench-emulator bench-callbacks emulator clean
+.PHONY: venv run test lint bench-client bench-emulator bench-callbacks bench-crypto bench-faults \
+	bench-recovery emulator clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,15 +32,26 @@ lint: venv
 emulator: venv
 	$(PY) -m dingtalk.emulator --host 127.0.0.1 --port 9000
 
+# Benchmarks print figures; pass options with BENCH_ARGS, e.g.
+#   make bench-callbacks BENCH_ARGS="--mode open --rate 300 --duration 20"
 bench-client: venv
-	$(PY) bench/client.py
+	$(PY) bench/client.py $(BENCH_ARGS)
 
 bench-emulator: venv
-	$(PY) bench/emulator.py
+	$(PY) bench/emulator.py $(BENCH_ARGS)
+
+bench-crypto: venv
+	$(PY) bench/crypto.py $(BENCH_ARGS)
+
+bench-faults: venv
+	$(PY) bench/faults.py $(BENCH_ARGS)
+
+bench-recovery: venv
+	$(PY) bench/recovery.py $(BENCH_ARGS)
 
 bench-callbacks: venv
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
-		$(PY) bench/callbacks.py
+		$(PY) bench/callbacks.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
