@@ -77,8 +77,11 @@ def _point_celery_at(broker: str, prefix: str) -> dict:
     from config.celery_routes import task_routes
 
     old = {"broker_url": app.conf.broker_url, "prefix": settings.CELERY_QUEUE_PREFIX}
-    app.conf.update(broker_url=broker, task_default_queue=f"{prefix}default",
-                    task_routes=task_routes(prefix))
+    changes = {"broker_url": broker, "task_default_queue": f"{prefix}default",
+               "task_routes": task_routes(prefix)}
+    # Celery 5.6 reads Django's namespaced CELERY_* keys before the plain ones: set both.
+    app.conf.update({**changes, **{f"CELERY_{key.upper()}": value
+                                   for key, value in changes.items()}})
     app.amqp.flush_routes()
     for cached in ("router", "queues"):
         app.amqp.__dict__.pop(cached, None)
