@@ -1,4 +1,5 @@
-"""Django admin for suites and cached tokens (tenants and the inbox: admin_tenants.py).
+"""Django admin for suites and cached tokens (tenants and the inbox: admin_tenants.py;
+internal apps: admin_apps.py).
 
 Secrets never reach a page: the suite form has write-only password inputs that keep the stored
 value when left blank, and token values, tickets and permanent codes are never rendered.
@@ -11,7 +12,8 @@ from django.urls import reverse
 
 from core import clock
 from core.redact import MASK
-from tenants import admin_tenants  # noqa: F401  (registers Tenant and CallbackEvent)
+from tenants import admin_apps  # noqa: F401  (registers InternalApp)
+from tenants.admin_tenants import secret_field
 from tenants.models import AccessToken, Suite
 from tenants.selectors.suites import suite_tickets_newest_first
 from tenants.services.suites import SuiteInvalid, suite_register, suite_validate
@@ -30,18 +32,10 @@ def humanize_seconds(seconds: float) -> str:
     return " ".join(parts[:2]) or f"{seconds} s"
 
 
-def _secret_field(label: str) -> forms.CharField:
-    return forms.CharField(
-        label=label, required=False, strip=True,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text="Write-only: never shown. Leave blank to keep the stored value.",
-    )
-
-
 class SuiteAdminForm(forms.ModelForm):
-    new_suite_secret = _secret_field("Suite secret")
-    new_callback_token = _secret_field("Callback token")
-    new_encoding_aes_key = _secret_field("EncodingAESKey")
+    new_suite_secret = secret_field("Suite secret")
+    new_callback_token = secret_field("Callback token")
+    new_encoding_aes_key = secret_field("EncodingAESKey")
 
     class Meta:
         model = Suite

@@ -1,7 +1,12 @@
-"""Django admin for tenants (with operator actions) and the callback inbox."""
+"""Django admin for tenants of both kinds (with operator actions) and the callback inbox.
+
+Internal apps are registered and edited on their own page (admin_apps.py); here every tenant is
+read-only.
+"""
 
 import logging
 
+from django import forms
 from django.contrib import admin, messages
 from django.utils.html import format_html
 
@@ -43,19 +48,29 @@ def run_for_each(modeladmin, request, objects, call, verb: str, label) -> None:
                                 + "; ".join(failed[:10]) + more, messages.ERROR)
 
 
+def secret_field(label: str) -> forms.CharField:
+    """A write-only password input: never rendered back, blank keeps the stored value."""
+    return forms.CharField(
+        label=label, required=False, strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text="Write-only: never shown. Leave blank to keep the stored value.",
+    )
+
+
 def _pre(text: str):
     return format_html('<pre style="white-space: pre-wrap">{}</pre>', text)
 
 
 @admin.register(Tenant)
 class TenantAdmin(admin.ModelAdmin):
-    list_display = ["corp_id", "corp_name", "suite", "status", "suspended", "agent_id",
-                    "scopes_summary", "last_event_at"]
-    list_filter = ["suite", "status", "suspended"]
-    search_fields = ["corp_id", "corp_name", "full_corp_name"]
+    list_display = ["corp_id", "corp_name", "kind", "suite", "appkey", "status", "suspended",
+                    "agent_id", "scopes_summary", "last_event_at"]
+    list_filter = ["kind", "suite", "status", "suspended"]
+    search_fields = ["corp_id", "corp_name", "full_corp_name", "appkey"]
     list_select_related = ["suite"]
-    fields = ["suite", "corp_id", "corp_name", "full_corp_name", "status", "suspended",
-              "agent_id", "app_id", "auth_user_id", "has_permanent_code", "scopes_summary",
+    fields = ["kind", "suite", "appkey", "app_name", "corp_id", "corp_name", "full_corp_name",
+              "status", "suspended", "agent_id", "app_id", "auth_user_id",
+              "has_permanent_code", "scopes_summary",
               "auth_scopes_view", "auth_info_view", "authorized_at", "relieved_at",
               "last_event_at", "created_at", "updated_at"]
     readonly_fields = fields
@@ -110,13 +125,14 @@ class TenantAdmin(admin.ModelAdmin):
 
 @admin.register(CallbackEvent)
 class CallbackEventAdmin(admin.ModelAdmin):
-    list_display = ["id", "suite", "kind", "corp_id", "status", "attempts", "received_at",
-                    "claimed_at", "next_attempt_at", "processed_at", "error_summary"]
+    list_display = ["id", "suite", "tenant", "kind", "corp_id", "status", "attempts",
+                    "received_at", "claimed_at", "next_attempt_at", "processed_at",
+                    "error_summary"]
     list_filter = ["suite", "kind", "status"]
     search_fields = ["corp_id"]
-    list_select_related = ["suite"]
-    fields = ["suite", "kind", "corp_id", "dedupe_key", "status", "attempts", "last_error",
-              "received_at", "next_attempt_at", "claimed_at", "lease_expires_at",
+    list_select_related = ["suite", "tenant", "tenant__suite"]
+    fields = ["suite", "tenant", "kind", "corp_id", "dedupe_key", "status", "attempts",
+              "last_error", "received_at", "next_attempt_at", "claimed_at", "lease_expires_at",
               "processed_at", "payload_view"]
     readonly_fields = fields
     actions = ["reprocess", "ask_for_repush"]
@@ -146,5 +162,6 @@ class CallbackEventAdmin(admin.ModelAdmin):
             if not corp_reauthorize(suite=event.suite, corp_id=event.corp_id):
                 raise ServiceError("DingTalk lists no unactivated authorization for this corp")
 
-        run_for_each(self, request, queryset.select_related("suite").exclude(corp_id=""), ask,
+        run_for_each(self, request, queryset.select_related("suite").exclude(corp_id="")
+                     .filter(suite__isnull=False), ask,
                      "Re-push request", lambda e: f"corp {e.corp_id}")

@@ -3,7 +3,7 @@
 from core.errors import ServiceError
 
 __all__ = [
-    "AuthorizationLost", "CallbackForbidden", "CallbackMalformed", "CallbackRejected",
+    "AppInvalid", "AuthorizationLost", "CallbackForbidden", "CallbackMalformed", "CallbackRejected",
     "CallbackTooLarge", "CallbackUndecryptable", "CallbackWrongSuite", "NoSuiteTicket",
     "ReauthUnavailable", "ServiceError", "StaleEvent", "SuiteInvalid", "SuiteNotFound",
     "TenantInactive", "TenantNotFound",
@@ -64,7 +64,8 @@ class CallbackTooLarge(CallbackRejected):
 
 
 class CallbackWrongSuite(CallbackRejected):
-    """A signed push whose own SuiteKey or subscribe_id names another suite than its URL."""
+    """A signed push whose own SuiteKey or subscribe_id names another suite than its URL (or,
+    pushed to an internal app's URL, another corp than the app's)."""
 
     code = "callback_wrong_suite"
     http_status = 400
@@ -82,6 +83,13 @@ class SuiteInvalid(ServiceError):
     """A suite registration with malformed credentials or options (never echoes secrets)."""
 
     code = "suite_invalid"
+
+
+class AppInvalid(ServiceError):
+    """An internal-app registration with malformed or clashing credentials or options (never
+    echoes secrets)."""
+
+    code = "app_invalid"
 
 
 class StaleEvent(ServiceError):

@@ -1,6 +1,8 @@
-"""Suites, their tickets and tokens, the corps that installed them, and the callback inbox."""
+"""Suites and their tickets, tenants of both kinds (suite authorizations, internal apps), their
+tokens, and the callback inbox."""
 
 from django.db import models
+from django.db.models import Q
 
 from core.fields import EncryptedJSONField, EncryptedTextField
 
@@ -72,7 +74,18 @@ class SuiteTicket(models.Model):
 
 
 class Tenant(models.Model):
-    """One corp (auth_corpid) that authorized one suite."""
+    """One corp dingsuite calls DingTalk for: a corp that authorized a suite, or an internal app.
+
+    A suite tenant is (suite, corp_id) and gets its token through the suite (PROTOCOL 6). An
+    internal app is the corp's own app, registered by an operator (services/apps.py), with its
+    appkey + appsecret, or a legacy corpsecret (PROTOCOL 2.1), and no suite. A corp can be both
+    (one row each). Internal apps only ever hold AUTHORIZED: DingTalk pushes them no
+    authorization, stop or relieve, so an operator's `suspended` hold is their off switch.
+    """
+
+    class Kind(models.TextChoices):
+        SUITE = "suite", "Suite authorization"
+        INTERNAL_APP = "internal_app", "Internal app"
 
     class Status(models.TextChoices):
         # HTTP push: the permanent code is traded and kept, activate_suite not yet done.
@@ -81,7 +94,15 @@ class Tenant(models.Model):
         APP_STOPPED = "app_stopped", "App stopped by the corp"
         RELIEVED = "relieved", "Relieved (de-authorized)"
 
-    suite = models.ForeignKey(Suite, on_delete=models.PROTECT, related_name="tenants")
+    class TrailingKey(models.TextChoices):
+        # PROTOCOL 8.1 step 3: the corp id for internal apps, the appkey for app-level events
+        # configured in the developer console.
+        CORP_ID = "corp_id", "Corp id"
+        APPKEY = "appkey", "Appkey"
+
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.SUITE)
+    suite = models.ForeignKey(Suite, on_delete=models.PROTECT, related_name="tenants",
+                              null=True, blank=True)
     corp_id = models.CharField(max_length=64)
     corp_name = models.CharField(max_length=200, blank=True)
     full_corp_name = models.CharField(max_length=200, blank=True)
@@ -95,6 +116,16 @@ class Tenant(models.Model):
     auth_scopes = models.JSONField(default=dict, blank=True)
     # Only suites on the legacy HTTP-push flow get a permanent code.
     permanent_code = EncryptedTextField(blank=True, default="")
+    # Internal apps: appkey + appsecret, or (appkey empty) the corp's legacy corpsecret.
+    app_name = models.CharField(max_length=100, blank=True)
+    appkey = models.CharField(max_length=64, blank=True, default="")
+    appsecret = EncryptedTextField(blank=True, default="")
+    corpsecret = EncryptedTextField(blank=True, default="")
+    # Internal apps' own callbacks (/callbacks/apps/<appkey>/); empty: none configured.
+    callback_token = EncryptedTextField(blank=True, default="")
+    encoding_aes_key = EncryptedTextField(blank=True, default="")
+    callback_trailing_key = models.CharField(max_length=8, choices=TrailingKey.choices,
+                                             default=TrailingKey.CORP_ID)
     authorized_at = models.DateTimeField(null=True, blank=True)
     relieved_at = models.DateTimeField(null=True, blank=True)
     last_event_at = models.DateTimeField(null=True, blank=True)
@@ -104,31 +135,72 @@ class Tenant(models.Model):
     class Meta:
         ordering = ["suite", "corp_id"]
         constraints = [
-            models.UniqueConstraint(fields=["suite", "corp_id"], name="uniq_tenant_suite_corp"),
+            models.UniqueConstraint(fields=["suite", "corp_id"], condition=Q(kind="suite"),
+                                    name="uniq_tenant_suite_corp"),
+            models.UniqueConstraint(fields=["appkey"],
+                                    condition=Q(kind="internal_app") & ~Q(appkey=""),
+                                    name="uniq_tenant_appkey"),
+            # A corp has one legacy corpsecret, so one corpsecret app.
+            models.UniqueConstraint(fields=["corp_id"],
+                                    condition=Q(kind="internal_app", appkey=""),
+                                    name="uniq_tenant_corpsecret_corp"),
+            models.CheckConstraint(
+                condition=Q(kind="suite", suite__isnull=False, appkey="", appsecret="",
+                            corpsecret="")
+                | Q(kind="internal_app", suite__isnull=True, status="authorized")
+                & (Q(appsecret__gt="") & ~Q(appkey="") | Q(appkey="", corpsecret__gt="")),
+                name="tenant_kind_credentials"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.corp_name or self.corp_id} ({self.suite.suite_key})"
+        name = self.corp_name or self.corp_id
+        if self.kind == self.Kind.INTERNAL_APP:
+            return f"{name} (internal app {self.app_key_label})"
+        return f"{name} ({self.suite.suite_key})"
 
     def __repr__(self) -> str:
+        if self.kind == self.Kind.INTERNAL_APP:
+            return f"<Tenant {self.corp_id} app={self.app_key_label} status={self.status}>"
         return f"<Tenant {self.corp_id} suite={self.suite_id} status={self.status}>"
 
     @property
     def is_active(self) -> bool:
         return self.status == self.Status.AUTHORIZED and not self.suspended
 
+    @property
+    def is_internal_app(self) -> bool:
+        return self.kind == self.Kind.INTERNAL_APP
+
+    @property
+    def app_key_label(self) -> str:
+        """The internal app's key in URLs and logs: its appkey, or the corp id (corpsecret)."""
+        return self.appkey or self.corp_id
+
+
+class InternalApp(Tenant):
+    """The internal-app tenants, for their own admin page (a proxy: the same table)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "internal app"
+
 
 class AccessToken(models.Model):
-    """A cached DingTalk token (suite token or a tenant's corp token), encrypted at rest."""
+    """A cached DingTalk token (suite token, a suite tenant's corp token, or an internal app's
+    token), encrypted at rest."""
 
     class Kind(models.TextChoices):
         SUITE = "suite", "Suite access token"
         CORP = "corp", "Corp access token"
+        APP = "app", "Internal app access token"
 
-    # The dingtalk token-store key, e.g. "suite:<suite_key>:corp:<corp_id>".
+    # The dingtalk token-store key: "suite:<suite_key>", "suite:<suite_key>:corp:<corp_id>",
+    # "app:<appkey>" or "corpsecret:<corp_id>" (dingtalk/tokens.py).
     key = models.CharField(max_length=200, unique=True)
     kind = models.CharField(max_length=8, choices=Kind.choices)
-    suite = models.ForeignKey(Suite, on_delete=models.CASCADE, related_name="access_tokens")
+    # None for internal apps' tokens.
+    suite = models.ForeignKey(Suite, on_delete=models.CASCADE, related_name="access_tokens",
+                              null=True, blank=True)
     tenant = models.ForeignKey(
         Tenant, on_delete=models.CASCADE, null=True, blank=True, related_name="access_tokens"
     )
@@ -162,7 +234,12 @@ class CallbackEvent(models.Model):
         DEAD = "dead", "Gave up (see the error; an operator can reprocess it)"
         IGNORED = "ignored", "Ignored (nothing to do; see the note)"
 
-    suite = models.ForeignKey(Suite, on_delete=models.CASCADE, related_name="events")
+    # A push belongs to the suite whose URL it came to, or (suite None) to the internal app's
+    # tenant whose URL it came to; never both.
+    suite = models.ForeignKey(Suite, on_delete=models.CASCADE, related_name="events",
+                              null=True, blank=True)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="events",
+                               null=True, blank=True)
     kind = models.CharField(max_length=64)
     corp_id = models.CharField(max_length=64, blank=True)
     dedupe_key = models.CharField(max_length=255)
@@ -183,6 +260,13 @@ class CallbackEvent(models.Model):
         ordering = ["-received_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["suite", "dedupe_key"], name="uniq_event_dedupe"),
+            # Suite events have no tenant (NULLs never clash), internal apps' events no suite.
+            models.UniqueConstraint(fields=["tenant", "dedupe_key"],
+                                    name="uniq_event_tenant_dedupe"),
+            models.CheckConstraint(
+                condition=Q(suite__isnull=False, tenant__isnull=True)
+                | Q(suite__isnull=True, tenant__isnull=False),
+                name="event_suite_or_app_tenant"),
         ]
         indexes = [
             models.Index(fields=["status", "received_at"], name="event_status_received"),
@@ -193,4 +277,5 @@ class CallbackEvent(models.Model):
         return f"{self.kind} ({self.status})"
 
     def __repr__(self) -> str:
-        return f"<CallbackEvent {self.kind} suite={self.suite_id} status={self.status}>"
+        owner = f"suite={self.suite_id}" if self.suite_id else f"tenant={self.tenant_id}"
+        return f"<CallbackEvent {self.kind} {owner} status={self.status}>"

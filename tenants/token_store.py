@@ -56,8 +56,20 @@ def _parse_key(key: str) -> tuple[str, str | None] | None:
     return None
 
 
+def _app_tenant(key: str) -> Tenant | None:
+    """The internal app an "app:<appkey>" or "corpsecret:<corp_id>" key belongs to, or None."""
+    kind, _, name = key.partition(":")
+    apps = Tenant.objects.filter(kind=Tenant.Kind.INTERNAL_APP)
+    if kind == "app" and name:
+        return apps.filter(appkey=name).first()
+    if kind == "corpsecret" and name:
+        return apps.filter(appkey="", corp_id=name).first()
+    return None
+
+
 class DurableTokens:
-    """The AccessToken table as the durable, encrypted copy of every suite and corp token."""
+    """The AccessToken table as the durable, encrypted copy of every suite, corp and internal
+    app token."""
 
     def get(self, key: str) -> Token | None:
         row = AccessToken.objects.filter(key=key).first()
@@ -66,21 +78,30 @@ class DurableTokens:
         return Token(value=row.value, expires_at=row.expires_at.timestamp())
 
     def set(self, key: str, token: Token) -> None:
+        owner = self._owner(key)
+        if owner is None:
+            return
+        kind, suite, tenant = owner
+        AccessToken.objects.update_or_create(key=key, defaults={
+            "kind": kind, "suite": suite, "tenant": tenant, "value": token.value,
+            "expires_at": datetime.fromtimestamp(token.expires_at, tz=UTC),
+        })
+
+    @staticmethod
+    def _owner(key: str) -> tuple[str, Suite | None, Tenant | None] | None:
+        """(kind, suite, tenant) of a key; None for a key nothing registered here owns."""
         parsed = _parse_key(key)
         if parsed is None:
-            return
+            tenant = _app_tenant(key)
+            return None if tenant is None else (AccessToken.Kind.APP, None, tenant)
         suite_key, corp_id = parsed
         suite = Suite.objects.filter(suite_key=suite_key).first()
         if suite is None:
-            return
-        tenant = None
-        if corp_id is not None:
-            tenant = Tenant.objects.filter(suite=suite, corp_id=corp_id).first()
-        AccessToken.objects.update_or_create(key=key, defaults={
-            "kind": AccessToken.Kind.CORP if corp_id else AccessToken.Kind.SUITE,
-            "suite": suite, "tenant": tenant, "value": token.value,
-            "expires_at": datetime.fromtimestamp(token.expires_at, tz=UTC),
-        })
+            return None
+        if corp_id is None:
+            return AccessToken.Kind.SUITE, suite, None
+        return (AccessToken.Kind.CORP, suite,
+                Tenant.objects.filter(suite=suite, corp_id=corp_id).first())
 
     def delete(self, key: str) -> None:
         AccessToken.objects.filter(key=key).delete()

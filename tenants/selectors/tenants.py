@@ -1,4 +1,6 @@
-"""Reads about tenants: lookup by suite and corp, the active ones, and the permanent-code rule."""
+"""Reads about tenants: lookup by suite and corp, the active ones, and the permanent-code rule.
+
+Internal-app tenants are looked up by their appkey in selectors/apps.py."""
 
 from datetime import datetime
 
@@ -45,6 +47,8 @@ def tenant_permanent_code(*, tenant: Tenant) -> str | None:
 
     SyncHTTP suites sign with the suite ticket alone (PROTOCOL 6.3), whatever a row holds.
     """
+    if tenant.suite is None:  # an internal app: gettoken with its own credentials
+        return None
     if tenant.suite.push_style == Suite.PushStyle.HTTP and tenant.permanent_code:
         return tenant.permanent_code
     return None

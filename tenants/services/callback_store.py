@@ -10,7 +10,7 @@ from django.db import DataError, connection, transaction
 
 from core import clock
 from core.upserts import insert_new
-from tenants.models import CallbackEvent, Suite
+from tenants.models import CallbackEvent, Suite, Tenant
 from tenants.services.event_queue import callback_events_enqueue_after_reply
 from tenants.services.tickets import suite_ticket_record
 
@@ -40,31 +40,41 @@ def _column(value: str | None, limit: int) -> str:
     return (value or "").replace("\x00", "\ufffd")[:limit]
 
 
-def events_store(*, suite: Suite, events: list, plaintext: str) -> Stored:
+def _owner(suite: Suite | None, tenant: Tenant | None) -> tuple[dict, tuple[str, str]]:
+    """The row's owner columns and its dedupe constraint: the suite whose URL the push came
+    to, or (suite None) the internal app's tenant."""
+    if suite is None:
+        return {"tenant_id": tenant.pk}, ("tenant", "dedupe_key")
+    return {"suite_id": suite.pk}, ("suite", "dedupe_key")
+
+
+def events_store(*, suite: Suite | None, events: list, plaintext: str,
+                 tenant: Tenant | None = None) -> Stored:
     """Store the parsed events of one push. What cannot be stored as parsed (a value PostgreSQL
     refuses, nesting too deep to serialise again, text UTF-8 cannot encode) is stored as the
     one unparsed row of its plaintext instead, so a signed push is never lost."""
     try:
-        return _store(suite, events)
+        return _store(suite, events, tenant)
     except (DataError, RecursionError, UnicodeError, ValueError):
-        return unparsed_store(suite=suite, text=plaintext)
+        return unparsed_store(suite=suite, tenant=tenant, text=plaintext)
 
 
-def unparsed_store(*, suite: Suite, text: str) -> Stored:
+def unparsed_store(*, suite: Suite | None, text: str, tenant: Tenant | None = None) -> Stored:
     """Keep a signed push we cannot read as DingTalk's JSON, for an operator to look at."""
     digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
     now = clock.now()
-    row = {"suite_id": suite.pk, "kind": UNPARSED_KIND, "corp_id": "",
+    owner, conflict = _owner(suite, tenant)
+    row = {**owner, "kind": UNPARSED_KIND, "corp_id": "",
            "dedupe_key": f"unparsed:{digest}", "payload": {"unparsed_plaintext": text},
            "status": CallbackEvent.Status.IGNORED, "processed_at": now, "received_at": now,
            "last_error": "signed by DingTalk but not a JSON object of its callback form; "
                          "kept for an operator, nothing to process"}
     with _nested_only():
-        inserted = insert_new(CallbackEvent, [row], conflict=("suite", "dedupe_key"))
+        inserted = insert_new(CallbackEvent, [row], conflict=conflict)
     return Stored(kinds=[UNPARSED_KIND], repeats=1 - len(inserted))
 
 
-def _store(suite: Suite, events: list) -> Stored:
+def _store(suite: Suite | None, events: list, tenant: Tenant | None = None) -> Stored:
     """One statement inserts every new event (repeats skipped), in autocommit: a single INSERT
     is atomic by itself, and an explicit transaction would cost two more round trips (BEGIN,
     COMMIT) on the hot path. A ticket is recorded first in its own statement: if the event
@@ -72,12 +82,13 @@ def _store(suite: Suite, events: list) -> Stored:
     are handed to the publisher once the insert is committed."""
     stored = Stored(kinds=[event.kind for event in events])
     now = clock.now()
+    owner, conflict = _owner(suite, tenant)
     rows, queued_keys = {}, set()
     for event in events:
         inline = event.kind == TICKET_KIND or event.kind in URL_CHECK_KINDS
         key = _column(event.dedupe_key, 255)
         rows.setdefault(key, {
-            "suite_id": suite.pk, "kind": _column(event.kind, 64),
+            **owner, "kind": _column(event.kind, 64),
             "corp_id": _column(event.corp_id, 64), "dedupe_key": key, "payload": event.raw,
             "status": CallbackEvent.Status.DONE if inline else CallbackEvent.Status.PENDING,
             "processed_at": now if inline else None, "received_at": now,
@@ -87,11 +98,11 @@ def _store(suite: Suite, events: list) -> Stored:
             queued_keys.add(key)
     with _nested_only():
         for event in events:
-            if event.kind == TICKET_KIND and getattr(event, "ticket", None):
+            if suite and event.kind == TICKET_KIND and getattr(event, "ticket", None):
                 suite_ticket_record(suite=suite, ticket=event.ticket, pushed_at_ms=(
                     event.timestamp_ms or int(now.timestamp() * 1000)))
-        inserted = insert_new(CallbackEvent, list(rows.values()),
-                              conflict=("suite", "dedupe_key"), returning=("id", "dedupe_key"))
+        inserted = insert_new(CallbackEvent, list(rows.values()), conflict=conflict,
+                              returning=("id", "dedupe_key"))
     stored.new_ids = [pk for pk, key in inserted if key in queued_keys]
     if stored.new_ids:
         callback_events_enqueue_after_reply(event_ids=stored.new_ids)

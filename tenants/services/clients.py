@@ -1,9 +1,10 @@
 """The one bridge to dingtalk/: a ready SuiteApi per suite and a DingTalkClient per tenant.
 
-Clients are pooled per process (one per suite, one per (suite, corp)): each keeps its HTTP
-connection pool, and all of them share the Redis + PostgreSQL token store, so every process and
-machine sees the same tokens. A pooled client is rebuilt when what it was built from changes
-(secret, permanent code, base URL).
+Clients are pooled per process (one per suite, one per (suite, corp), one per internal app):
+a suite's corp clients ride on its HTTP connection pool, internal apps share one pool per base
+URL, and all of them share the Redis + PostgreSQL token store, so every process and machine
+sees the same tokens. A pooled client is rebuilt when what it was built from changes (secret,
+permanent code, base URL).
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from django.conf import settings
 
 from core import clock
 from dingtalk.client import DingTalkClient
-from dingtalk.credentials import SuiteCredentials
+from dingtalk.credentials import AppCredentials, CorpSecretCredentials, SuiteCredentials
 from dingtalk.isv import SuiteApi
 from dingtalk.tokens import Token, TokenManager
+from dingtalk.transport import Transport
 from tenants.errors import NoSuiteTicket, TenantInactive
 from tenants.models import Suite, Tenant
 from tenants.selectors.suites import suite_ticket_current
@@ -27,6 +29,8 @@ from tenants.token_store import token_store
 _lock = threading.Lock()
 _suite_apis: dict[tuple, SuiteApi] = {}
 _corp_clients: dict[tuple, DingTalkClient] = {}
+_app_clients: dict[tuple, DingTalkClient] = {}
+_app_transports: dict[str, Transport] = {}
 
 
 def _fingerprint(*parts: str) -> str:
@@ -95,16 +99,41 @@ def corp_client_for(suite: Suite, corp_id: str, permanent_code: str | None) -> D
     return client
 
 
+def app_client_for(tenant: Tenant) -> DingTalkClient:
+    """An internal app's client: gettoken with its appkey + appsecret, or its corpsecret."""
+    base_url = settings.DINGTALK_BASE_URL
+    if tenant.appkey:
+        creds = AppCredentials(tenant.appkey, tenant.appsecret)
+        secret = tenant.appsecret
+    else:
+        creds = CorpSecretCredentials(tenant.corp_id, tenant.corpsecret)
+        secret = tenant.corpsecret
+    key = (creds.cache_key, _fingerprint(secret), base_url)
+    with _lock:
+        client = _app_clients.get(key)
+        if client is None:
+            transport = _app_transports.get(base_url)
+            if transport is None:
+                transport = _app_transports[base_url] = Transport(base_url)
+            client = DingTalkClient(creds, token_manager(), clock=clock.time,
+                                    transport=transport)
+            _app_clients[key] = client
+    return client
+
+
 def corp_client(tenant: Tenant) -> DingTalkClient:
     """The tenant's client whatever its status (event processing needs it for stopped apps)."""
+    if tenant.suite_id is None:
+        return app_client_for(tenant)
     return corp_client_for(tenant.suite, tenant.corp_id, tenant_permanent_code(tenant=tenant))
 
 
 def client_for(tenant: Tenant) -> DingTalkClient:
-    """A ready DingTalkClient for an active tenant: the only way the apps reach DingTalk.
+    """A ready DingTalkClient for an active tenant of either kind: the only way the apps reach
+    DingTalk.
 
-    Raises TenantInactive for a relieved, stopped or suspended tenant, and NoSuiteTicket when
-    DingTalk has not pushed the suite's ticket yet.
+    Raises TenantInactive for a relieved, stopped or suspended tenant (an internal app can only
+    be suspended), and NoSuiteTicket when DingTalk has not pushed a suite tenant's ticket yet.
     """
     if not tenant.is_active:
         reason = "suspended by an operator" if tenant.suspended else tenant.get_status_display()
@@ -117,5 +146,6 @@ def client_for(tenant: Tenant) -> DingTalkClient:
 
 
 def corp_token_fetch(*, tenant: Tenant) -> Token:
-    """The tenant's corp token from the shared store, fetched once across processes if missing."""
+    """The tenant's corp (or internal app's) token from the shared store, fetched once across
+    processes if missing."""
     return corp_client(tenant).access_token()

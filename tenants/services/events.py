@@ -84,7 +84,7 @@ def callback_event_claim(*, event_id: int) -> CallbackEvent | None:
              lease_expires_at=now + _lease(), next_attempt_at=None)
     if not claimed:
         return None
-    return CallbackEvent.objects.select_related("suite").get(pk=event_id)
+    return CallbackEvent.objects.select_related("suite", "tenant").get(pk=event_id)
 
 
 @contextlib.contextmanager

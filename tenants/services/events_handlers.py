@@ -1,4 +1,5 @@
-"""What each kind of callback event does to tenants (both push styles); called by events.py.
+"""What each kind of callback event does to tenants (both push styles, and internal apps'
+pushes); called by events.py.
 
 Every handler returns (status, note) and may raise: dingtalk errors and ServiceErrors are
 recorded by the caller. Handlers are idempotent, so a retried or re-delivered event is harmless.
@@ -47,6 +48,12 @@ Outcome = tuple[str, str]
 def handle_event(event: CallbackEvent) -> Outcome:
     """Dispatch a stored event by its kind (re-parsed from the stored payload)."""
     parsed = parse_callback(event.payload or {})[0]
+    if event.suite_id is None:
+        # An internal app's push: its contact changes are kept as the record, URL checks were
+        # answered on receipt; DingTalk pushes internal apps no lifecycle events to apply.
+        if parsed.kind in _APP_KEPT:
+            return DONE, ""
+        return IGNORED, f"no handling for internal apps' events of kind {parsed.kind!r}"
     handler = _HANDLERS.get(parsed.kind)
     if handler is None:
         return IGNORED, f"no handling for events of kind {parsed.kind!r}"
@@ -192,3 +199,5 @@ _HANDLERS: dict[str, Callable[[Suite, Event], Outcome]] = {
     "check_update_suite_url": _kept,
     "check_suite_license_code": _kept,
 }
+
+_APP_KEPT = frozenset({"contact_user", "contact_dept", "contact_role", "check_url"})

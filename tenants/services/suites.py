@@ -13,8 +13,8 @@ logger = logging.getLogger("tenants.suites")
 
 # PROTOCOL 7.1: EncodingAESKey is exactly 43 letters/digits; DingTalk's console allows tokens of
 # 3-32 letters/digits and register_call_back up to 64, so we accept 3-64.
-_AES_KEY_RE = re.compile(r"[A-Za-z0-9]{43}")
-_TOKEN_RE = re.compile(r"[\x21-\x7e]{3,64}")
+AES_KEY_RE = re.compile(r"[A-Za-z0-9]{43}")
+TOKEN_RE = re.compile(r"[\x21-\x7e]{3,64}")
 # The key becomes a URL path segment (/callbacks/<suite_key>/).
 _SUITE_KEY_RE = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 _NUMERIC_ID_RE = re.compile(r"[0-9]{0,32}")
@@ -35,9 +35,9 @@ def suite_validate(*, suite_key, suite_secret, callback_token, encoding_aes_key,
         problems["suite_key"] = "1-64 characters from letters, digits, '_', '.', '-'"
     if not suite_secret or len(suite_secret) > 256 or suite_secret != suite_secret.strip():
         problems["suite_secret"] = "required, at most 256 characters, no surrounding spaces"
-    if not _TOKEN_RE.fullmatch(callback_token or ""):
+    if not TOKEN_RE.fullmatch(callback_token or ""):
         problems["callback_token"] = "3-64 printable characters without spaces"
-    if not _AES_KEY_RE.fullmatch(encoding_aes_key or ""):
+    if not AES_KEY_RE.fullmatch(encoding_aes_key or ""):
         problems["encoding_aes_key"] = "exactly 43 characters from [A-Za-z0-9]"
     for field, value in (("suite_id", suite_id), ("app_id", app_id)):
         if not _NUMERIC_ID_RE.fullmatch(value or ""):

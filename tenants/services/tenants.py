@@ -147,7 +147,9 @@ def tenant_record_auth_info(
 ) -> Tenant:
     """Store re-read auth info and scopes without touching the tenant's status."""
     with transaction.atomic():
-        locked = Tenant.objects.select_for_update().select_related("suite").get(pk=tenant.pk)
+        # of=self: the suite is on the nullable side of the join (internal apps have none).
+        locked = (Tenant.objects.select_for_update(of=("self",)).select_related("suite")
+                  .get(pk=tenant.pk))
         _claim_newer(locked, timestamp_ms)
         _apply_info(locked, info, scopes)
         locked.save()
@@ -158,8 +160,11 @@ def tenant_record_auth_info(
 def tenant_refresh_auth_info(*, tenant: Tenant, timestamp_ms: int | None = None) -> Tenant:
     """Re-read the tenant's auth info (and, while authorized, its scopes) and store them.
 
-    Used by an operator's refresh and by DingTalk's change events (`timestamp_ms` given).
+    Used by an operator's refresh and by DingTalk's change events (`timestamp_ms` given). An
+    internal app has no auth info (no suite authorized it): its scopes are all there is.
     """
+    if tenant.suite_id is None:
+        return tenant_refresh_scopes(tenant=tenant, timestamp_ms=timestamp_ms)
     if tenant.status == Tenant.Status.RELIEVED:
         raise TenantInactive(f"tenant {tenant.corp_id} is relieved: no auth info to read",
                              extra={"corp_id": tenant.corp_id})

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 
-from dingtalk.tokens import isv_corp_token_key
+from dingtalk.tokens import app_token_key, corpsecret_token_key, isv_corp_token_key
 from tenants.errors import TenantInactive
 from tenants.models import AccessToken, Tenant
 from tenants.services.clients import corp_token_fetch
@@ -33,5 +33,8 @@ def tenant_tokens_drop(*, tenant: Tenant) -> None:
 
 
 def tenant_token_key(*, tenant: Tenant) -> str:
-    """The dingtalk cache key of the tenant's corp token."""
+    """The dingtalk cache key of the tenant's corp token (an internal app's: its own)."""
+    if tenant.suite_id is None:
+        return app_token_key(tenant.appkey) if tenant.appkey else corpsecret_token_key(
+            tenant.corp_id)
     return isv_corp_token_key(tenant.suite.suite_key, tenant.corp_id)

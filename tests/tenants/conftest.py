@@ -174,6 +174,31 @@ def make_suite(dingtalk_at_emulator):
     return make
 
 
+@pytest.fixture
+def make_app(dingtalk_at_emulator):
+    """Create a corp and an internal app at the emulator and register the app in dingsuite.
+
+    `make_app(corp=None, users=5, corpsecret=False)` -> (Tenant, corp dict, app dict): the app
+    registered with a callback token and AES key of its own; `corpsecret=True` registers the
+    corp's legacy corpsecret instead of the appkey.
+    """
+    from tenants.services.apps import app_register
+
+    emulator = dingtalk_at_emulator
+
+    def make(corp: dict | None = None, users: int = 5, corpsecret: bool = False):
+        corp = corp or emulator.create_corp(users=users)
+        remote = emulator.create_app(corp["corp_id"])
+        credentials = ({"corpsecret": corp["corpsecret"]} if corpsecret else
+                       {"appkey": remote["appkey"], "appsecret": remote["appsecret"]})
+        tenant = app_register(corp_id=corp["corp_id"], agent_id=int(remote["agent_id"]),
+                              app_name=remote["name"], callback_token=random_text(24),
+                              encoding_aes_key=random_text(43), **credentials)
+        return tenant, corp, remote
+
+    return make
+
+
 def authorized_tenant(emulator, make_suite, push_style: str = "sync_http"):
     """(Tenant, corp dict): a corp created and authorized at the emulator, its tenant here."""
     suite, remote = make_suite(push_style=push_style)

@@ -83,6 +83,30 @@ class TenantFactory(factory.django.DjangoModelFactory):
         legacy = factory.Trait(permanent_code=factory.LazyFunction(lambda: random_text(40)))
 
 
+class InternalAppFactory(factory.django.DjangoModelFactory):
+    """An internal app (appkey + appsecret) with its own callback token and AES key."""
+
+    class Meta:
+        model = Tenant
+
+    kind = Tenant.Kind.INTERNAL_APP
+    suite = None
+    corp_id = factory.Sequence(lambda n: f"dingapp{n:012x}")
+    corp_name = factory.Sequence(lambda n: f"App corp {n}")
+    app_name = factory.Sequence(lambda n: f"Internal app {n}")
+    appkey = factory.Sequence(lambda n: f"dingkey{n:012d}")
+    appsecret = factory.LazyFunction(lambda: random_text(64))
+    callback_token = factory.LazyFunction(lambda: random_text(24))
+    encoding_aes_key = factory.LazyFunction(lambda: random_text(43))
+    status = Tenant.Status.AUTHORIZED
+    agent_id = factory.Sequence(lambda n: 800_000_000 + n)
+    authorized_at = factory.LazyFunction(timezone.now)
+
+    class Params:
+        corpsecret_app = factory.Trait(
+            appkey="", appsecret="", corpsecret=factory.LazyFunction(lambda: random_text(64)))
+
+
 class AccessTokenFactory(factory.django.DjangoModelFactory):
     """A cached corp token of a tenant, valid for two hours."""
 
