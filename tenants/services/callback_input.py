@@ -58,7 +58,7 @@ def refuse_unknown_key(*, signature: str, timestamp: str, nonce: str, encrypt: s
                  usedforsecurity=False).hexdigest()
     # The reason reaches the log only; the response is the bad signature's, word for word.
     return CallbackForbidden("callback signature mismatch",
-                             extra={"log_reason": "no suite is registered under this key"})
+                             extra={"log_reason": "nothing is registered under this key"})
 
 
 def _reject_constant(name: str):

@@ -1,111 +1,47 @@
-"""DingTalk's callback push: check, verify, decrypt, store in the inbox, reply at once.
+"""A suite's callback push (POST /callbacks/<suite_key>/): what differs for suites.
 
-The order matters. Everything that needs no secret is checked first and answers the same for
-every suite key (callback_input.py); the signature is verified before the payload is read; and
-a push whose signature checks out is DingTalk's, so it is always stored and answered `success`
-(an unreadable one as an `unparsed` row for operators), because any other answer makes DingTalk
-push it again, up to 100 times, and counts against the app's push-success rate.
-The reply waits on nothing but the one short insert: tasks are published after it.
+The path itself (checks, verification, storing, the reply) is callback_pipeline.py. A suite's
+pushes are verified with its token and AES key and its suite key as the trailing key, except
+the legacy check_create_suite_url, pushed before the suite exists (CREATE_SUITE_KEY); a push
+naming another suite (SuiteKey, or SyncHTTP's subscribe_id) is refused; the legacy URL checks
+want their Random echoed instead of "success".
 """
 
 from __future__ import annotations
 
 import json
-import logging
-import time
-
-from django.conf import settings
 
 from dingtalk.crypto import CREATE_SUITE_KEY, CallbackCrypto
 from dingtalk.errors import CallbackDecryptError, CallbackSignatureError
-from dingtalk.events import parse_callback
 from tenants.errors import (
     CallbackForbidden,
-    CallbackRejected,
     CallbackTooLarge,
     CallbackUndecryptable,
     CallbackWrongSuite,
-    ServiceError,
     SuiteNotFound,
 )
 from tenants.models import Suite
 from tenants.selectors.suites import suite_cache_forget, suite_get_cached
-from tenants.services.callback_input import (
-    SUITE_KEY_RE,
-    check_query,
-    encrypt_field,
-    plaintext_document,
-    refuse_unknown_key,
-    shown,
-)
-from tenants.services.callback_store import (
-    RANDOM_REPLY_KINDS,
-    URL_CHECK_KINDS,
-    Stored,
-    events_store,
-    unparsed_store,
-)
-
-logger = logging.getLogger("tenants.callbacks")
+from tenants.services.callback_pipeline import Receiver, Signed, callback_handle
+from tenants.services.callback_store import RANDOM_REPLY_KINDS, URL_CHECK_KINDS
 
 __all__ = ["CallbackTooLarge", "callback_receive"]
 
 
 def callback_receive(*, suite_key: str, signature: str | None, timestamp: str | None,
                      nonce: str | None, body: bytes) -> dict:
-    """Handle one push and return the encrypted reply map; CallbackRejected otherwise.
-
-    Every outcome is logged on "tenants.callbacks" with the suite key (escaped) and the outcome
-    only (never tokens, keys, tickets or payload contents).
-    """
-    started = time.perf_counter()
-    try:
-        reply, stored = _receive(suite_key=suite_key, signature=signature, timestamp=timestamp,
-                                 nonce=nonce, body=body)
-    except ServiceError as exc:
-        logger.warning("callback rejected suite=%s status=%s code=%s reason=%s",
-                       shown(suite_key), exc.http_status, exc.code,
-                       exc.extra.get("log_reason", exc.message))
-        raise
-    logger.info("callback accepted suite=%s kinds=%s new=%d repeats=%d ms=%.1f",
-                shown(suite_key), ",".join(stored.kinds), len(stored.new_ids), stored.repeats,
-                (time.perf_counter() - started) * 1000)
-    return reply
+    """Handle one push to a suite; the encrypted reply map, or CallbackRejected."""
+    return callback_handle(_SUITES, key=suite_key, signature=signature, timestamp=timestamp,
+                           nonce=nonce, body=body)
 
 
-def _receive(*, suite_key, signature, timestamp, nonce, body) -> tuple[dict, Stored]:
-    if len(body) > settings.CALLBACK_MAX_BODY_BYTES:
-        raise CallbackTooLarge("callback body too large")
-    check_query(signature=signature, timestamp=timestamp, nonce=nonce)
-    encrypt = encrypt_field(body)
-    if not SUITE_KEY_RE.fullmatch(suite_key):
-        raise refuse_unknown_key(signature=signature, timestamp=timestamp, nonce=nonce,
-                                 encrypt=encrypt)
-    try:
-        suite, cached = suite_get_cached(suite_key=suite_key)
-    except SuiteNotFound:
-        raise refuse_unknown_key(signature=signature, timestamp=timestamp, nonce=nonce,
-                                 encrypt=encrypt) from None
-    try:
-        crypto, plaintext = _verify_and_decrypt(suite, signature, timestamp, nonce, encrypt)
-    except CallbackRejected:
-        if not cached:
-            raise
-        # The secrets may have been rotated since this process cached the suite.
+def _load(suite_key: str, fresh: bool) -> tuple[Suite | None, bool]:
+    if fresh:
         suite_cache_forget(suite_key=suite_key)
-        suite, _ = suite_get_cached(suite_key=suite_key)
-        crypto, plaintext = _verify_and_decrypt(suite, signature, timestamp, nonce, encrypt)
-    document = plaintext_document(plaintext)
-    if document is None:
-        return crypto.encrypted_reply("success"), unparsed_store(suite=suite, text=plaintext)
-    events = parse_callback(document)
-    _check_same_suite(suite, events)
-    stored = events_store(suite=suite, events=events, plaintext=plaintext)
-    reply_text = "success"
-    for event in events:
-        if event.kind in RANDOM_REPLY_KINDS and isinstance(getattr(event, "random", None), str):
-            reply_text = event.random or reply_text
-    return crypto.encrypted_reply(reply_text), stored
+    try:
+        return suite_get_cached(suite_key=suite_key)
+    except SuiteNotFound:
+        return None, False
 
 
 def _check_same_suite(suite: Suite, events) -> None:
@@ -121,15 +57,23 @@ def _check_same_suite(suite: Suite, events) -> None:
                                      extra={"named": "subscribe_id"})
 
 
-def _verify_and_decrypt(suite: Suite, signature, timestamp, nonce, encrypt):
-    """(crypto to reply with, plaintext); the legacy create-suite check uses the fixed key."""
+def _reply(events) -> str:
+    """The legacy URL checks (PROTOCOL 7.2) want their Random echoed, not "success"."""
+    for event in events:
+        if event.kind in RANDOM_REPLY_KINDS and isinstance(getattr(event, "random", None), str):
+            return event.random or "success"
+    return "success"
+
+
+def _verify_and_decrypt(suite: Suite, signature, timestamp, nonce, encrypt) -> Signed:
+    """The legacy create-suite check is decrypted with the fixed key."""
     try:
         crypto = CallbackCrypto(token=suite.callback_token,
                                 encoding_aes_key=suite.encoding_aes_key, key=suite.suite_key)
         # A signed message that is not UTF-8 is still DingTalk's: keep its bytes (escaped).
-        return crypto, crypto.verify_and_decrypt(
+        return Signed(crypto, crypto.verify_and_decrypt(
             signature=signature, timestamp=timestamp, nonce=nonce, encrypt=encrypt,
-            errors="surrogateescape")
+            errors="surrogateescape"))
     except CallbackSignatureError:
         raise CallbackForbidden("callback signature mismatch") from None
     except CallbackDecryptError as exc:
@@ -141,7 +85,12 @@ def _verify_and_decrypt(suite: Suite, signature, timestamp, nonce, encrypt):
     try:
         plaintext = legacy.decrypt(encrypt)
         if json.loads(plaintext).get("EventType") == "check_create_suite_url":
-            return legacy, plaintext
+            return Signed(legacy, plaintext)
     except (CallbackDecryptError, ValueError, AttributeError, RecursionError):
         pass
     raise CallbackUndecryptable(f"cannot decrypt the payload: {first_error}") from None
+
+
+_SUITES = Receiver(label="suite", load=_load, verify=_verify_and_decrypt,
+                   check=_check_same_suite, owner_fields=lambda suite: {"suite": suite},
+                   reply=_reply)
