@@ -4,10 +4,9 @@ An internal app's key is its appkey, or, for a legacy corpsecret app (which has 
 id: the key names its callback URL (/callbacks/apps/<key>/) and its token.
 """
 
-import time
-
 from django.db.models import Q
 
+from core.cache import ProcessCache
 from tenants.errors import TenantNotFound
 from tenants.models import Tenant
 
@@ -33,21 +32,15 @@ def app_get(*, app_key: str) -> Tenant:
     return tenant
 
 
-# app_key -> (monotonic time fetched, Tenant). Only the callback endpoint reads through it, and
-# it re-reads the database before rejecting a push, so rotated secrets never cause a rejection.
-_CACHE: dict[str, tuple[float, Tenant]] = {}
+# Only the callback endpoint reads through it, and it re-reads the database before refusing a
+# push, so rotated secrets never cause a refusal.
+_CACHE: ProcessCache[Tenant] = ProcessCache(max_age=30.0)
 
 
-def app_get_cached(*, app_key: str, max_age: float = 30.0) -> tuple[Tenant, bool]:
+def app_get_cached(*, app_key: str) -> tuple[Tenant, bool]:
     """(tenant, came_from_cache): saves a query and two decryptions per callback."""
-    hit = _CACHE.get(app_key)
-    now = time.monotonic()
-    if hit is not None and now - hit[0] < max_age:
-        return hit[1], True
-    tenant = app_get(app_key=app_key)
-    _CACHE[app_key] = (now, tenant)
-    return tenant, False
+    return _CACHE.get_or_load(app_key, lambda: app_get(app_key=app_key))
 
 
 def app_cache_forget(*, app_key: str) -> None:
-    _CACHE.pop(app_key, None)
+    _CACHE.forget(app_key)

@@ -1,9 +1,8 @@
 """Reads about suites: lookup by key (also cached per process) and the current suite_ticket."""
 
-import time
-
 from django.db.models import QuerySet
 
+from core.cache import ProcessCache
 from tenants.errors import SuiteNotFound
 from tenants.models import Suite, SuiteTicket
 
@@ -18,24 +17,18 @@ def suite_get_by_key(*, suite_key: str) -> Suite:
         ) from None
 
 
-# suite_key -> (monotonic time fetched, Suite). Only the callback endpoint reads through it, and
-# it re-reads the database before rejecting a push, so rotated secrets never cause a rejection.
-_CACHE: dict[str, tuple[float, Suite]] = {}
+# Only the callback endpoint reads through it, and it re-reads the database before refusing a
+# push, so rotated secrets never cause a refusal.
+_CACHE: ProcessCache[Suite] = ProcessCache(max_age=30.0)
 
 
-def suite_get_cached(*, suite_key: str, max_age: float = 30.0) -> tuple[Suite, bool]:
+def suite_get_cached(*, suite_key: str) -> tuple[Suite, bool]:
     """(suite, came_from_cache): saves a query and three decryptions per callback."""
-    hit = _CACHE.get(suite_key)
-    now = time.monotonic()
-    if hit is not None and now - hit[0] < max_age:
-        return hit[1], True
-    suite = suite_get_by_key(suite_key=suite_key)
-    _CACHE[suite_key] = (now, suite)
-    return suite, False
+    return _CACHE.get_or_load(suite_key, lambda: suite_get_by_key(suite_key=suite_key))
 
 
 def suite_cache_forget(*, suite_key: str) -> None:
-    _CACHE.pop(suite_key, None)
+    _CACHE.forget(suite_key)
 
 
 # The one ordering of tickets: DingTalk's push time (not arrival), newest first.
