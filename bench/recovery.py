@@ -4,7 +4,7 @@ Starts the whole stack, each piece its own: the DingTalk emulator (python -m din
 no rate limits: the faults below are the test), a private redis-server (broker and REDIS_URL,
 AOF on as deploy/ runs it; the shared Redis is never touched), a throwaway PostgreSQL database
 dingsuite_recovery_<random> on DATABASE_URL's server (dropped at the end), gunicorn serving the
-callback endpoint, Celery beat with the real schedule (the sweep every 30 s; leases 25 s) and a
+callback endpoint, Celery beat with the real schedule (the sweep every 30 s; leases 20 s) and a
 Celery worker consuming every queue, all on config.settings.production. It registers an
 HTTP-push suite (with its app_id, which reauth_corp needs) and a SyncHTTP suite in the emulator
 and in dingsuite, the emulator pushing to gunicorn. Then, each scenario on fresh corps:
@@ -15,7 +15,7 @@ A. worker death: N corps authorize through the HTTP-push suite while service/get
    at once (a restart policy). Figure: time from the SIGKILL until each corp's event is DONE
    and its tenant AUTHORIZED (median, max; goal <= 60 s). (The client's read timeout is 10 s:
    undisturbed, each event would time out once and finish on the client's retry; the kill
-   comes within about a second of the claims.) Worst case by design: lease left (<= 25 s) +
+   comes within about a second of the claims.) Worst case by design: lease left (<= 20 s) +
    wait for the next sweep (< 30 s) + the re-run.
 B. lost get_permanent_code answers: the emulator's faults act BEFORE the handler (latency, then
    drop, then the call), so `drop` loses a request, never an answer. A latency just above the
@@ -211,7 +211,7 @@ def scenario_a(w: World, n: int, latency_s: float) -> None:
           f"started at once", flush=True)
     got = settle(w, w.http, corps, after, t_kill, timeout=150)
     print(f"  all recovered: {'yes' if got.done else 'NO'} after {got.elapsed:.1f} s "
-          f"(sweep every 30 s, lease 25 s)")
+          f"(sweep every 30 s, lease 20 s)")
     print(f"  timeline from the SIGKILL: leases ran out at +{lease_left[0]:.1f}..+"
           f"{lease_left[1]:.1f} s; first event taken back (pending) at "
           f"+{got.first_at.get('pending', float('nan')):.1f} s; first done at "
