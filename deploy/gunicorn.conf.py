@@ -7,9 +7,10 @@ from gunicorn.glogging import Logger
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 # Callbacks must be answered within 1200-1500 ms: threads keep slow clients from starving others.
-# cores + 1, not gunicorn's usual 2 x cores + 1: the callback bench (bench/callbacks.py, open loop
-# at 300 pushes/s on 2 cores) had clearly shorter tails with 2-3 workers than with 4-5, which
-# only add GIL and scheduler contention when PostgreSQL runs on the same cores.
+# cores + 1, not gunicorn's usual 2 x cores + 1. bench/callbacks.py, open loop at 300 pushes/s on
+# 2 cores shared with PostgreSQL: 3 workers gave p99 16-47 ms and 4 gave 25 ms on a quiet
+# machine, but with other load on the cores 4 workers had tails of seconds where 3 stayed far
+# shorter; extra workers only add GIL and scheduler contention.
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() + 1))
 worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
