@@ -1,0 +1,1 @@
+"""Django app: work notifications, their recipients, pacing and polling, and group chats."""
