@@ -33,6 +33,7 @@ HANDLER_MODULES = (
     "dingtalk.emulator.handlers.contacts_v1",
     "dingtalk.emulator.handlers.contacts_v2",
     "dingtalk.emulator.handlers.chat",
+    "dingtalk.emulator.handlers.media",
     "dingtalk.emulator.handlers.control",
     "dingtalk.emulator.handlers.control_org",
     "dingtalk.emulator.notices",

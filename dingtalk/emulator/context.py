@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Request
 
 from .codes import ApiFail
@@ -49,7 +50,11 @@ def parse_body(request: Request) -> dict:
     if request.mimetype == "application/x-www-form-urlencoded":
         return request.form.to_dict()
     if request.mimetype == "multipart/form-data":
-        return request.form.to_dict()
+        try:
+            return request.form.to_dict()
+        except RequestEntityTooLarge:
+            # werkzeug's form limits (500 kB of text fields, 1000 parts): KB/0013 41102.
+            raise ApiFail(41102) from None
     try:
         body = json.loads(raw)
     except (ValueError, UnicodeDecodeError):

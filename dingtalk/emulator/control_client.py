@@ -183,3 +183,7 @@ class EmulatorControl:
     def mark_chat_read(self, message_id: str, userids: list[str]) -> dict:
         """Mark a chat/send messageId read by these members (chat/getReadList shows them)."""
         return self._call("POST", "chats/read", {"message_id": message_id, "userids": userids})
+
+    def list_media(self, corp_id: str) -> list[dict]:
+        """The corp's media/upload records (no bytes: size and sha256), oldest first."""
+        return self._call("GET", f"corps/{corp_id}/media")

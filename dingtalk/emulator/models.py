@@ -197,6 +197,21 @@ class ChatMessage:
     read_userids: list[str] = field(default_factory=list)
 
 
+@dataclass(slots=True)
+class Media:
+    """One file uploaded through media/upload: what it was, never its bytes (a digest instead)."""
+
+    media_id: str
+    corp_id: str
+    type: str  # "image", "voice" or "file"
+    filename: str
+    size: int
+    sha256: str
+    content_type: str
+    created_ms: int
+    uploader: str  # the caller's appkey, suite key or corp id (corpsecret)
+
+
 DEFAULT_AUTH_USER_FIELD = [
     "jobnumber", "isLeader", "name", "position", "isAdmin", "avatar", "department", "userid",
     "deviceId", "isHide",

@@ -15,6 +15,7 @@ from .models import (
     Chat,
     ChatMessage,
     Corp,
+    Media,
     Suite,
     TmpAuthCode,
     Token,
@@ -47,6 +48,7 @@ class State:
         self.current_app_token: dict[str, str] = {}
         self.chats: dict[str, Chat] = {}
         self.chat_messages: dict[str, ChatMessage] = {}
+        self.media: dict[str, Media] = {}  # by media_id; each names its corp
         self.corp_count = 0
 
     # ---- ids -------------------------------------------------------------------------

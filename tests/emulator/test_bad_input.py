@@ -20,7 +20,8 @@ NAMES = ("id", "userid", "userId", "deptId", "department_id", "dept_id", "offset
          "add_useridlist", "del_useridlist", "messageId", "status_value", "status_bg",
          "template_id", "data", "tmp_auth_code", "suite_key", "suite_secret", "suite_ticket",
          "auth_corpid", "permanent_code", "app_id", "corpid_list", "ip_whitelist", "appkey",
-         "appsecret", "corpid", "corpsecret", "contain_access_limit", "msgtype", "text")
+         "appsecret", "corpid", "corpsecret", "contain_access_limit", "msgtype", "text", "type",
+         "media")
 JUNK = ("", "abc", -1, 10**30, [1, "a"], {"a": 1}, "中文\x00", True)
 
 
@@ -56,6 +57,36 @@ def test_junk_parameters_get_dingtalk_errors(world, path):
             body = response.json()
             assert response.status_code == 200, (junk, response.text)
             assert isinstance(body["errcode"], int) and body["errcode"] != -1, (junk, body)
+
+
+# Multipart junk for media/upload: odd names, types, parts and bodies (JUNK above covers the
+# JSON and form bodies of every route).
+MULTIPART_JUNK = (
+    {"files": {"media": ("中文\x00.png", b"x")}},
+    {"files": {"media": ("a" * 5000 + ".png", b"x")}},
+    {"files": {"media": ("../../etc/passwd", b"x")}},
+    {"files": {"media": ("a.png", b"x", "\u00ff/\u00ff")}},
+    {"files": [("media", ("a.png", b"x")), ("media", ("b.png", b"y"))]},
+    {"files": {"media": (None, "not a file")}},
+    {"files": {"other": ("a.png", b"x")}},
+    {"files": [(f"f{i}", ("a.png", b"x")) for i in range(1100)]},
+    {"files": {"media": ("a.png", b"x")}, "data": {"media": "x" * 600_000}},
+    {"data": b"--b\r\nbroken", "headers": {"Content-Type": "multipart/form-data; boundary=b"}},
+    {"data": b"garbage", "headers": {"Content-Type": "multipart/form-data"}},
+    {"data": b"\xff\xfe", "headers": {"Content-Type": "multipart/form-data; boundary="}},
+)
+
+
+@pytest.mark.parametrize("media_type", ["image", "", "中文", "video", "[1]", "file\x00"])
+@pytest.mark.parametrize("case", range(len(MULTIPART_JUNK)))
+def test_media_upload_multipart_junk_gets_dingtalk_errors(world, media_type, case):
+    emulator, tokens = world
+    response = requests.post(f"{emulator.base_url}/media/upload",
+                             params={"access_token": tokens["corp"], "type": media_type},
+                             timeout=30, **MULTIPART_JUNK[case])
+    body = response.json()
+    assert response.status_code == 200, response.text
+    assert isinstance(body["errcode"], int) and body["errcode"] != -1, body
 
 
 def test_non_ascii_suite_ticket_is_40085(emulator):
