@@ -5,12 +5,6 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from dingtalk.credentials import (
-    AppCredentials,
-    CorpSecretCredentials,
-    IsvCorpCredentials,
-    SuiteCredentials,
-)
 from dingtalk.crypto import CREATE_SUITE_KEY, CallbackCrypto
 from dingtalk.errors import (
     ApiError,
@@ -35,13 +29,25 @@ from dingtalk.errors import (
     error_for,
 )
 from dingtalk.events import Event, parse_callback
-from dingtalk.retry import RetryPolicy
-from dingtalk.tokens import InMemoryTokenStore, Token, TokenManager, TokenStore
-from dingtalk.transport import DEFAULT_BASE_URL, Transport
 
-# The client layer is imported on first use: the emulator imports dingtalk.crypto and should
-# not pay for (or be coupled to) the client and its resource groups.
-_LAZY = {"DingTalkClient": "dingtalk.client", "SuiteApi": "dingtalk.isv"}
+# The client side is imported on first use: the emulator imports dingtalk.crypto and the error
+# codes, and must neither pay for nor be coupled to credentials, tokens, transport or the client
+# (tests/emulator/test_imports.py checks that importing it loads none of them).
+_LAZY = {
+    "AppCredentials": "dingtalk.credentials",
+    "CorpSecretCredentials": "dingtalk.credentials",
+    "IsvCorpCredentials": "dingtalk.credentials",
+    "SuiteCredentials": "dingtalk.credentials",
+    "RetryPolicy": "dingtalk.retry",
+    "InMemoryTokenStore": "dingtalk.tokens",
+    "Token": "dingtalk.tokens",
+    "TokenManager": "dingtalk.tokens",
+    "TokenStore": "dingtalk.tokens",
+    "DEFAULT_BASE_URL": "dingtalk.transport",
+    "Transport": "dingtalk.transport",
+    "DingTalkClient": "dingtalk.client",
+    "SuiteApi": "dingtalk.isv",
+}
 
 
 def __getattr__(name: str) -> Any:

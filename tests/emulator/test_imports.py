@@ -75,3 +75,19 @@ def test_imports_emulator_modules_form_no_cycle():
 
     for name in sorted(graph):
         visit(name, [])
+
+
+def test_imports_loading_the_emulator_loads_no_client_code():
+    """Not only no import statement: at run time too, `import dingtalk.emulator` (through the
+    package's __init__) loads none of the client side."""
+    import subprocess
+    import sys
+
+    code = ("import sys, dingtalk.emulator; "
+            "print(sorted(m for m in sys.modules if m in {'dingtalk.client', 'dingtalk.isv', "
+            "'dingtalk.tokens', 'dingtalk.credentials', 'dingtalk.connection', "
+            "'dingtalk.transport', 'dingtalk.retry'} or m.startswith('dingtalk.api')))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=60, cwd=Path(__file__).resolve().parents[2])
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
