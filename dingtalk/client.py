@@ -9,6 +9,7 @@ from dingtalk.api.auth import Auth
 from dingtalk.api.chats import Chats
 from dingtalk.api.contacts import Contacts
 from dingtalk.api.departments import Departments
+from dingtalk.api.media import Media
 from dingtalk.api.users import Users
 from dingtalk.api.work_notices import WorkNotices
 from dingtalk.connection import Connection, ConnectionOptions
@@ -37,6 +38,7 @@ class DingTalkClient(Connection):
         self.auth = Auth(self.caller)
         self.work_notices = WorkNotices(self.caller)
         self.chats = Chats(self.caller)
+        self.media = Media(self.caller)
 
     def _fetch_token(self) -> Token:
         return self.credentials.fetch_token(self.transport, clock=self._clock)

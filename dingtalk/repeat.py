@@ -90,6 +90,11 @@ _TABLE: dict[str, Endpoint] = {
     "chat/send": _SEND,
     "chat/get": _READ,
     "chat/getReadList": _READ,
+    # Media (PROTOCOL 3.8).
+    "media/upload": Endpoint(
+        False, "each accepted upload stores the file again under a new media_id: after a lost "
+               "answer the first id is unknown and a repeat leaves an orphan copy; upload "
+               "again deliberately (the caller holds the bytes) rather than blindly"),
 }
 
 ENDPOINTS: Mapping[str, Endpoint] = MappingProxyType(_TABLE)

@@ -114,8 +114,12 @@ class Transport:
         *,
         params: Mapping[str, Any] | None = None,
         json: Any = None,
+        files: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         """The decoded body when DingTalk says errcode 0 (or gives none on a 2xx JSON object).
+
+        `files` (requests' form: {"media": (filename, bytes, content_type)}) sends a multipart
+        body instead of JSON (media/upload).
 
         Raises a TransportError subclass when there is no usable answer and an ApiError
         subclass when DingTalk answered with an error.
@@ -124,16 +128,16 @@ class Transport:
         url = f"{self.base_url}/{path.lstrip('/')}"
         query = {k: _query_value(v) for k, v in (params or {}).items() if v is not None}
         started = time.monotonic()
-        response = self._send(method, url, safe, query, json)
+        response = self._send(method, url, safe, query, json, files)
         elapsed_ms = (time.monotonic() - started) * 1000
         logger.debug("%s %s -> HTTP %s in %.0f ms", method, safe, response.status_code,
                      elapsed_ms)
         return self._check(method, safe, response)
 
     def _send(self, method: str, url: str, safe: str, query: dict[str, Any],
-              json: Any) -> requests.Response:
+              json: Any, files: Mapping[str, Any] | None = None) -> requests.Response:
         try:
-            return self.session.request(method, url, params=query, json=json,
+            return self.session.request(method, url, params=query, json=json, files=files,
                                         timeout=self.timeout)
         except requests.Timeout:
             # `from None`: requests' own message contains the full URL with the token.

@@ -59,18 +59,21 @@ class AuthedCaller:
         return self.call("POST", path, params=params, json=dict(body or {}))
 
     def call(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
-             json: Any = None, idempotent: bool | None = None) -> dict:
+             json: Any = None, idempotent: bool | None = None,
+             files: Mapping[str, Any] | None = None) -> dict:
         """One call; `idempotent` None means dingtalk.repeat's rule for the path (an endpoint
-        it does not know is not retried)."""
+        it does not know is not retried). `files` makes the body multipart instead of JSON."""
         if idempotent is None:
             idempotent = is_safe_to_repeat(path)
+        # Only an upload passes files: transports without the keyword keep working for JSON.
+        body: dict[str, Any] = {"json": json} if files is None else {"files": files}
         for attempt in (1, 2):
             token = self.token()
             query = {k: v for k, v in (params or {}).items() if v is not None}
             query[self._token_param] = token.value
             try:
                 return self.retry.call(
-                    lambda q=query: self.transport.request(method, path, params=q, json=json),
+                    lambda q=query: self.transport.request(method, path, params=q, **body),
                     idempotent=idempotent,
                 )
             except TokenError:
@@ -94,6 +97,10 @@ class Resource:
         """A POST without its None members; retried only if dingtalk.repeat says it is safe
         (reads yes; sends, creates, recalls never blindly)."""
         return self._caller.post(path, _drop_none(body))
+
+    def _upload(self, path: str, files: Mapping[str, Any], **params: Any) -> dict:
+        """A multipart POST (parameters in the query); retried only if dingtalk.repeat says so."""
+        return self._caller.call("POST", path, params=params, files=files)
 
 
 def _drop_none(body: Mapping[str, Any]) -> dict:

@@ -119,10 +119,11 @@ def recorded(emulator):
         "chat_id": "chat-none", "message_id": "msg-none", "corp_id": corp["corp_id"],
         "tmp_auth_code": auth["tmp_auth_code"], "permanent_code": auth["permanent_code"],
         "app_id": auth["app_id"], "corp_ids": [corp["corp_id"]],
+        "media_type": "image", "filename": "dot.png", "content": b"\x89PNG\r\n\x1a\n",
     }
     client = DingTalkClient(AppCredentials(app["appkey"], app["appsecret"]),
                             transport=transport, retry=retry)
-    groups = ("departments", "users", "contacts", "auth", "work_notices", "chats")
+    groups = ("departments", "users", "contacts", "auth", "work_notices", "chats", "media")
     called = {group: _exercise(getattr(client, group), world) for group in groups}
     called["client"] = _exercise(client, world, skip={"request", "close"})
     api = SuiteApi(SuiteCredentials(suite["suite_key"], suite["suite_secret"],
@@ -139,7 +140,7 @@ def recorded(emulator):
 
 def test_repeat_every_endpoint_called_is_classified_and_every_entry_is_used(recorded):
     seen, called = recorded
-    assert {"send", "create", "get_permanent_code", "reauth_corp"} <= {
+    assert {"send", "create", "get_permanent_code", "reauth_corp", "upload"} <= {
         name for names in called.values() for name in names}
     unclassified = sorted(path for path in seen if not is_classified(path))
     assert unclassified == [], "add these endpoints to dingtalk.repeat's table"
@@ -156,7 +157,7 @@ def test_repeat_client_flags_follow_the_table(recorded):
 def test_repeat_classification_of_the_risky_calls():
     for path in (SEND, "topapi/message/corpconversation/sendbytemplate", "chat/send",
                  "chat/create", "service/get_permanent_code", "service/reauth_corp",
-                 "topapi/message/corpconversation/recall"):
+                 "topapi/message/corpconversation/recall", "media/upload"):
         assert not is_safe_to_repeat(path), path
     for path in ("/gettoken", "service/get_corp_token", "service/activate_suite",
                  "user/get", "/service/get_unactive_corp?suite_access_token=x"):
