@@ -2,8 +2,9 @@
 
 Every status says what happens next and who makes it happen:
 
-- PENDING, due at `next_attempt_at`: its Celery task runs it. If the message was lost (broker
-  down when DingTalk pushed, a worker killed with it), the sweep queues it again.
+- PENDING: its Celery task runs it as soon as a worker takes the message. If the message was
+  lost (broker down when DingTalk pushed, a worker killed with it), the sweep queues it again
+  once it has waited past `next_attempt_at` plus a grace period.
 - PROCESSING, held until `lease_expires_at`: the worker renews the lease while it works; when a
   worker dies the lease runs out and the sweep takes the event back (PENDING, or DEAD once its
   attempts are used up: an event that kills its worker every time must not loop).
@@ -16,8 +17,8 @@ Every status says what happens next and who makes it happen:
 - DEAD: given up, with the reason; an operator reprocesses it from the admin.
 - DONE / IGNORED: finished (IGNORED carries the reason: stale, or nothing to do).
 
-A run claims the event with one conditional UPDATE (due PENDING/FAILED -> PROCESSING): zero
-rows means another worker has it, it is finished, or it is not due yet. DingTalk is called
+A run claims the event with one conditional UPDATE (PENDING, or FAILED whose retry is due ->
+PROCESSING): zero rows means another worker has it, it is finished, or its retry is not due. DingTalk is called
 outside any transaction; each outcome is recorded in its own short UPDATE.
 """
 
@@ -75,13 +76,18 @@ def _lease() -> timedelta:
 
 
 def callback_event_claim(*, event_id: int) -> CallbackEvent | None:
-    """Take the event for this worker; None when someone else has it, it is finished or not due."""
+    """Take the event for this worker; None when someone else has it, it is finished, or its
+    retry is not due yet."""
     now = clock.now()
-    claimed = CallbackEvent.objects.filter(
-        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
-        id=event_id, status__in=(Status.PENDING, Status.FAILED),
-    ).update(status=Status.PROCESSING, attempts=F("attempts") + 1, claimed_at=now,
-             lease_expires_at=now + _lease(), next_attempt_at=None)
+    # A PENDING event runs whenever a worker gets it: its next_attempt_at only tells the sweep
+    # how long it has waited (comparing it here would strand fresh events on a worker whose
+    # clock runs behind the web server's). A FAILED one waits for its backoff.
+    due = (Q(status=Status.PENDING)
+           | Q(status=Status.FAILED, next_attempt_at__isnull=True)
+           | Q(status=Status.FAILED, next_attempt_at__lte=now))
+    claimed = CallbackEvent.objects.filter(due, id=event_id).update(
+        status=Status.PROCESSING, attempts=F("attempts") + 1, claimed_at=now,
+        lease_expires_at=now + _lease(), next_attempt_at=None)
     if not claimed:
         return None
     return CallbackEvent.objects.select_related("suite", "tenant").get(pk=event_id)

@@ -289,3 +289,17 @@ def test_events_reprocess_requeues_a_dead_event(django_capture_on_commit_callbac
         again = callback_event_reprocess(event=event)
     assert (again.status, again.attempts) == (CallbackEvent.Status.PENDING, 0)
     assert len(callbacks) == 1
+
+
+def test_events_a_fresh_event_runs_even_on_a_worker_whose_clock_is_behind():
+    """The web server stamped next_attempt_at with its clock; a worker running a minute behind
+    still takes a PENDING event at once (only retries wait for their time)."""
+    from datetime import timedelta
+
+    from core import clock
+
+    suite = SuiteFactory()
+    row = _row(suite, "dingSkew", 99, {"syncAction": "something_new"}, NOW_MS)
+    event = _event(suite, row, "unknown", "dingSkew",
+                   next_attempt_at=clock.now() + timedelta(minutes=1))
+    assert _process(event).status == CallbackEvent.Status.IGNORED
