@@ -2,7 +2,7 @@
 
 from core.errors import ServiceError
 
-__all__ = ["ChatsNotForSuites", "MessageInvalid"]
+__all__ = ["ChatsNotForSuites", "MediaInvalid", "MessageInvalid"]
 
 
 class ChatsNotForSuites(ServiceError):
@@ -18,3 +18,11 @@ class MessageInvalid(ServiceError):
     call by the dingtalk.messages builders)."""
 
     code = "message_invalid"
+
+
+class MediaInvalid(MessageInvalid):
+    """A file media/upload would refuse: its type, size (image 1 MB, voice 2 MB, file 10 MB) or
+    extension (PROTOCOL 3.1, 3.8), checked before any call. A MessageInvalid, so a caller that
+    catches those catches this too."""
+
+    code = "media_invalid"
