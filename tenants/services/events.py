@@ -18,8 +18,8 @@ Every status says what happens next and who makes it happen:
 - DONE / IGNORED: finished (IGNORED carries the reason: stale, or nothing to do).
 
 A run claims the event with one conditional UPDATE (PENDING, or FAILED whose retry is due ->
-PROCESSING): zero rows means another worker has it, it is finished, or its retry is not due. DingTalk is called
-outside any transaction; each outcome is recorded in its own short UPDATE.
+PROCESSING): zero rows means another worker has it, it is finished, or its retry is not due.
+DingTalk is called outside any transaction; each outcome is recorded in its own short UPDATE.
 """
 
 from __future__ import annotations
