@@ -168,3 +168,30 @@ LOGGING = {
                                            "propagate": False},
     },
 }
+
+# Messaging: limits (messaging/limiter)
+# DingTalk's quotas as the limiter's defaults (PROTOCOL 3.1, 10; messaging/limiter/rules.py).
+# Recipients per minute per (app, corp): 143103 / 143203.
+MESSAGING_LIMIT_APP_CORP_PER_MINUTE = int(os.environ.get("MESSAGING_LIMIT_APP_CORP_PER_MINUTE",
+                                                         "5000"))
+# Per suite across all its corps (143204) and per corp across its internal apps (143104):
+# DingTalk publishes the codes, not the numbers (PROTOCOL UNCERTAIN); 5000, its one figure.
+MESSAGING_LIMIT_SUITE_PER_MINUTE = int(os.environ.get("MESSAGING_LIMIT_SUITE_PER_MINUTE", "5000"))
+MESSAGING_LIMIT_CORP_PER_MINUTE = int(os.environ.get("MESSAGING_LIMIT_CORP_PER_MINUTE", "5000"))
+# Per-minute windows are this much longer than DingTalk's: a send reaches it after we admit it.
+MESSAGING_LIMIT_MINUTE_MARGIN_S = float(os.environ.get("MESSAGING_LIMIT_MINUTE_MARGIN_S", "1"))
+MESSAGING_LIMIT_APP_API_PER_SECOND = int(os.environ.get("MESSAGING_LIMIT_APP_API_PER_SECOND",
+                                                        "20"))
+# One egress IP: 10,000 calls per 20 s across all APIs, then a 5-minute ban.
+MESSAGING_LIMIT_EGRESS_CALLS = int(os.environ.get("MESSAGING_LIMIT_EGRESS_CALLS", "10000"))
+MESSAGING_LIMIT_EGRESS_WINDOW_S = float(os.environ.get("MESSAGING_LIMIT_EGRESS_WINDOW_S", "20"))
+# {"<suite_key or appkey>": {"MESSAGING_LIMIT_...": value}}: per-suite limits (set in code).
+MESSAGING_LIMIT_OVERRIDES: dict[str, dict[str, float]] = {}
+MESSAGING_LIMITER_REDIS_PREFIX = os.environ.get("MESSAGING_LIMITER_REDIS_PREFIX",
+                                                "dingsuite:limiter:")
+# A hung Redis costs an acquire this long; it then refuses (fails closed) with this retry hint.
+MESSAGING_LIMITER_REDIS_TIMEOUT_S = float(os.environ.get("MESSAGING_LIMITER_REDIS_TIMEOUT_S",
+                                                         "0.25"))
+MESSAGING_LIMITER_UNAVAILABLE_RETRY_S = float(
+    os.environ.get("MESSAGING_LIMITER_UNAVAILABLE_RETRY_S", "1"))
+# End of Messaging: limits
