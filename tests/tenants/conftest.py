@@ -93,10 +93,19 @@ def _point_celery_at(broker: str, prefix: str) -> dict:
     return old
 
 
+# The session's one worker. Another package's conftest that imports `celery_worker` makes a
+# second fixture definition to pytest; it must reuse this worker, not start and re-point a
+# second one (re-pointing the Celery app twice closes pools its publishers still hold).
+_session_worker: list[subprocess.Popen] = []
+
+
 @pytest.fixture(scope="session")
 def celery_worker(django_db_setup, django_db_blocker, emulator_server, tmp_path_factory):
     """A real Celery worker (threads pool, concurrency 2) consuming every role's queue under a
     prefix of its own, for the whole session."""
+    if _session_worker:
+        yield _session_worker[0]
+        return
     import redis
 
     from config.celery_routes import queue_names
@@ -121,8 +130,10 @@ def celery_worker(django_db_setup, django_db_blocker, emulator_server, tmp_path_
         wait_for(lambda: proc.poll() is not None or "ready." in log_path.read_text(),
                  timeout=60, what="the Celery worker to start")
         assert proc.poll() is None, log_path.read_text()[-4000:]
+        _session_worker.append(proc)
         yield proc
     finally:
+        _session_worker.clear()
         proc.terminate()
         try:
             proc.wait(timeout=20)
