@@ -16,6 +16,9 @@ QUEUE_ROLES = {
 # task-name pattern -> role; the first match wins (celery's glob routes).
 _ROUTES = (
     ("tenants.callback_event_process", "callbacks"),
+    # Planning is the head of every send (contact reads, then batches for the senders): it
+    # scales with the send workers, and a burst of it never delays default's sweeps.
+    ("messaging.notification_plan", "sends"),
     ("messaging.*send*", "sends"),
     ("messaging.*poll*", "polls"),
     ("directory.*sync*", "sync"),

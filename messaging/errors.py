@@ -2,7 +2,9 @@
 
 from core.errors import ServiceError
 
-__all__ = ["ChatsNotForSuites", "MediaInvalid", "MessageInvalid"]
+__all__ = ["AudienceInvalid", "ChatsNotForSuites", "IdempotencyConflict", "MediaInvalid",
+           "MessageApiMismatch", "MessageInvalid", "NotificationNotCancellable",
+           "NotificationNotFound", "ToAllUserDailyLimit", "ToAllUserNotForSuites"]
 
 
 class ChatsNotForSuites(ServiceError):
@@ -26,3 +28,49 @@ class MediaInvalid(MessageInvalid):
     catches those catches this too."""
 
     code = "media_invalid"
+
+
+class AudienceInvalid(MessageInvalid):
+    """No recipient at all, or userids / dept ids that are not lists of valid ids."""
+
+    code = "audience_invalid"
+
+
+class MessageApiMismatch(MessageInvalid):
+    """A message for a suite that must send by template (its message_api is sendbytemplate:
+    DingTalk answers its asyncsend_v2 calls 60011), or a template for a tenant that cannot."""
+
+    code = "message_api_mismatch"
+
+
+class ToAllUserNotForSuites(ServiceError):
+    """DingTalk refuses to_all_user from third-party apps (41028, PROTOCOL 3.1)."""
+
+    code = "to_all_user_internal_apps_only"
+    http_status = 409
+
+
+class ToAllUserDailyLimit(ServiceError):
+    """An internal app's corp may send 3 full-company notifications a day (41045)."""
+
+    code = "to_all_user_daily_limit"
+    http_status = 429
+
+
+class IdempotencyConflict(ServiceError):
+    """The idempotency key was used before for another request body."""
+
+    code = "idempotency_key_reused"
+    http_status = 409
+
+
+class NotificationNotFound(ServiceError):
+    code = "notification_not_found"
+    http_status = 404
+
+
+class NotificationNotCancellable(ServiceError):
+    """The notification is already final, or everything in it has been sent."""
+
+    code = "notification_not_cancellable"
+    http_status = 409

@@ -1,0 +1,68 @@
+"""A notification's audience as userids: departments expanded live through the tenant's client.
+
+Each department is read with v2 department/listsub (its sub-departments, followed recursively)
+and v2 user/list (its direct members, page by page), so a department means everyone in its
+subtree, as DingTalk's own dept_id_list does (PROTOCOL 3.1). to_all_user starts at the root
+department 1. For a suite these reads are limited to the corp's authorized scope (PROTOCOL 4).
+
+A department the app cannot read (out of scope 50004, gone 60003, no permission 60011, ...) is
+recorded with its errcode: nobody in it can get an outcome, and the operator must see why.
+Failures a retry can fix (transport, throttling, DingTalk busy) are raised: the whole
+expansion is repeated later, since nothing is written until it is complete.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from dingtalk.errors import ApiError
+from dingtalk.repeat import retryable_error
+from tenants.models import Tenant
+from tenants.services.clients import client_for
+
+ROOT_DEPT_ID = 1
+
+
+@dataclass
+class Audience:
+    """Userids in order (named ones first, each once), who of them DingTalk says is inactive,
+    and the departments that could not be read."""
+
+    userids: list[str] = field(default_factory=list)
+    inactive: set[str] = field(default_factory=set)
+    dept_errors: list[dict] = field(default_factory=list)
+
+
+def audience_expand(*, tenant: Tenant, userids: Iterable[str], dept_ids: Iterable[int],
+                    to_all_user: bool) -> Audience:
+    """Expand named users, departments (with all their sub-departments) and to_all_user."""
+    found: dict[str, bool | None] = dict.fromkeys(userids)
+    audience = Audience()
+    roots = [ROOT_DEPT_ID] if to_all_user else list(dept_ids)
+    if roots:
+        contacts = client_for(tenant).contacts
+        seen: set[int] = set()
+        queue = deque(roots)
+        while queue:
+            dept_id = queue.popleft()
+            if dept_id in seen:
+                continue
+            seen.add(dept_id)
+            try:
+                children = contacts.department_list_sub(dept_id)
+                members = list(contacts.user_list(dept_id))
+            except ApiError as exc:
+                if retryable_error(exc):
+                    raise
+                audience.dept_errors.append(
+                    {"dept_id": dept_id, "errcode": exc.errcode, "errmsg": exc.errmsg})
+                continue
+            queue.extend(child.id for child in children)
+            for user in members:
+                if found.get(user.userid) is None:
+                    found[user.userid] = user.active
+    audience.userids = list(found)
+    audience.inactive = {userid for userid, active in found.items() if active is False}
+    return audience

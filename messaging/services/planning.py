@@ -1,0 +1,262 @@
+"""Planning a notification: claim it, expand its audience, apply the ledger, cut batches.
+
+1. Claim (one conditional UPDATE): ACCEPTED (a retry only once its next_attempt_at is due), or
+   PLANNING whose lease ran out (its worker died) -> PLANNING with a lease. Zero rows: another
+   worker has it, or it is finished. A SENDING notification whose deferred recipients are due
+   (next_attempt_at) is claimed the same way, keeping its status.
+2. Expand the audience (messaging/services/audience.py): DingTalk calls, no transaction.
+3. Record, in one transaction, only while the claim still holds: Recipient rows (bulk, in
+   chunks), the ledger's admissions and bookings for today, batches of at most 100 userids,
+   and the next status: SENDING, or COMPLETED when nothing is left to send (FAILED when no
+   department could be read and nobody was named).
+
+A failure a retry can fix puts it back to ACCEPTED with a backoff (the countdown task is the
+fast path, the sweep the one that survives a dead worker); an inactive tenant holds it (HELD) or,
+relieved, cancels it; anything else fails it with the reason.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import InterfaceError, OperationalError, transaction
+from django.db.models import F, Max, Q
+
+from core import clock
+from dingtalk.repeat import retryable_error
+from messaging.models import Notification, NotificationBatch, Recipient
+from messaging.services.audience import audience_expand
+from messaging.services.ledger import (
+    daily_cap_for,
+    ledger_admit,
+    ledger_book,
+    ledger_day,
+    ledger_next_day_start,
+)
+from messaging.services.notifications import (
+    notification_counts_refresh,
+    notification_plan_enqueue,
+    notification_plan_enqueue_on_commit,
+)
+from tenants.errors import NoSuiteTicket, TenantInactive
+from tenants.models import Tenant
+
+logger = logging.getLogger("messaging.planning")
+
+Status = Notification.Status
+Outcome = Recipient.Outcome
+_CHUNK = 5000
+_MAX_ERROR = 2000
+
+
+def _lease() -> timedelta:
+    return timedelta(seconds=settings.MESSAGING_PLAN_LEASE_S)
+
+
+def notification_claim(*, notification_id: int) -> Notification | None:
+    """Take the notification for planning; None when it is not this worker's to plan."""
+    now = clock.now()
+    free = Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now)
+    due = (Q(status=Status.ACCEPTED, plan_attempts=0)
+           | Q(status=Status.ACCEPTED, next_attempt_at__isnull=True)
+           | Q(status=Status.ACCEPTED, next_attempt_at__lte=now)
+           | Q(status=Status.PLANNING, lease_expires_at__lt=now))
+    claimed = Notification.objects.filter(due, id=notification_id).update(
+        status=Status.PLANNING, plan_attempts=F("plan_attempts") + 1, claimed_at=now,
+        lease_expires_at=now + _lease(), next_attempt_at=None)
+    if not claimed:
+        claimed = Notification.objects.filter(
+            free, id=notification_id, status=Status.SENDING, next_attempt_at__lte=now,
+        ).update(claimed_at=now, lease_expires_at=now + _lease())
+    if not claimed:
+        return None
+    return Notification.objects.select_related("tenant", "tenant__suite").get(pk=notification_id)
+
+
+def _held(notification: Notification) -> Q:
+    return Q(pk=notification.pk, status=notification.status, claimed_at=notification.claimed_at)
+
+
+def notification_plan(*, notification_id: int) -> Notification | None:
+    """Plan one notification (safe to run twice: the claim lets one run at a time)."""
+    notification = notification_claim(notification_id=notification_id)
+    if notification is None:
+        logger.info("notification %s not due for planning; skipping", notification_id)
+        return None
+    try:
+        if notification.status == Status.SENDING:
+            _plan_deferred(notification)
+        elif notification.plan_attempts > settings.MESSAGING_PLAN_MAX_ATTEMPTS:
+            _finish(notification, Status.FAILED,
+                    f"gave up after {notification.plan_attempts - 1} attempts")
+        else:
+            _plan_first(notification)
+    except TenantInactive as exc:
+        relieved = notification.tenant.status == Tenant.Status.RELIEVED
+        _finish(notification, Status.CANCELLED if relieved else Status.HELD,
+                f"{exc.code}: {exc.message}")
+    except Exception as exc:
+        _record_failure(notification, exc)
+    notification.refresh_from_db()
+    return notification
+
+
+def _plan_first(notification: Notification) -> None:
+    tenant = notification.tenant
+    if notification.to_all_user_native:
+        userids, inactive, dept_errors = [], set(), []
+    else:
+        audience = audience_expand(tenant=tenant, userids=notification.userids,
+                                   dept_ids=notification.dept_ids,
+                                   to_all_user=notification.to_all_user)
+        userids, inactive, dept_errors = audience.userids, audience.inactive, audience.dept_errors
+    with transaction.atomic():
+        if not Notification.objects.select_for_update().filter(_held(notification)).exists():
+            logger.info("notification %s: claim lost (cancelled or taken back)", notification.pk)
+            return
+        now = clock.now()
+        day = ledger_day(at=now)
+        active = [u for u in userids if u not in inactive]
+        admitted, held = ledger_admit(tenant=tenant, day=day, userids=active,
+                                      content_digest=notification.content_digest,
+                                      daily_cap=daily_cap_for(tenant=tenant))
+        ledger_book(tenant=tenant, day=day, userids=admitted,
+                    content_digest=notification.content_digest)
+        chunks = _cut(admitted)
+        if notification.to_all_user_native:
+            chunks = [[]]  # DingTalk's own to_all_user: one task, no per-recipient rows
+        batch_ids = _create_batches(notification, chunks, first_seq=1)
+        batch_of = {u: batch_ids[i] for i, chunk in enumerate(chunks) for u in chunk}
+        Recipient.objects.bulk_create(
+            (_recipient(notification, u, batch_of.get(u), inactive, held) for u in userids),
+            batch_size=_CHUNK)
+        deferred = notification.defer_held and bool(held)
+        if chunks or deferred:
+            status, completed = Status.SENDING, None
+        elif not userids and dept_errors:
+            status, completed = Status.FAILED, now
+        else:
+            status, completed = Status.COMPLETED, now
+        Notification.objects.filter(pk=notification.pk).update(
+            status=status, planned_at=now, completed_at=completed, dept_errors=dept_errors,
+            lease_expires_at=None, last_error="",
+            next_attempt_at=ledger_next_day_start(at=now) if deferred else None)
+        notification_counts_refresh(notification=notification)
+    logger.info("notification %s planned: %s recipients, %s batches, %s held, %s unreadable "
+                "departments", notification.pk, len(userids), len(chunks), len(held),
+                len(dept_errors))
+
+
+def _recipient(notification: Notification, userid: str, batch_id: int | None,
+               inactive: set[str], held: dict[str, str]) -> Recipient:
+    row = Recipient(notification_id=notification.pk, tenant_id=notification.tenant_id,
+                    userid=userid, batch_id=batch_id)
+    if userid in inactive:
+        row.outcome, row.detail = Outcome.INACTIVE, "DingTalk lists the user as not active"
+    elif userid in held and not notification.defer_held:
+        row.outcome, row.code = Outcome.HELD_BACK, held[userid]
+    return row
+
+
+def _cut(userids: list[str]) -> list[list[str]]:
+    size = settings.MESSAGING_BATCH_SIZE
+    return [userids[i:i + size] for i in range(0, len(userids), size)]
+
+
+def _create_batches(notification: Notification, chunks: list[list[str]], *,
+                    first_seq: int) -> list[int]:
+    now = clock.now()
+    batches = NotificationBatch.objects.bulk_create(
+        [NotificationBatch(notification_id=notification.pk, tenant_id=notification.tenant_id,
+                           seq=first_seq + i, userids=chunk, next_attempt_at=now,
+                           content_digest=notification.content_digest)
+         for i, chunk in enumerate(chunks)], batch_size=1000)
+    return [b.pk for b in batches]
+
+
+def _plan_deferred(notification: Notification) -> None:
+    """Deferred recipients' next day: admit those the ledger lets through now, batch them."""
+    tenant = notification.tenant
+    with transaction.atomic():
+        if not Notification.objects.select_for_update().filter(_held(notification)).exists():
+            return
+        now = clock.now()
+        day = ledger_day(at=now)
+        waiting = Recipient.objects.filter(notification=notification, batch__isnull=True,
+                                           outcome=Outcome.PENDING)
+        userids = list(waiting.order_by("id").values_list("userid", flat=True))
+        admitted, held = ledger_admit(tenant=tenant, day=day, userids=userids,
+                                      content_digest=notification.content_digest,
+                                      daily_cap=daily_cap_for(tenant=tenant))
+        ledger_book(tenant=tenant, day=day, userids=admitted,
+                    content_digest=notification.content_digest)
+        chunks = _cut(admitted)
+        last = notification.batches.aggregate(m=Max("seq"))["m"] or 0
+        for batch_id, chunk in zip(_create_batches(notification, chunks, first_seq=last + 1),
+                                   chunks, strict=True):
+            waiting.filter(userid__in=chunk).update(batch_id=batch_id)
+        Notification.objects.filter(pk=notification.pk).update(
+            lease_expires_at=None,
+            next_attempt_at=ledger_next_day_start(at=now) if held else None)
+    logger.info("notification %s: %s deferred recipients admitted, %s wait another day",
+                notification.pk, len(admitted), len(held))
+
+
+def _finish(notification: Notification, status: str, note: str, *,
+            next_attempt_at=None) -> bool:
+    """Record an outcome while the claim holds (False: it was cancelled or taken back)."""
+    if notification.status == Status.SENDING:  # a deferred run: release it, retry later
+        status, next_attempt_at = Status.SENDING, next_attempt_at or clock.now() + _lease()
+    final = status in Notification.FINAL
+    return bool(Notification.objects.filter(_held(notification)).update(
+        status=status, last_error=note[:_MAX_ERROR], lease_expires_at=None,
+        next_attempt_at=next_attempt_at, completed_at=clock.now() if final else None))
+
+
+def _retryable(exc: BaseException) -> bool:
+    return retryable_error(exc) or isinstance(exc, NoSuiteTicket | OperationalError
+                                              | InterfaceError)
+
+
+def retry_delay(attempts: int) -> float:
+    """Seconds before attempt `attempts + 1`: exponential, jittered, capped."""
+    base = settings.MESSAGING_PLAN_RETRY_BASE_S * 2 ** max(attempts - 1, 0)
+    ceiling = min(settings.MESSAGING_PLAN_RETRY_MAX_S, base)
+    return ceiling / 2 + random.random() * ceiling / 2  # noqa: S311 (jitter, not secrecy)
+
+
+def _record_failure(notification: Notification, exc: BaseException) -> None:
+    described = f"{type(exc).__name__}: {exc}"
+    if not _retryable(exc):
+        logger.exception("notification %s: planning failed for good", notification.pk)
+        _finish(notification, Status.FAILED, f"not retryable: {described}")
+        return
+    delay = retry_delay(notification.plan_attempts)
+    due = clock.now() + timedelta(seconds=delay)
+    if _finish(notification, Status.ACCEPTED, described, next_attempt_at=due):
+        notification_plan_enqueue_on_commit(notification_id=notification.pk, countdown=delay)
+    logger.warning("notification %s planning attempt %s: %s; retry in %.0f s",
+                   notification.pk, notification.plan_attempts, type(exc).__name__, delay)
+
+
+def notifications_sweep(*, pending_after: timedelta, limit: int = 500) -> list[int]:
+    """Queue planning again for what no queue holds: ACCEPTED notifications due longer ago
+    than `pending_after` (a lost message), PLANNING ones whose lease ran out (a dead worker),
+    and SENDING ones whose deferred recipients are due. Returns the ids queued."""
+    now = clock.now()
+    stale = now - pending_after
+    free = Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now)
+    ids = list(Notification.objects.filter(
+        Q(status=Status.ACCEPTED, next_attempt_at__lte=stale)
+        | Q(status=Status.ACCEPTED, next_attempt_at__isnull=True)
+        | Q(status=Status.PLANNING, lease_expires_at__lt=now)
+        | Q(free, status=Status.SENDING, next_attempt_at__lte=now),
+    ).order_by("next_attempt_at", "id").values_list("id", flat=True)[:limit])
+    for notification_id in ids:
+        notification_plan_enqueue(notification_id=notification_id)
+    if ids:
+        logger.info("sweep queued planning for %s notification(s)", len(ids))
+    return ids

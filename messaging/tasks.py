@@ -1,0 +1,28 @@
+"""Celery tasks of the messaging app: thin wrappers that take ids and call one service.
+
+Delivery rules, each on its decorator: planning is ack-late (a worker killed mid-run leaves the
+message to be redelivered; the claim and its lease make a second run harmless, and planning
+sends nothing to anyone); the sweep is not (beat runs it again in 30 s). Retries are not
+Celery's: planning records them on the notification (next_attempt_at) and the sweep makes them
+happen even after a worker dies. Sends, when they come, never ack late.
+"""
+
+from datetime import timedelta
+
+from celery import shared_task
+from django.conf import settings
+
+from messaging.services import planning
+
+
+@shared_task(name="messaging.notification_plan", acks_late=True, ignore_result=True)
+def notification_plan(notification_id: int) -> None:
+    """Plan one notification: audience, ledger, batches (idempotent: claimed under a lease)."""
+    planning.notification_plan(notification_id=notification_id)
+
+
+@shared_task(name="messaging.notifications_sweep", ignore_result=True)
+def notifications_sweep() -> None:
+    """Queue planning for lost messages, dead workers' leases and due deferred recipients."""
+    planning.notifications_sweep(
+        pending_after=timedelta(seconds=settings.MESSAGING_SWEEP_PENDING_AFTER_S))

@@ -1,0 +1,44 @@
+"""Helpers for the work-notification tests: messages, the emulator's org, planning in-process."""
+
+from __future__ import annotations
+
+from messaging.models import Notification, Recipient
+from messaging.services.notifications import notification_create
+from messaging.services.planning import notification_plan
+
+
+def text(content: str = "hello") -> dict:
+    return {"msgtype": "text", "text": {"content": content}}
+
+
+def org(emulator, corp_id: str) -> tuple[dict[int, list[int]], list[dict]]:
+    """(children per department id, users) of a corp as the emulator holds it."""
+    info = emulator.get_corp(corp_id)
+    children: dict[int, list[int]] = {}
+    for dept in info["departments"]:
+        if dept.get("parent_id") is not None:
+            children.setdefault(int(dept["parent_id"]), []).append(int(dept["id"]))
+    return children, info["users"]
+
+
+def subtree_users(emulator, corp_id: str, dept_id: int) -> dict[str, bool]:
+    """{userid: active} of everyone in the department and its sub-departments."""
+    children, users = org(emulator, corp_id)
+    depts, stack = set(), [dept_id]
+    while stack:
+        d = stack.pop()
+        depts.add(d)
+        stack.extend(children.get(d, ()))
+    return {u["userid"]: u.get("active", True) for u in users
+            if depts & {int(d) for d in u["depts"]}}
+
+
+def create_and_plan(tenant, **kwargs) -> Notification:
+    notification = notification_create(tenant=tenant, **kwargs)
+    return notification_plan(notification_id=notification.pk)
+
+
+def outcomes(notification: Notification) -> dict[str, tuple[str, str]]:
+    """{userid: (outcome, code)}."""
+    return {r.userid: (r.outcome, r.code)
+            for r in Recipient.objects.filter(notification=notification)}
