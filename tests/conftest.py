@@ -40,3 +40,21 @@ def _clock_back_to_real_time():
     yield
     if clock.offset():
         clock.reset()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's test database, and before it is dropped, no session left on it.
+
+    Threads that tests start (lock holders, lease renewals, limiter hammers) can leave a
+    connection open past their test; PostgreSQL then refuses to drop the database. Only this
+    run's own test database is touched.
+    """
+    yield
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                               "WHERE datname = current_database() AND pid <> pg_backend_pid()")
