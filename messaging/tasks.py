@@ -4,7 +4,7 @@ Delivery rules, each on its decorator: planning is ack-late (a worker killed mid
 message to be redelivered; the claim and its lease make a second run harmless, and planning
 sends nothing to anyone); the sweep is not (beat runs it again in 30 s). Retries are not
 Celery's: planning records them on the notification (next_attempt_at) and the sweep makes them
-happen even after a worker dies. Sends, when they come, never ack late.
+happen even after a worker dies. Sends never ack late (see batch_send).
 """
 
 from datetime import timedelta
@@ -12,7 +12,7 @@ from datetime import timedelta
 from celery import shared_task
 from django.conf import settings
 
-from messaging.services import planning
+from messaging.services import planning, sending
 
 
 @shared_task(name="messaging.notification_plan", acks_late=True, ignore_result=True)
@@ -26,3 +26,12 @@ def notifications_sweep() -> None:
     """Queue planning for lost messages, dead workers' leases and due deferred recipients."""
     planning.notifications_sweep(
         pending_after=timedelta(seconds=settings.MESSAGING_SWEEP_PENDING_AFTER_S))
+
+
+@shared_task(name="messaging.batch_send", acks_late=False, ignore_result=True)
+def batch_send(batch_id: int) -> None:
+    """Send one batch. Never ack-late: a redelivered send after a worker died mid-call would be
+    a second DingTalk task, a second message to every recipient. The message is acked when a
+    worker takes it; a send lost with its worker is found by the sweep (its lease runs out:
+    UNKNOWN, never resent blindly; or, never claimed, still PENDING and queued again)."""
+    sending.batch_send(batch_id=batch_id)

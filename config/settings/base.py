@@ -164,6 +164,24 @@ MESSAGING_PLAN_RETRY_MAX_S = float(os.environ.get("MESSAGING_PLAN_RETRY_MAX_S", 
 MESSAGING_PLAN_MAX_ATTEMPTS = int(os.environ.get("MESSAGING_PLAN_MAX_ATTEMPTS", "6"))
 # An ACCEPTED notification due longer ago than this lost its message: the sweep queues it again.
 MESSAGING_SWEEP_PENDING_AFTER_S = int(os.environ.get("MESSAGING_SWEEP_PENDING_AFTER_S", "20"))
+# A send holds its batch this long, past the hard time limit: an expired lease means a dead
+# worker, and since its request may have left, the sweep marks the batch unknown (never resent).
+MESSAGING_SEND_LEASE_S = int(os.environ.get("MESSAGING_SEND_LEASE_S",
+                                            str(CELERY_TASK_TIME_LIMIT + 30)))
+# Throttled sends (90018 and its family) wait 2, 4, 8 ... s (jittered) up to 10 minutes.
+MESSAGING_SEND_RETRY_BASE_S = float(os.environ.get("MESSAGING_SEND_RETRY_BASE_S", "2"))
+MESSAGING_SEND_RETRY_MAX_S = float(os.environ.get("MESSAGING_SEND_RETRY_MAX_S", "600"))
+# Polling: the first getsendprogress this long after the send, then a quarter of the task's
+# age (at least 1 s, at most 5 min) until DingTalk says done; read status is refreshed every
+# half of the task's age (1 min to 1 h) until MESSAGING_POLL_WINDOW_S after the send
+# (DingTalk keeps a task 24 h, PROTOCOL 3.2-3.3), then polling stops.
+MESSAGING_POLL_FIRST_S = float(os.environ.get("MESSAGING_POLL_FIRST_S", "1"))
+MESSAGING_POLL_PROGRESS_MAX_S = float(os.environ.get("MESSAGING_POLL_PROGRESS_MAX_S", "300"))
+MESSAGING_POLL_READ_MIN_S = float(os.environ.get("MESSAGING_POLL_READ_MIN_S", "60"))
+MESSAGING_POLL_READ_MAX_S = float(os.environ.get("MESSAGING_POLL_READ_MAX_S", "3600"))
+MESSAGING_POLL_WINDOW_S = int(os.environ.get("MESSAGING_POLL_WINDOW_S", str(24 * 3600)))
+MESSAGING_POLL_LEASE_S = int(os.environ.get("MESSAGING_POLL_LEASE_S",
+                                            str(CELERY_TASK_TIME_LIMIT + 30)))
 
 # DingTalk: the emulator in development, https://oapi.dingtalk.com in production.
 DINGTALK_BASE_URL = os.environ.get("DINGTALK_BASE_URL", "https://oapi.dingtalk.com")

@@ -140,3 +140,13 @@ def ledger_release(*, tenant: Tenant, day: date, userids: Iterable[str],
             tenant=tenant, day=day, content_digest=content_digest, userid__in=chunk,
         ).delete()[0]
     return removed
+
+
+def ledger_mark_unknown(*, tenant: Tenant, day: date, userids: Iterable[str],
+                        content_digest: str) -> None:
+    """A send's answer was lost: its bookings may or may not have reached DingTalk (UNKNOWN
+    entries count towards the cap, never hold identical content back)."""
+    for chunk in _chunks(list(dict.fromkeys(userids))):
+        LedgerEntry.objects.filter(
+            tenant=tenant, day=day, content_digest=content_digest, userid__in=chunk,
+        ).update(state=LedgerEntry.State.UNKNOWN)

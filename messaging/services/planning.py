@@ -29,6 +29,7 @@ from core import clock
 from dingtalk.repeat import retryable_error
 from messaging.models import Notification, NotificationBatch, Recipient
 from messaging.services.audience import audience_expand
+from messaging.services.batch_queue import batch_send_enqueue
 from messaging.services.ledger import (
     daily_cap_for,
     ledger_admit,
@@ -168,13 +169,16 @@ def _cut(userids: list[str]) -> list[list[str]]:
 
 def _create_batches(notification: Notification, chunks: list[list[str]], *,
                     first_seq: int) -> list[int]:
+    """The batches, each one's send published by task name once the transaction commits."""
     now = clock.now()
     batches = NotificationBatch.objects.bulk_create(
         [NotificationBatch(notification_id=notification.pk, tenant_id=notification.tenant_id,
                            seq=first_seq + i, userids=chunk, next_attempt_at=now,
                            content_digest=notification.content_digest)
          for i, chunk in enumerate(chunks)], batch_size=1000)
-    return [b.pk for b in batches]
+    ids = [b.pk for b in batches]
+    transaction.on_commit(lambda: [batch_send_enqueue(batch_id=i) for i in ids])
+    return ids
 
 
 def _plan_deferred(notification: Notification) -> None:

@@ -1,0 +1,260 @@
+"""Sending a batch: claim it, check the tenant, take the limiter, hand it to DingTalk, record.
+
+1. Claim (one conditional UPDATE): a PENDING batch whose next_attempt_at is due -> SENDING with
+   a lease. Zero rows: another worker has it, or it is not due or not pending any more.
+2. The tenant at send time: relieved cancels the batch (its recipients CANCELLED, ledger
+   released); stopped or suspended holds it (HELD).
+3. The limiter (notice_send_rules) for the batch's recipients: refused, the batch goes back to
+   PENDING at now + retry_after, and DingTalk is not called.
+4. One DingTalk call, no transaction: asyncsend_v2, or sendbytemplate for a template.
+5. Record, in a short transaction: a task id -> SENT (recipients SENT, ledger BOOKED, the
+   first poll due); the answer lost (dingtalk.repeat: a transport error or "busy" after the
+   request may have left) -> UNKNOWN (recipients and ledger entries UNKNOWN; never resent
+   blindly); throttled (RateLimited, or a failure before the send left such as the token
+   fetch) -> PENDING with a backoff; refused by DingTalk -> FAILED with the errcode, recipients
+   FAILED, ledger released.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+
+from core import clock
+from dingtalk.errors import ApiError
+from dingtalk.messages import MessageError
+from dingtalk.repeat import may_repeat, retryable_error
+from messaging.limiter import acquire, notice_send_rules
+from messaging.models import NotificationBatch, Recipient
+from messaging.services.batch_queue import (
+    batch_poll_enqueue_on_commit,
+    batch_send_enqueue,
+    batch_send_enqueue_on_commit,
+)
+from messaging.services.ledger import (
+    ledger_book,
+    ledger_day,
+    ledger_mark_unknown,
+    ledger_release,
+)
+from messaging.services.settling import notification_settle
+from tenants.errors import TenantInactive
+from tenants.models import Suite, Tenant
+from tenants.services.clients import client_for
+
+logger = logging.getLogger("messaging.sending")
+
+Status = NotificationBatch.Status
+Outcome = Recipient.Outcome
+_MAX_ERROR = 2000
+
+
+def batch_claim(*, batch_id: int) -> NotificationBatch | None:
+    """Take a due PENDING batch for sending; None when it is not this worker's to send."""
+    now = clock.now()
+    due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    claimed = NotificationBatch.objects.filter(due, id=batch_id, status=Status.PENDING).update(
+        status=Status.SENDING, claimed_at=now, lease_expires_at=now + timedelta(
+            seconds=settings.MESSAGING_SEND_LEASE_S), next_attempt_at=None)
+    if not claimed:
+        return None
+    return NotificationBatch.objects.select_related(
+        "notification", "tenant", "tenant__suite").get(pk=batch_id)
+
+
+def _held(batch: NotificationBatch) -> Q:
+    return Q(pk=batch.pk, status=Status.SENDING, claimed_at=batch.claimed_at)
+
+
+def batch_send(*, batch_id: int) -> NotificationBatch | None:
+    """Send one batch (at most one DingTalk task per claim; safe to run twice)."""
+    batch = batch_claim(batch_id=batch_id)
+    if batch is None:
+        logger.info("batch %s not due for sending; skipping", batch_id)
+        return None
+    tenant = batch.tenant
+    if not tenant.is_active:
+        _inactive(batch)
+    else:
+        decision = acquire(_rules(tenant), amount=max(1, len(batch.userids)))
+        if not decision.allowed:
+            _back_to_pending(batch, decision.retry_after_s,
+                             f"limiter: {decision.blocking_rule or 'unavailable'}")
+        else:
+            _call(batch)
+    notification_settle(notification_id=batch.notification_id)
+    batch.refresh_from_db()
+    return batch
+
+
+def _rules(tenant: Tenant):
+    api = "sendbytemplate" if _by_template(tenant) else "asyncsend_v2"
+    if tenant.kind == Tenant.Kind.SUITE:
+        key = tenant.suite.suite_key
+        return notice_send_rules(app_key=key, corp_id=tenant.corp_id, suite_key=key, api=api)
+    return notice_send_rules(app_key=tenant.app_key_label, corp_id=tenant.corp_id,
+                             suite_key=None, api=api)
+
+
+def _by_template(tenant: Tenant) -> bool:
+    return (tenant.kind == Tenant.Kind.SUITE
+            and tenant.suite.message_api == Suite.MessageApi.SEND_BY_TEMPLATE)
+
+
+def _call(batch: NotificationBatch) -> None:
+    n, tenant = batch.notification, batch.tenant
+    try:
+        client = client_for(tenant)
+        if n.template_id:
+            task = client.work_notices.send_by_template(
+                tenant.agent_id, n.template_id, n.template_data or {}, userids=batch.userids)
+        else:
+            task = client.work_notices.send(
+                tenant.agent_id, n.msg, userids=batch.userids,
+                to_all_user=n.to_all_user_native and not batch.userids)
+    except TenantInactive:
+        _inactive(batch)
+    except Exception as exc:
+        _record_error(batch, exc)
+    else:
+        _record_sent(batch, task.task_id)
+
+
+def _record_error(batch: NotificationBatch, exc: BaseException) -> None:
+    described = f"{type(exc).__name__}: {exc}"
+    if retryable_error(exc) or not isinstance(exc, ApiError | MessageError):
+        path = getattr(exc, "path", None) or ""
+        if retryable_error(exc) and may_repeat(path, exc):
+            # Throttled, or failed before the send left (the token fetch): nothing was sent.
+            _back_to_pending(batch, retry_delay(batch.attempts), described)
+        else:
+            _record_unknown(batch, described)
+        return
+    code = str(getattr(exc, "errcode", "") or "")
+    _record_failed(batch, code, described)
+
+
+def retry_delay(attempts: int) -> float:
+    """Seconds before the next try of a throttled send: exponential, jittered, capped."""
+    base = settings.MESSAGING_SEND_RETRY_BASE_S * 2 ** max(attempts, 0)
+    ceiling = min(settings.MESSAGING_SEND_RETRY_MAX_S, base)
+    return ceiling / 2 + random.random() * ceiling / 2  # noqa: S311 (jitter, not secrecy)
+
+
+def _day(batch: NotificationBatch):
+    # Planning booked the batch's recipients on the day it planned them.
+    return ledger_day(at=batch.notification.planned_at or clock.now())
+
+
+def _record_sent(batch: NotificationBatch, task_id: int) -> None:
+    now = clock.now()
+    with transaction.atomic():
+        # A claim lost meanwhile (the sweep took an expired lease: UNKNOWN) still gets its
+        # task id: DingTalk has the task, and the poller settles it.
+        NotificationBatch.objects.filter(
+            Q(status=Status.SENDING) | Q(status=Status.UNKNOWN, task_id__isnull=True),
+            pk=batch.pk,
+        ).update(status=Status.SENT, task_id=task_id, sent_at=now, lease_expires_at=None,
+                 attempts=batch.attempts + 1, last_error="",
+                 poll_until=now + timedelta(seconds=settings.MESSAGING_POLL_WINDOW_S),
+                 next_attempt_at=now + timedelta(seconds=settings.MESSAGING_POLL_FIRST_S))
+        Recipient.objects.filter(batch=batch, outcome__in=(Outcome.PENDING, Outcome.UNKNOWN)
+                                 ).update(outcome=Outcome.SENT)
+        ledger_book(tenant=batch.tenant, day=_day(batch), userids=batch.userids,
+                    content_digest=batch.content_digest)
+        batch_poll_enqueue_on_commit(batch_id=batch.pk,
+                                     countdown=settings.MESSAGING_POLL_FIRST_S)
+    logger.info("batch %s sent: task %s, %s recipients", batch.pk, task_id, len(batch.userids))
+
+
+def _record_unknown(batch: NotificationBatch, note: str) -> None:
+    with transaction.atomic():
+        if not NotificationBatch.objects.filter(_held(batch)).update(
+                status=Status.UNKNOWN, lease_expires_at=None, sent_at=clock.now(),
+                attempts=batch.attempts + 1, last_error=note[:_MAX_ERROR]):
+            return
+        batch_mark_unknown(batch=batch)
+    logger.warning("batch %s: the send's answer was lost (%s); marked unknown, not resent",
+                   batch.pk, note)
+
+
+def batch_mark_unknown(*, batch: NotificationBatch) -> None:
+    """Its recipients and ledger entries UNKNOWN (inside the caller's transaction)."""
+    Recipient.objects.filter(batch=batch, outcome=Outcome.PENDING).update(
+        outcome=Outcome.UNKNOWN)
+    ledger_mark_unknown(tenant=batch.tenant, day=_day(batch), userids=batch.userids,
+                        content_digest=batch.content_digest)
+
+
+def _record_failed(batch: NotificationBatch, code: str, note: str) -> None:
+    with transaction.atomic():
+        if not NotificationBatch.objects.filter(_held(batch)).update(
+                status=Status.FAILED, lease_expires_at=None, attempts=batch.attempts + 1,
+                last_error=note[:_MAX_ERROR]):
+            return
+        Recipient.objects.filter(batch=batch, outcome=Outcome.PENDING).update(
+            outcome=Outcome.FAILED, code=code[:32], detail=note[:_MAX_ERROR])
+        ledger_release(tenant=batch.tenant, day=_day(batch), userids=batch.userids,
+                       content_digest=batch.content_digest)
+    logger.warning("batch %s refused by DingTalk: %s", batch.pk, note)
+
+
+def _back_to_pending(batch: NotificationBatch, delay: float, note: str) -> None:
+    delay = max(delay, 0.05)
+    with transaction.atomic():
+        if NotificationBatch.objects.filter(_held(batch)).update(
+                status=Status.PENDING, lease_expires_at=None, last_error=note[:_MAX_ERROR],
+                next_attempt_at=clock.now() + timedelta(seconds=delay)):
+            batch_send_enqueue_on_commit(batch_id=batch.pk, countdown=delay)
+    logger.info("batch %s back to pending for %.1f s (%s)", batch.pk, delay, note)
+
+
+def _inactive(batch: NotificationBatch) -> None:
+    """Relieved: cancel the batch; stopped or suspended: hold it."""
+    tenant = Tenant.objects.get(pk=batch.tenant_id)
+    with transaction.atomic():
+        if tenant.status == Tenant.Status.RELIEVED:
+            if NotificationBatch.objects.filter(_held(batch)).update(
+                    status=Status.CANCELLED, lease_expires_at=None,
+                    last_error="the tenant relieved the app"):
+                Recipient.objects.filter(batch=batch, outcome=Outcome.PENDING).update(
+                    outcome=Outcome.CANCELLED)
+                ledger_release(tenant=tenant, day=_day(batch), userids=batch.userids,
+                               content_digest=batch.content_digest)
+        else:
+            NotificationBatch.objects.filter(_held(batch)).update(
+                status=Status.HELD, lease_expires_at=None,
+                last_error=f"tenant inactive: {tenant.status}"
+                           f"{' (suspended)' if tenant.suspended else ''}")
+    logger.info("batch %s: tenant %s inactive (%s)", batch.pk, tenant.corp_id, tenant.status)
+
+
+def batches_sweep(*, pending_after: timedelta, limit: int = 500) -> list[int]:
+    """Queue sends for PENDING batches due longer ago than `pending_after` (a lost message) and
+    mark UNKNOWN the SENDING batches whose lease ran out (a dead worker whose request may have
+    left: never resent blindly). Returns the ids queued."""
+    now = clock.now()
+    for batch in NotificationBatch.objects.filter(
+            status=Status.SENDING, lease_expires_at__lt=now).select_related(
+            "notification", "tenant")[:limit]:
+        with transaction.atomic():
+            if NotificationBatch.objects.filter(_held(batch)).update(
+                    status=Status.UNKNOWN, lease_expires_at=None,
+                    last_error="the sender's lease ran out; its request may have left"):
+                batch_mark_unknown(batch=batch)
+        notification_settle(notification_id=batch.notification_id)
+    ids = list(NotificationBatch.objects.filter(
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now - pending_after),
+        status=Status.PENDING,
+    ).order_by("next_attempt_at", "id").values_list("id", flat=True)[:limit])
+    for batch_id in ids:
+        batch_send_enqueue(batch_id=batch_id)
+    if ids:
+        logger.info("sweep queued %s batch send(s)", len(ids))
+    return ids
+
