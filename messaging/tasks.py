@@ -12,7 +12,7 @@ from datetime import timedelta
 from celery import shared_task
 from django.conf import settings
 
-from messaging.services import planning, sending
+from messaging.services import planning, polling, sending
 
 
 @shared_task(name="messaging.notification_plan", acks_late=True, ignore_result=True)
@@ -35,3 +35,10 @@ def batch_send(batch_id: int) -> None:
     worker takes it; a send lost with its worker is found by the sweep (its lease runs out:
     UNKNOWN, never resent blindly; or, never claimed, still PENDING and queued again)."""
     sending.batch_send(batch_id=batch_id)
+
+
+@shared_task(name="messaging.batch_poll", acks_late=True, ignore_result=True)
+def batch_poll(batch_id: int) -> None:
+    """Poll one batch's progress and results. Ack-late: a poll only reads DingTalk and its claim
+    (a lease) makes a redelivered one harmless, so a worker's death loses nothing."""
+    polling.batch_poll(batch_id=batch_id)

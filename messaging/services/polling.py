@@ -1,0 +1,249 @@
+"""Polling a batch DingTalk has (SENT, or UNKNOWN with a task id) to per-recipient outcomes.
+
+1. Claim (conditional UPDATE): a SENT or UNKNOWN batch with a task id whose next_attempt_at is
+   due and whose poll lease is free. Zero rows: not due, someone else polls it, or it is done.
+2. Past poll_until (MESSAGING_POLL_WINDOW_S after the send; DingTalk keeps a task 24 h): DONE,
+   no call. Polling stops there.
+3. While a recipient still waits (SENT, UNKNOWN): getsendprogress until status 2, backing off
+   with the task's age; then getsendresult. Afterwards only getsendresult, to refresh read
+   status, every half of the task's age (1 min to 1 h) until poll_until; DONE once everyone
+   has read it.
+4. The result, recipient by recipient: read / unread (delivered), invalid_user, failed,
+   forbidden with its code. DingTalk drops recipients over a per-minute quota silently
+   (143103, 143104, 143203, 143204): they go into a new PENDING batch due after the window and
+   are sent again. Daily-cap and identical-content codes (143105, 143205, 143106, 143206) are
+   final outcomes with the code.
+
+Reads are safe to repeat (dingtalk/repeat.py): a transport error or throttling only moves
+next_attempt_at. The countdown task is the fast path for progress; read refreshes and anything
+a dead worker dropped are picked up by the sweep (polls_sweep) from next_attempt_at.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max, Q
+
+from core import clock
+from dingtalk.api.models import SendResult
+from dingtalk.errors import ApiError
+from dingtalk.repeat import retryable_error
+from messaging.models import Notification, NotificationBatch, Recipient
+from messaging.services.batch_queue import (
+    batch_poll_enqueue,
+    batch_poll_enqueue_on_commit,
+    batch_send_enqueue_on_commit,
+)
+from messaging.services.ledger import ledger_book, ledger_day
+from messaging.services.settling import notification_settle
+from tenants.errors import TenantInactive
+from tenants.models import Tenant
+from tenants.services.clients import client_for
+
+logger = logging.getLogger("messaging.polling")
+
+Status = NotificationBatch.Status
+Outcome = Recipient.Outcome
+# DingTalk's per-minute quota codes (PROTOCOL 3.3): dropped now, deliverable after the window.
+PER_MINUTE_CODES = frozenset({"143103", "143104", "143203", "143204"})
+_POLLED = (Status.SENT, Status.UNKNOWN)
+_WAITING = (Outcome.SENT, Outcome.UNKNOWN)
+_MAX_ERROR = 2000
+
+
+def batch_poll_claim(*, batch_id: int) -> NotificationBatch | None:
+    """Take a due batch for polling; None when it is not this worker's to poll."""
+    now = clock.now()
+    free = Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now)
+    claimed = NotificationBatch.objects.filter(
+        free, id=batch_id, status__in=_POLLED, task_id__isnull=False,
+        next_attempt_at__lte=now,
+    ).update(claimed_at=now, lease_expires_at=now + timedelta(
+        seconds=settings.MESSAGING_POLL_LEASE_S))
+    if not claimed:
+        return None
+    return NotificationBatch.objects.select_related("notification", "tenant").get(pk=batch_id)
+
+
+def _held(batch: NotificationBatch) -> Q:
+    return Q(pk=batch.pk, status__in=_POLLED, claimed_at=batch.claimed_at)
+
+
+def batch_poll(*, batch_id: int) -> NotificationBatch | None:
+    """Poll one batch once (safe to run twice: the claim lets one run at a time)."""
+    batch = batch_poll_claim(batch_id=batch_id)
+    if batch is None:
+        logger.info("batch %s not due for polling; skipping", batch_id)
+        return None
+    if batch.poll_until is not None and clock.now() >= batch.poll_until:
+        _finish(batch, "polling window over")
+    else:
+        _poll(batch)
+    notification_settle(notification_id=batch.notification_id)
+    batch.refresh_from_db()
+    return batch
+
+
+def _waiting(batch: NotificationBatch) -> bool:
+    if not batch.userids:  # a native to_all_user task: only its progress is known
+        return True
+    return Recipient.objects.filter(batch=batch, outcome__in=_WAITING).exists()
+
+
+def _poll(batch: NotificationBatch) -> None:
+    tenant = batch.tenant
+    try:
+        client = client_for(tenant)
+        if _waiting(batch):
+            progress = client.work_notices.progress(tenant.agent_id, batch.task_id)
+            if not progress.done:
+                _again(batch, _progress_delay(batch), f"progress {progress.percent}%",
+                       enqueue=True)
+                return
+            if not batch.userids:
+                _finish(batch, "")
+                return
+        result = client.work_notices.result(tenant.agent_id, batch.task_id)
+    except TenantInactive:
+        if Tenant.objects.filter(pk=tenant.pk, status=Tenant.Status.RELIEVED).exists():
+            _finish(batch, "the tenant relieved the app")
+        else:
+            _again(batch, _read_delay(batch), "tenant inactive")
+    except Exception as exc:
+        described = f"{type(exc).__name__}: {exc}"
+        if retryable_error(exc):
+            _again(batch, _progress_delay(batch), described, enqueue=True)
+        elif isinstance(exc, ApiError):  # 40035: the task is gone (past DingTalk's 24 h)
+            _finish(batch, described)
+        else:
+            raise
+    else:
+        _record_result(batch, result)
+
+
+def _age_s(batch: NotificationBatch) -> float:
+    return max(0.0, (clock.now() - (batch.sent_at or clock.now())).total_seconds())
+
+
+def _progress_delay(batch: NotificationBatch) -> float:
+    return min(max(_age_s(batch) / 4, settings.MESSAGING_POLL_FIRST_S),
+               settings.MESSAGING_POLL_PROGRESS_MAX_S)
+
+
+def _read_delay(batch: NotificationBatch) -> float:
+    return min(max(_age_s(batch) / 2, settings.MESSAGING_POLL_READ_MIN_S),
+               settings.MESSAGING_POLL_READ_MAX_S)
+
+
+def _next_at(batch: NotificationBatch, delay: float) -> datetime:
+    due = clock.now() + timedelta(seconds=delay)
+    return min(due, batch.poll_until) if batch.poll_until else due
+
+
+def _again(batch: NotificationBatch, delay: float, note: str, *, enqueue: bool = False) -> None:
+    with transaction.atomic():
+        if NotificationBatch.objects.filter(_held(batch)).update(
+                lease_expires_at=None, next_attempt_at=_next_at(batch, delay),
+                last_error=note[:_MAX_ERROR]) and enqueue:
+            batch_poll_enqueue_on_commit(batch_id=batch.pk, countdown=delay)
+
+
+def _finish(batch: NotificationBatch, note: str) -> None:
+    NotificationBatch.objects.filter(_held(batch)).update(
+        status=Status.DONE, lease_expires_at=None, next_attempt_at=None,
+        last_error=note[:_MAX_ERROR])
+    logger.info("batch %s done polling%s", batch.pk, f" ({note})" if note else "")
+
+
+def _outcomes(result: SendResult) -> tuple[dict[tuple[str, str], list[str]], list[str]]:
+    """({(outcome, code): userids}, userids to send again after the per-minute window)."""
+    moves: dict[tuple[str, str], list[str]] = defaultdict(list)
+    codes = {f.userid: f.code for f in result.forbidden}
+    again = [u for u, c in codes.items() if c in PER_MINUTE_CODES]
+    for userid, code in codes.items():
+        if code not in PER_MINUTE_CODES:
+            moves[(Outcome.FORBIDDEN, code)].append(userid)
+    moves[(Outcome.FORBIDDEN, "")] += [u for u in result.forbidden_userids if u not in codes]
+    moves[(Outcome.INVALID_USER, "")] += list(result.invalid_userids)
+    moves[(Outcome.FAILED, "")] += list(result.failed_userids)
+    moves[(Outcome.UNREAD, "")] += list(result.unread_userids)
+    moves[(Outcome.READ, "")] += list(result.read_userids)
+    return moves, again
+
+
+def _record_result(batch: NotificationBatch, result: SendResult) -> None:
+    moves, again = _outcomes(result)
+    with transaction.atomic():
+        if not NotificationBatch.objects.filter(_held(batch)).exists():
+            return
+        rows = Recipient.objects.filter(batch=batch)
+        for (outcome, code), userids in moves.items():
+            if not userids:
+                continue
+            # Read status only moves forward: unread -> read, never back.
+            before = (*_WAITING, Outcome.UNREAD) if outcome == Outcome.READ else _WAITING
+            rows.filter(userid__in=userids, outcome__in=before).update(outcome=outcome,
+                                                                       code=code)
+        delivered = [*result.read_userids, *result.unread_userids]
+        if batch.status == Status.UNKNOWN and delivered:
+            ledger_book(tenant=batch.tenant, day=ledger_day(at=batch.sent_at),
+                        userids=delivered, content_digest=batch.content_digest)
+        if again:
+            _send_again(batch, rows.filter(userid__in=again, outcome__in=_WAITING))
+        _schedule_next(batch)
+    logger.info("batch %s: %s read, %s unread, %s forbidden, %s to send again after the "
+                "window", batch.pk, len(result.read_userids), len(result.unread_userids),
+                len(result.forbidden), len(again))
+
+
+def _send_again(batch: NotificationBatch, rows) -> None:
+    """Recipients DingTalk dropped for a per-minute quota: a new batch, due after the window."""
+    userids = list(rows.order_by("id").values_list("userid", flat=True))
+    if not userids:
+        return
+    Notification.objects.select_for_update().filter(pk=batch.notification_id).first()
+    last = NotificationBatch.objects.filter(notification_id=batch.notification_id).aggregate(
+        m=Max("seq"))["m"] or 0
+    delay = 60.0 + settings.MESSAGING_LIMIT_MINUTE_MARGIN_S
+    retry = NotificationBatch.objects.create(
+        notification_id=batch.notification_id, tenant_id=batch.tenant_id, seq=last + 1,
+        userids=userids, content_digest=batch.content_digest,
+        next_attempt_at=clock.now() + timedelta(seconds=delay))
+    Recipient.objects.filter(pk__in=rows.values("pk")).update(
+        batch=retry, outcome=Outcome.PENDING, code="")
+    batch_send_enqueue_on_commit(batch_id=retry.pk, countdown=delay)
+
+
+def _schedule_next(batch: NotificationBatch) -> None:
+    rows = Recipient.objects.filter(batch=batch)
+    fields: dict = {"status": Status.SENT, "lease_expires_at": None, "last_error": ""}
+    if rows.filter(outcome__in=_WAITING).exists():
+        delay = _progress_delay(batch)
+        fields["next_attempt_at"] = _next_at(batch, delay)
+        batch_poll_enqueue_on_commit(batch_id=batch.pk, countdown=delay)
+    elif rows.filter(outcome=Outcome.UNREAD).exists():
+        # Read refreshes are far apart: the sweep runs them from next_attempt_at.
+        fields["next_attempt_at"] = _next_at(batch, _read_delay(batch))
+    else:
+        fields.update(status=Status.DONE, next_attempt_at=None)
+    NotificationBatch.objects.filter(_held(batch)).update(**fields)
+
+
+def polls_sweep(*, limit: int = 500) -> list[int]:
+    """Queue polls whose next_attempt_at is due (read refreshes, and what a dead worker or a
+    lost message left); a poll whose lease ran out is due again. Returns the ids queued."""
+    now = clock.now()
+    free = Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now)
+    ids = list(NotificationBatch.objects.filter(
+        free, status__in=_POLLED, task_id__isnull=False, next_attempt_at__lte=now,
+    ).order_by("next_attempt_at", "id").values_list("id", flat=True)[:limit])
+    for batch_id in ids:
+        batch_poll_enqueue(batch_id=batch_id)
+    if ids:
+        logger.info("sweep queued %s batch poll(s)", len(ids))
+    return ids
