@@ -23,9 +23,13 @@ def notification_plan(notification_id: int) -> None:
 
 @shared_task(name="messaging.notifications_sweep", ignore_result=True)
 def notifications_sweep() -> None:
-    """Queue planning for lost messages, dead workers' leases and due deferred recipients."""
-    planning.notifications_sweep(
-        pending_after=timedelta(seconds=settings.MESSAGING_SWEEP_PENDING_AFTER_S))
+    """Queue planning for lost messages, dead workers' leases and due deferred recipients;
+    sends for due pending batches (expired send leases become unknown, never resent); polls
+    that are due (progress, read refreshes, expired poll leases)."""
+    pending_after = timedelta(seconds=settings.MESSAGING_SWEEP_PENDING_AFTER_S)
+    planning.notifications_sweep(pending_after=pending_after)
+    sending.batches_sweep(pending_after=pending_after)
+    polling.polls_sweep()
 
 
 @shared_task(name="messaging.batch_send", acks_late=False, ignore_result=True)

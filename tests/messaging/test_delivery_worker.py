@@ -1,0 +1,111 @@
+"""A notification end to end on a real Celery worker: planned, sent, polled, swept; the
+emulator over HTTP, time moved with advance_time, outcomes awaited with a deadline."""
+
+import pytest
+
+from messaging.models import Notification, NotificationBatch, Recipient
+from messaging.services.notifications import notification_create
+from messaging.tasks import notifications_sweep
+from tenants.models import Tenant
+from tests.conftest import advance_time
+from tests.messaging.notification_support import outcomes, text
+from tests.tenants.conftest import authorized_tenant, wait_for
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+Outcome = Recipient.Outcome
+BatchStatus = NotificationBatch.Status
+NStatus = Notification.Status
+_SEND = "topapi/message/corpconversation/asyncsend_v2"
+
+
+def _status(n: Notification, *statuses: str) -> Notification | None:
+    return Notification.objects.filter(pk=n.pk, status__in=statuses).first()
+
+
+def _delivered(n: Notification) -> bool:
+    got = outcomes(n)
+    return bool(got) and all(o in (Outcome.READ, Outcome.UNREAD, Outcome.INACTIVE)
+                             for o, _ in got.values())
+
+
+def _sweep_after(emulator, settings, seconds: float) -> None:
+    """Move time past a window and the sweep's grace, then run the sweep (publishes to the
+    worker), as beat would."""
+    advance_time(emulator, seconds + settings.MESSAGING_SWEEP_PENDING_AFTER_S + 1)
+    notifications_sweep()
+
+
+def test_250_users_reach_dingtalk_in_3_batches_and_every_one_gets_read_or_unread(
+        celery_worker, emulator, make_app, settings):
+    tenant, _, _ = make_app(users=250)
+    n = notification_create(tenant=tenant, to_all_user=True, msg=text("all hands"))
+    done = wait_for(lambda: _status(n, NStatus.COMPLETED), timeout=60, what="completion")
+    assert _delivered(n)
+    batches = list(NotificationBatch.objects.filter(notification=n).order_by("seq"))
+    assert len(batches) == 3 and len({b.task_id for b in batches}) == 3
+    assert emulator.counters()["calls"][_SEND] == 3
+    readers = batches[1].userids[:10]
+    emulator.mark_read(task_id=batches[1].task_id, userids=readers)
+    _sweep_after(emulator, settings, settings.MESSAGING_POLL_READ_MIN_S)
+    wait_for(lambda: Recipient.objects.filter(notification=n, outcome=Outcome.READ).count()
+             == 10, timeout=30, what="read status refreshed")
+    assert {u for u, (o, _) in outcomes(n).items() if o == Outcome.READ} == set(readers)
+    done.refresh_from_db()
+    assert done.counts[Outcome.READ] == 10
+
+
+def test_a_per_minute_quota_hit_is_delivered_after_the_window(celery_worker, emulator,
+                                                              make_app, settings):
+    tenant, _, _ = make_app(users=250)
+    emulator.set_config(notices={"per_minute_app_corp": 100})
+    n = notification_create(tenant=tenant, to_all_user=True, msg=text("paced"))
+    wait_for(lambda: NotificationBatch.objects.filter(notification=n, seq__gt=3).exists()
+             and not NotificationBatch.objects.filter(
+                 notification=n, status=BatchStatus.SENT,
+                 recipients__outcome=Outcome.SENT).exists(),
+             timeout=60, what="the dropped recipients put back")
+    assert emulator.counters()["recipients"]["forbidden:143103"] > 0
+    for _ in range(3):  # at most 100 a minute: the rest go in the following windows
+        _sweep_after(emulator, settings, 61)
+        wait_for(lambda: not NotificationBatch.objects.filter(
+            notification=n, status__in=(BatchStatus.SENDING,)).exists()
+            and not Recipient.objects.filter(notification=n, outcome=Outcome.SENT).exists(),
+            timeout=30, what="the next window's sends polled")
+    wait_for(lambda: _status(n, NStatus.COMPLETED), timeout=30, what="completion")
+    assert _delivered(n)
+
+
+def test_a_lost_send_answer_is_unknown_and_never_sent_twice(celery_worker, emulator, make_app,
+                                                            settings):
+    tenant, _, _ = make_app(users=20)
+    fault = emulator.add_fault(_SEND, drop=True, count=1)
+    n = notification_create(tenant=tenant, to_all_user=True, msg=text("lost"))
+    wait_for(lambda: NotificationBatch.objects.filter(notification=n,
+                                                      status=BatchStatus.UNKNOWN).exists(),
+             timeout=30, what="the batch marked unknown")
+    _sweep_after(emulator, settings, settings.MESSAGING_SEND_LEASE_S)
+    _sweep_after(emulator, settings, 60)
+    (batch,) = NotificationBatch.objects.filter(notification=n)
+    assert batch.status == BatchStatus.UNKNOWN and batch.task_id is None
+    assert [f["fired"] for f in emulator.faults() if f["id"] == fault["id"]] == [1]
+    assert emulator.counters()["calls"].get(_SEND, 0) <= 1  # the dropped call, if counted
+    assert {o for o, _ in outcomes(n).values()} <= {Outcome.UNKNOWN, Outcome.INACTIVE}
+
+
+def test_a_relieved_tenants_pending_batches_are_cancelled(celery_worker, emulator, make_suite,
+                                                          settings):
+    tenant, corp = authorized_tenant(emulator, make_suite)
+    emulator.add_fault(_SEND, errcode=90018)  # throttled: its batch waits, pending
+    n = notification_create(tenant=tenant, userids=corp["userids"][:4], msg=text("late"))
+    wait_for(lambda: NotificationBatch.objects.filter(
+        notification=n, status=BatchStatus.PENDING, last_error__contains="RateLimited").exists(),
+        timeout=30, what="a throttled, pending batch")
+    Tenant.objects.filter(pk=tenant.pk).update(status=Tenant.Status.RELIEVED)
+    emulator.clear_faults()
+    _sweep_after(emulator, settings, settings.MESSAGING_SEND_RETRY_MAX_S)
+    wait_for(lambda: _status(n, NStatus.CANCELLED), timeout=30, what="cancellation")
+    assert set(NotificationBatch.objects.filter(notification=n).values_list(
+        "status", flat=True)) == {BatchStatus.CANCELLED}
+    assert {o for o, _ in outcomes(n).values()} == {Outcome.CANCELLED}
+    assert not NotificationBatch.objects.filter(notification=n, task_id__isnull=False).exists()
