@@ -133,6 +133,9 @@ class NotificationBatch(models.Model):
     lease_expires_at = models.DateTimeField(null=True, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
     content_digest = models.CharField(max_length=64)
+    # The ledger day its recipients were booked on (planning's day, or a deferred batch's
+    # later day): releases and unknown marks must hit the same ledger rows.
+    ledger_day = models.DateField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     # Read status is refreshed until then (DingTalk keeps a task for 24 h).
     poll_until = models.DateTimeField(null=True, blank=True)

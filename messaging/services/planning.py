@@ -129,7 +129,7 @@ def _plan_first(notification: Notification) -> None:
         chunks = _cut(admitted)
         if notification.to_all_user_native:
             chunks = [[]]  # DingTalk's own to_all_user: one task, no per-recipient rows
-        batch_ids = _create_batches(notification, chunks, first_seq=1)
+        batch_ids = _create_batches(notification, chunks, first_seq=1, day=day)
         batch_of = {u: batch_ids[i] for i, chunk in enumerate(chunks) for u in chunk}
         Recipient.objects.bulk_create(
             (_recipient(notification, u, batch_of.get(u), inactive, held) for u in userids),
@@ -168,13 +168,13 @@ def _cut(userids: list[str]) -> list[list[str]]:
 
 
 def _create_batches(notification: Notification, chunks: list[list[str]], *,
-                    first_seq: int) -> list[int]:
+                    first_seq: int, day) -> list[int]:
     """The batches, each one's send published by task name once the transaction commits."""
     now = clock.now()
     batches = NotificationBatch.objects.bulk_create(
         [NotificationBatch(notification_id=notification.pk, tenant_id=notification.tenant_id,
                            seq=first_seq + i, userids=chunk, next_attempt_at=now,
-                           content_digest=notification.content_digest)
+                           content_digest=notification.content_digest, ledger_day=day)
          for i, chunk in enumerate(chunks)], batch_size=1000)
     ids = [b.pk for b in batches]
     transaction.on_commit(lambda: [batch_send_enqueue(batch_id=i) for i in ids])
@@ -199,8 +199,8 @@ def _plan_deferred(notification: Notification) -> None:
                     content_digest=notification.content_digest)
         chunks = _cut(admitted)
         last = notification.batches.aggregate(m=Max("seq"))["m"] or 0
-        for batch_id, chunk in zip(_create_batches(notification, chunks, first_seq=last + 1),
-                                   chunks, strict=True):
+        batch_ids = _create_batches(notification, chunks, first_seq=last + 1, day=day)
+        for batch_id, chunk in zip(batch_ids, chunks, strict=True):
             waiting.filter(userid__in=chunk).update(batch_id=batch_id)
         Notification.objects.filter(pk=notification.pk).update(
             lease_expires_at=None,

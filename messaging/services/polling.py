@@ -191,7 +191,7 @@ def _record_result(batch: NotificationBatch, result: SendResult) -> None:
                                                                        code=code)
         delivered = [*result.read_userids, *result.unread_userids]
         if batch.status == Status.UNKNOWN and delivered:
-            ledger_book(tenant=batch.tenant, day=ledger_day(at=batch.sent_at),
+            ledger_book(tenant=batch.tenant, day=batch.ledger_day or ledger_day(at=batch.sent_at),
                         userids=delivered, content_digest=batch.content_digest)
         if again:
             _send_again(batch, rows.filter(userid__in=again, outcome__in=_WAITING))
@@ -212,7 +212,7 @@ def _send_again(batch: NotificationBatch, rows) -> None:
     delay = 60.0 + settings.MESSAGING_LIMIT_MINUTE_MARGIN_S
     retry = NotificationBatch.objects.create(
         notification_id=batch.notification_id, tenant_id=batch.tenant_id, seq=last + 1,
-        userids=userids, content_digest=batch.content_digest,
+        userids=userids, content_digest=batch.content_digest, ledger_day=batch.ledger_day,
         next_attempt_at=clock.now() + timedelta(seconds=delay))
     Recipient.objects.filter(pk__in=rows.values("pk")).update(
         batch=retry, outcome=Outcome.PENDING, code="")

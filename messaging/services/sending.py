@@ -147,7 +147,9 @@ def retry_delay(attempts: int) -> float:
 
 
 def _day(batch: NotificationBatch):
-    # Planning booked the batch's recipients on the day it planned them.
+    """The ledger day the batch's recipients were booked on when it was cut."""
+    if batch.ledger_day is not None:
+        return batch.ledger_day
     return ledger_day(at=batch.notification.planned_at or clock.now())
 
 

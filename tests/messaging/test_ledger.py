@@ -106,3 +106,25 @@ def test_ledger_defer_held_keeps_them_pending_for_the_next_day(emulator, make_ap
     waiting.refresh_from_db()
     assert waiting.batch is not None and waiting.batch.seq == 2
     assert waiting.batch.userids == [alice]
+
+
+def test_ledger_a_deferred_batch_is_released_on_the_day_it_was_booked(emulator, make_app,
+                                                                      settings):
+    """A deferred batch is booked on its later day; a refused send must release that day's
+    booking, not the planning day's (they once used the planning day)."""
+    from messaging.services.sending import batch_send
+
+    settings.MESSAGING_DAILY_CAP_INTERNAL = 1
+    tenant, corp, _ = make_app(users=3)
+    alice = corp["userids"][0]
+    create_and_plan(tenant, userids=[alice], msg=text("one"))
+    deferred = create_and_plan(tenant, userids=[alice], msg=text("two"), defer_held=True)
+    advance_time(emulator, 86_400)
+    notification_plan(notification_id=deferred.pk)
+    batch = Recipient.objects.get(notification=deferred, userid=alice).batch
+    assert batch.ledger_day == ledger_day() > ledger_day(at=deferred.planned_at)
+    booked = LedgerEntry.objects.get(tenant=tenant, day=batch.ledger_day, userid=alice,
+                                     content_digest=batch.content_digest)
+    emulator.add_fault("topapi/message/corpconversation/asyncsend_v2", errcode=40035)
+    batch_send(batch_id=batch.pk)
+    assert not LedgerEntry.objects.filter(pk=booked.pk).exists()
