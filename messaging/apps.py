@@ -9,4 +9,13 @@ class MessagingConfig(AppConfig):
 
     def ready(self) -> None:
         # The limiter's model lives in its own package (messaging/limiter/models.py).
+        from messaging import receivers
         from messaging.limiter import models  # noqa: F401
+        from tenants import signals
+
+        signals.tenant_app_restored.connect(receivers.on_tenant_active_again,
+                                            dispatch_uid="messaging.restored")
+        signals.tenant_resumed.connect(receivers.on_tenant_active_again,
+                                       dispatch_uid="messaging.resumed")
+        signals.tenant_relieved.connect(receivers.on_tenant_relieved,
+                                        dispatch_uid="messaging.relieved")

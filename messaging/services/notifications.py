@@ -234,16 +234,19 @@ def notification_cancel(*, notification: Notification) -> Notification:
                 "the notification is finished", extra={"status": getattr(locked, "status",
                                                                          None)})
         batches = NotificationBatch.objects.filter(notification=locked)
-        cancelled = list(batches.filter(status__in=_UNSENT_BATCH).values_list("pk", "userids"))
-        batches.filter(pk__in=[pk for pk, _ in cancelled]).update(
+        cancelled = list(batches.filter(status__in=_UNSENT_BATCH)
+                         .values_list("pk", "userids", "ledger_day"))
+        batches.filter(pk__in=[pk for pk, _, _ in cancelled]).update(
             status=BatchStatus.CANCELLED, next_attempt_at=None, lease_expires_at=None)
         Recipient.objects.filter(notification=locked, outcome=Recipient.Outcome.PENDING).filter(
-            Q(batch__isnull=True) | Q(batch_id__in=[pk for pk, _ in cancelled]),
+            Q(batch__isnull=True) | Q(batch_id__in=[pk for pk, _, _ in cancelled]),
         ).update(outcome=Recipient.Outcome.CANCELLED)
-        if locked.planned_at is not None:
-            ledger_release(tenant=locked.tenant, day=ledger_day(at=locked.planned_at),
-                           userids=[u for _, users in cancelled for u in users],
-                           content_digest=locked.content_digest)
+        for _, users, day in cancelled:
+            # Each batch was booked on its own day (a deferred one on a later day).
+            booked_on = day or (ledger_day(at=locked.planned_at) if locked.planned_at else None)
+            if booked_on is not None:
+                ledger_release(tenant=locked.tenant, day=booked_on, userids=users,
+                               content_digest=locked.content_digest)
         sent_any = batches.exclude(status__in=(*_UNSENT_BATCH, BatchStatus.CANCELLED)).exists()
         deferred = locked.status == Status.SENDING and locked.next_attempt_at is not None
         if sent_any and not cancelled and not deferred:
