@@ -9,12 +9,11 @@ from django import forms
 from django.contrib import admin
 from django.urls import reverse
 
-from tenants.admin_tenants import run_for_each, secret_field
+from tenants.admin_tenants import TenantActions, secret_field
 from tenants.models import InternalApp, Tenant
 from tenants.selectors.apps import app_find
 from tenants.services.apps import AppInvalid, app_register, app_validate
-from tenants.services.tenants import tenant_refresh_scopes, tenant_resume, tenant_suspend
-from tenants.services.tokens import tenant_refresh_token
+from tenants.services.tenants import tenant_refresh_scopes
 
 SECRET_FIELDS = ("appsecret", "corpsecret", "callback_token", "encoding_aes_key")
 MAIN_FIELDS = ["corp_id", "appkey", "app_name", "corp_name", "agent_id",
@@ -56,7 +55,7 @@ class InternalAppAdminForm(forms.ModelForm):
 
 
 @admin.register(InternalApp)
-class InternalAppAdmin(admin.ModelAdmin):
+class InternalAppAdmin(TenantActions, admin.ModelAdmin):
     form = InternalAppAdminForm
     list_display = ["app_key_label", "app_name", "corp_id", "corp_name", "credential",
                     "has_callback", "suspended", "agent_id"]
@@ -105,22 +104,9 @@ class InternalAppAdmin(admin.ModelAdmin):
         obj.pk = tenant.pk
         obj.refresh_from_db()
 
-    def _run(self, request, queryset, service, verb):
-        run_for_each(self, request, queryset, lambda tenant: service(tenant=tenant), verb,
-                     lambda t: t.app_key_label)
-
-    @admin.action(description="Refresh the access token", permissions=["change"])
-    def refresh_token(self, request, queryset):
-        self._run(request, queryset, tenant_refresh_token, "Refresh token")
+    def action_label(self, tenant) -> str:
+        return tenant.app_key_label
 
     @admin.action(description="Refresh scopes from DingTalk", permissions=["change"])
     def refresh_scopes(self, request, queryset):
         self._run(request, queryset, tenant_refresh_scopes, "Refresh scopes")
-
-    @admin.action(description="Suspend (operator hold)", permissions=["change"])
-    def suspend(self, request, queryset):
-        self._run(request, queryset, tenant_suspend, "Suspend")
-
-    @admin.action(description="Resume (lift the operator hold)", permissions=["change"])
-    def resume(self, request, queryset):
-        self._run(request, queryset, tenant_resume, "Resume")

@@ -61,8 +61,31 @@ def _pre(text: str):
     return format_html('<pre style="white-space: pre-wrap">{}</pre>', text)
 
 
+class TenantActions:
+    """The operator actions both kinds of tenant share (a ModelAdmin mixin)."""
+
+    def action_label(self, tenant) -> str:
+        return tenant.corp_id
+
+    def _run(self, request, queryset, service, verb):
+        run_for_each(self, request, queryset.select_related("suite"),
+                     lambda tenant: service(tenant=tenant), verb, self.action_label)
+
+    @admin.action(description="Refresh the access token", permissions=["change"])
+    def refresh_token(self, request, queryset):
+        self._run(request, queryset, tenant_refresh_token, "Refresh token")
+
+    @admin.action(description="Suspend (operator hold)", permissions=["change"])
+    def suspend(self, request, queryset):
+        self._run(request, queryset, tenant_suspend, "Suspend")
+
+    @admin.action(description="Resume (lift the operator hold)", permissions=["change"])
+    def resume(self, request, queryset):
+        self._run(request, queryset, tenant_resume, "Resume")
+
+
 @admin.register(Tenant)
-class TenantAdmin(admin.ModelAdmin):
+class TenantAdmin(TenantActions, admin.ModelAdmin):
     list_display = ["corp_id", "corp_name", "kind", "suite", "appkey", "status", "suspended",
                     "agent_id", "scopes_summary", "last_event_at"]
     list_filter = ["kind", "suite", "status", "suspended"]
@@ -101,26 +124,10 @@ class TenantAdmin(admin.ModelAdmin):
     def auth_info_view(self, obj):
         return _pre(redacted_json(obj.auth_info))
 
-    def _run(self, request, queryset, service, verb):
-        run_for_each(self, request, queryset.select_related("suite"),
-                     lambda tenant: service(tenant=tenant), verb, lambda t: t.corp_id)
-
     @admin.action(description="Refresh auth info and scopes from DingTalk",
                   permissions=["change"])
     def refresh_auth_info(self, request, queryset):
         self._run(request, queryset, tenant_refresh_auth_info, "Refresh auth info")
-
-    @admin.action(description="Refresh the corp access token", permissions=["change"])
-    def refresh_token(self, request, queryset):
-        self._run(request, queryset, tenant_refresh_token, "Refresh token")
-
-    @admin.action(description="Suspend (operator hold)", permissions=["change"])
-    def suspend(self, request, queryset):
-        self._run(request, queryset, tenant_suspend, "Suspend")
-
-    @admin.action(description="Resume (lift the operator hold)", permissions=["change"])
-    def resume(self, request, queryset):
-        self._run(request, queryset, tenant_resume, "Resume")
 
 
 @admin.register(CallbackEvent)
