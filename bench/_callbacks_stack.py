@@ -39,9 +39,9 @@ def _with_db(url: str, name: str) -> str:
     return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
 
 
-def create_database(base_url: str) -> str:
-    """Create dingsuite_bench_<random> on DATABASE_URL's server; returns its URL."""
-    name = f"dingsuite_bench_{secrets.token_hex(4)}"
+def create_database(base_url: str, prefix: str = "dingsuite_bench") -> str:
+    """Create <prefix>_<random> on DATABASE_URL's server; returns its URL."""
+    name = f"{prefix}_{secrets.token_hex(4)}"
     with psycopg.connect(_with_db(base_url, "postgres"), autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     return _with_db(base_url, name)

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import os
-import secrets
 import shutil
 import signal
 import subprocess
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import _callbacks_stack as stack
 import psycopg
@@ -21,22 +19,9 @@ from _callbacks_stack import PYTHON, ROOT
 QUEUES = "callbacks,sends,polls,sync,default"
 
 
-def _with_db(url: str, name: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
-
-
 def create_database(base_url: str) -> str:
     """Create dingsuite_recovery_<random> on base_url's server; returns its URL."""
-    name = f"dingsuite_recovery_{secrets.token_hex(4)}"
-    with psycopg.connect(_with_db(base_url, "postgres"), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return _with_db(base_url, name)
-
-
-def drop_database(url: str, base_url: str) -> None:
-    name = urlsplit(url).path.lstrip("/")
-    with psycopg.connect(_with_db(base_url, "postgres"), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    return stack.create_database(base_url, prefix="dingsuite_recovery")
 
 
 def spawn(cmd: list[str], env: dict[str, str] | None, log: Path) -> subprocess.Popen:

@@ -54,8 +54,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import _callbacks_stack as stack
-from _callbacks_stack import ROOT
-from _recovery_stack import Celery, Emulator, Inbox, PrivateRedis, create_database, drop_database
+from _callbacks_stack import ROOT, drop_database
+from _recovery_stack import Celery, Emulator, Inbox, PrivateRedis, create_database
 
 sys.path.insert(0, str(ROOT))
 
