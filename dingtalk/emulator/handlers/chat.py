@@ -5,7 +5,11 @@ import json
 from ..codes import ApiFail
 from ..context import CallContext
 from ..models import Chat
+from ..notices.config import media_id_errcode
+from ..notices.errors import ERRMSG as NOTICE_ERRMSG
+from ..notices.msg import media_id_of
 from ..registry import api
+from .media import media_in_corp
 
 MEMBERS_PER_CALL = 40
 NAME_MAX = 20
@@ -147,12 +151,29 @@ def _check_msg(ctx: CallContext) -> dict:
     return msg
 
 
+def _check_media(ctx: CallContext, msg: dict) -> None:
+    """An image / voice / file message names media its corp uploaded (as work notices do).
+
+    The errcode is the work notices' `media_id_errcode` (40007 by default, None: no check):
+    chat/send's documented codes (PROTOCOL 5) include none for a media_id.
+    """
+    errcode = media_id_errcode(ctx.config.notices)
+    media_id = media_id_of(msg) if errcode is not None else None
+    if media_id is None:
+        return
+    with ctx.state.lock:
+        known = media_in_corp(ctx.state, ctx.caller.corp_id, media_id)
+    if not known:
+        raise ApiFail(errcode, NOTICE_ERRMSG.get(errcode))
+
+
 @api("/chat/send", method="POST")
 def chat_send(ctx: CallContext) -> dict:
     _internal_only(ctx)
     with ctx.state.lock:
         chat = _chat(ctx, unknown=34001)
     msg = _check_msg(ctx)
+    _check_media(ctx, msg)
     message = ctx.state.add_chat_message(chat=chat, sender=chat.owner, msg=msg)
     return {"messageId": message.message_id}
 

@@ -34,8 +34,17 @@ def extension(filename: str) -> str:
 def media_known(state, corp_id: str, media_id: str) -> bool:
     """Whether media_id was uploaded in corp_id (for checking a message's media_id)."""
     with state.lock:
-        record = state.media.get(media_id)
-        return record is not None and record.corp_id == corp_id
+        return media_in_corp(state, corp_id, media_id)
+
+
+def media_in_corp(state, corp_id: str, media_id) -> bool:
+    """media_known for a caller that already holds `state.lock`: one dict lookup.
+
+    A media_id that is not a string (a number, a list in a hand-made JSON body) was never
+    uploaded; checking the type first also keeps an unhashable value away from the dict.
+    """
+    record = state.media.get(media_id) if isinstance(media_id, str) else None
+    return record is not None and record.corp_id == corp_id
 
 
 def _media_type(ctx: CallContext) -> str:

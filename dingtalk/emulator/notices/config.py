@@ -8,6 +8,7 @@ from ..checks import ConfigSection
 
 DAY_CALENDAR = "calendar"
 DAY_ROLLING = "rolling"
+MEDIA_ID_ERRCODE = 40007
 
 
 @dataclass
@@ -46,3 +47,15 @@ class NoticeConfig(ConfigSection):
     refuse_large_results: bool = False
     # Suites created for sendbytemplate may not call asyncsend_v2 (KB/0769, after 2020-11-27).
     enforce_message_api: bool = True
+    # An image / voice / file message whose media_id was not uploaded (media/upload) in the
+    # sender's corp; chat/send follows the same setting. PROTOCOL 3.8 says where a media_id
+    # goes but neither that DingTalk refuses a foreign one at send time nor with which code, so
+    # this is a choice: 40007 "不合法的媒体文件id" from DingTalk's global table (the row after
+    # 40004-40006, which media/upload answers; PROTOCOL's own table lacks it). 40035 is the
+    # closest code PROTOCOL itself lists; None accepts any media_id (no check).
+    media_id_errcode: int | None = MEDIA_ID_ERRCODE
+
+
+def media_id_errcode(notices: dict) -> int | None:
+    """The setting from the emulator config's `notices` dict (it holds changed keys only)."""
+    return notices.get("media_id_errcode", MEDIA_ID_ERRCODE)

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from .config import NoticeConfig
 from .directory import Directory
 from .errors import NoticeError
-from .msg import canonical, parse_msg, status_bar_of
+from .msg import canonical, media_id_of, parse_msg, status_bar_of
 from .quotas import DAY_MS, QuotaBook, Sender
 from .recipients import Recipients, resolve
 from .tasks import Task
@@ -51,11 +51,20 @@ class NoticeEngine:
 
     def send(self, sender: Sender, *, agent_id, userid_list=None, dept_id_list=None,
              to_all_user=False, msg=None, code: int = 40035,
-             directory: Directory | None = None) -> int:
-        """asyncsend_v2: validate, resolve, apply quotas, return the task id at once."""
+             directory: Directory | None = None,
+             media_known: Callable[[object], bool] | None = None) -> int:
+        """asyncsend_v2: validate, resolve, apply quotas, return the task id at once.
+
+        `media_known(media_id)` says whether the sender's corp uploaded that media; without
+        it (the engine alone knows no uploads) any media_id is taken.
+        """
         self.check_agent(sender, agent_id)
         cfg = self.config
         message = parse_msg(msg, max_bytes=cfg.msg_max_bytes, param_code=code)
+        if media_known is not None and cfg.media_id_errcode is not None:
+            media_id = media_id_of(message)
+            if media_id is not None and not media_known(media_id):
+                raise NoticeError(cfg.media_id_errcode)
         users = _split(userid_list, code, str)
         depts = _split(dept_id_list, code, int)
         to_all = _flag(to_all_user, code)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 ERRMSG = {
+    40007: "不合法的媒体文件id",  # not in PROTOCOL's table; see config.media_id_errcode
     40008: "不合法的消息类型",
     40035: "不合法的参数",
     40056: "不合法的agentid",

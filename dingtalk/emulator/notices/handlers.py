@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..codes import ApiFail
 from ..context import CallContext, ControlContext, ControlError
+from ..handlers.media import media_in_corp
 from ..registry import api, control
 from .binding import StateDirectory, agent_arg, engine_for, sender_for
 from .errors import NoticeError
@@ -33,7 +34,9 @@ def asyncsend_v2(ctx: CallContext) -> dict:
             sender, agent_id=sender.agent_id, userid_list=ctx.params.get("userid_list"),
             dept_id_list=ctx.params.get("dept_id_list"),
             to_all_user=ctx.params.get("to_all_user"), msg=ctx.params.get("msg"),
-            directory=StateDirectory(ctx, ctx.state))
+            directory=StateDirectory(ctx, ctx.state),
+            # _run holds the state lock: the check is one dict lookup, no second lock.
+            media_known=lambda media_id: media_in_corp(ctx.state, sender.corp_id, media_id))
 
     return {"task_id": _run(ctx, call, code=40035)}
 

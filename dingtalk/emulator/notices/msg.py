@@ -19,6 +19,17 @@ REQUIRED = {
 }
 
 
+# PROTOCOL 3.8: an uploaded media_id goes into image.media_id, voice.media_id or file.media_id.
+# OA body.image, link.picUrl and markdown images are not named there, so they are not checked.
+MEDIA_MSGTYPES = frozenset({"image", "voice", "file"})
+
+
+def media_id_of(msg: dict):
+    """The media_id a checked message names (image, voice, file), else None."""
+    msgtype = msg.get("msgtype")
+    return msg[msgtype].get("media_id") if msgtype in MEDIA_MSGTYPES else None
+
+
 def canonical(value: dict) -> str:
     """One spelling per content, so 'identical content' means identical JSON values."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
