@@ -105,14 +105,17 @@ class NotificationBatch(models.Model):
     """At most 100 userids of a notification, sent as one DingTalk task."""
 
     class Status(models.TextChoices):
-        PENDING = ("pending", "Pending: a send task sends it (the sweep re-queues it at "
-                   "next_attempt_at if its message was lost)")
+        PENDING = ("pending", "Pending: waits for a turn in its tenant's send window (queued_at "
+                   "empty; a finished send or the sweep gives it one), then a send task sends it "
+                   "at next_attempt_at (the sweep re-queues it if its message was lost)")
         SENDING = ("sending", "Sending: claimed by a sender under a lease; -> sent, unknown, "
                    "failed, or pending again when nothing left")
         SENT = ("sent", "Sent: DingTalk answered a task id; the poller records outcomes until "
                 "poll_until; -> done")
         UNKNOWN = ("unknown", "Unknown: the request may have left without an answer; the "
-                   "poller (task id) or a same-day resend settles it, never a blind retry")
+                   "poller settles it (task id), or without one the sweep sends it once more "
+                   "the same ledger day (DingTalk drops it for whoever got it: identical "
+                   "content) -> pending; past that day it stays unknown (final)")
         DONE = "done", "Done: final; every recipient has an outcome"
         FAILED = "failed", "Failed: final; DingTalk refused the task (errcode in last_error)"
         HELD = ("held", "Held: the tenant is stopped or suspended; pending again when it is "
@@ -129,6 +132,13 @@ class NotificationBatch(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     task_id = models.BigIntegerField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
+    # When a send task was published for it: set, it holds one of its tenant's
+    # MESSAGING_SEND_WINDOW_PER_TENANT turns (services/pacing.py); empty, it waits for one.
+    queued_at = models.DateTimeField(null=True, blank=True)
+    # Sends of an UNKNOWN batch without a task id made again the same day (at most
+    # MESSAGING_UNKNOWN_RESENDS): DingTalk's identical-content rule then drops it for anyone
+    # the lost send reached, and polling records them as DUPLICATE, not as failed.
+    resends = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
@@ -148,6 +158,8 @@ class NotificationBatch(models.Model):
         ]
         indexes = [
             models.Index(fields=["status", "next_attempt_at"], name="batch_status_due"),
+            # The tenant's send window: its queued and sending batches, its next parked one.
+            models.Index(fields=["tenant", "status", "queued_at"], name="batch_tenant_window"),
         ]
 
     def __str__(self) -> str:
@@ -172,6 +184,8 @@ class Recipient(models.Model):
         FORBIDDEN = "forbidden", "Dropped by DingTalk (code: its forbidden code)"
         HELD_BACK = "held_back", "Held back by dingsuite (code: the reason)"
         UNKNOWN = "unknown", "Unknown (the send's answer was lost)"
+        DUPLICATE = ("duplicate", "Delivered by an earlier send whose answer was lost (the "
+                     "resend was dropped by DingTalk as identical content)")
         FAILED = "failed", "Failed"
         RECALLED = "recalled", "Recalled"
         CANCELLED = "cancelled", "Cancelled before sending"

@@ -171,6 +171,22 @@ MESSAGING_SEND_LEASE_S = int(os.environ.get("MESSAGING_SEND_LEASE_S",
 # Throttled sends (90018 and its family) wait 2, 4, 8 ... s (jittered) up to 10 minutes.
 MESSAGING_SEND_RETRY_BASE_S = float(os.environ.get("MESSAGING_SEND_RETRY_BASE_S", "2"))
 MESSAGING_SEND_RETRY_MAX_S = float(os.environ.get("MESSAGING_SEND_RETRY_MAX_S", "600"))
+# ... and after this many throttled or failed-before-sending tries the batch fails with the
+# last errcode (limiter refusals are pacing and do not count).
+MESSAGING_SEND_MAX_ATTEMPTS = int(os.environ.get("MESSAGING_SEND_MAX_ATTEMPTS", "8"))
+# Batches of one tenant queued or sending at once (messaging/services/pacing.py): the rest wait
+# unqueued, so a tenant's huge notification holds this many contenders for the suite's
+# per-minute budget and another tenant's small one is not stuck behind it.
+MESSAGING_SEND_WINDOW_PER_TENANT = int(os.environ.get("MESSAGING_SEND_WINDOW_PER_TENANT", "2"))
+# A tenant that sent more of the shared (suite or corp) per-minute budget lately waits up to
+# this much longer when that budget refuses it, so that a tenant that sent little gets the room
+# that frees first (fairness between the tenants of one suite; 0 turns it off).
+MESSAGING_FAIRNESS_DELAY_S = float(os.environ.get("MESSAGING_FAIRNESS_DELAY_S", "1.5"))
+# An UNKNOWN batch without a task id (the send's answer was lost) is sent this many times more,
+# this long after, while its ledger day lasts: DingTalk's identical-content rule drops it for
+# whoever the lost send reached (recorded as duplicate). 0: never; it stays unknown.
+MESSAGING_UNKNOWN_RESENDS = int(os.environ.get("MESSAGING_UNKNOWN_RESENDS", "1"))
+MESSAGING_UNKNOWN_RESEND_AFTER_S = int(os.environ.get("MESSAGING_UNKNOWN_RESEND_AFTER_S", "60"))
 # Polling: the first getsendprogress this long after the send, then a quarter of the task's
 # age (at least 1 s, at most 5 min) until DingTalk says done; read status is refreshed every
 # half of the task's age (1 min to 1 h) until MESSAGING_POLL_WINDOW_S after the send

@@ -190,6 +190,8 @@ class Emulator:
         ctx.caller = authenticate(ctx)
         self._rate_limit(ctx)
         result = ctx.route.handler(ctx) or {}
+        if fault is not None and fault.drop_after:
+            raise DropConnection
         return {"errcode": 0, "errmsg": "ok", **result}, 200
 
     def _apply_fault(self, ctx: CallContext, fault) -> tuple[dict, int] | None:

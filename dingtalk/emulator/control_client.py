@@ -136,13 +136,14 @@ class EmulatorControl:
                   expire_token: bool = False, throttle: str | None = None, rate: float = 1.0,
                   count: int | None = None, sub_code: str | None = None,
                   sub_msg: str | None = None, ip_ban: bool = False,
-                  raw_body: str | None = None) -> dict:
+                  raw_body: str | None = None, drop_after: bool = False) -> dict:
         """endpoint without its leading slash ("user/get") or "*"; -> the fault with its id."""
         return self._call("POST", "faults", self._clean(
             endpoint=endpoint, corp_id=corp_id, errcode=errcode, errmsg=errmsg,
             http_status=http_status, latency_ms=latency_ms, drop=drop,
             expire_token=expire_token, throttle=throttle, rate=rate, count=count,
-            sub_code=sub_code, sub_msg=sub_msg, ip_ban=ip_ban or None, raw_body=raw_body))
+            sub_code=sub_code, sub_msg=sub_msg, ip_ban=ip_ban or None, raw_body=raw_body,
+            drop_after=drop_after or None))
 
     def faults(self) -> list[dict]:
         return self._call("GET", "faults")

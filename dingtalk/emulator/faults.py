@@ -20,6 +20,9 @@ class Fault:
     http_status: int | None = None
     latency_ms: int = 0
     drop: bool = False
+    # Do the call (a send creates its task), then close the socket without an answer: the
+    # answer lost after DingTalk acted, which makes a client's send "unknown".
+    drop_after: bool = False
     expire_token: bool = False
     throttle: str | None = None  # "app" (90018) or "global" (90002)
     # With errcode: DingTalk's extra detail (errcode 88 "鉴权异常" carries its reason here).
@@ -86,7 +89,7 @@ _NUMBERS = {"errcode": int, "http_status": int, "latency_ms": int, "count": int,
 
 def _check_spec(spec: dict) -> None:
     """A bad rule is a 400 now, not an exception in every later API call it is matched on."""
-    for name in ("rate", "latency_ms", "drop", "expire_token", "ip_ban"):
+    for name in ("rate", "latency_ms", "drop", "drop_after", "expire_token", "ip_ban"):
         if spec.get(name, 0) is None:
             del spec[name]  # null means the default
     for name, value in spec.items():
@@ -95,7 +98,8 @@ def _check_spec(spec: dict) -> None:
             if isinstance(value, bool) or not isinstance(value, int | float) or (
                     kind is int and not isinstance(value, int)):
                 raise ValueError(f"fault {name} must be a {kind.__name__}")
-        elif name in ("drop", "expire_token", "ip_ban") and not isinstance(value, bool):
+        elif name in ("drop", "drop_after", "expire_token", "ip_ban") and not isinstance(
+                value, bool):
             raise ValueError(f"fault {name} must be true or false")
         elif name in ("corp_id", "errmsg", "sub_code", "sub_msg", "raw_body") and not isinstance(
                 value, str | None):

@@ -12,14 +12,15 @@ logger = logging.getLogger("messaging.batch_queue")
 
 SEND_TASK = "messaging.batch_send"
 POLL_TASK = "messaging.batch_poll"
+PROMOTE_TASK = "messaging.tenant_sends_promote"
 
 
-def _publish(task: str, batch_id: int, countdown: float | None) -> None:
+def _publish(task: str, object_id: int, countdown: float | None) -> None:
     try:
-        current_app.send_task(task, args=[batch_id], countdown=countdown)
+        current_app.send_task(task, args=[object_id], countdown=countdown)
     except Exception as exc:  # the broker is down or hung: the sweep publishes it later
-        logger.warning("%s for batch %s not enqueued (%s); the sweep will queue it", task,
-                       batch_id, type(exc).__name__)
+        logger.warning("%s for %s not enqueued (%s); the sweep will queue it", task,
+                       object_id, type(exc).__name__)
 
 
 def batch_send_enqueue(*, batch_id: int, countdown: float | None = None) -> None:
@@ -36,3 +37,9 @@ def batch_poll_enqueue(*, batch_id: int, countdown: float | None = None) -> None
 
 def batch_poll_enqueue_on_commit(*, batch_id: int, countdown: float | None = None) -> None:
     transaction.on_commit(lambda: batch_poll_enqueue(batch_id=batch_id, countdown=countdown))
+
+
+def tenant_promote_enqueue_on_commit(*, tenant_id: int, countdown: float | None = None) -> None:
+    """A promotion of the tenant's parked batches later (a batch due then): the sweep is the
+    fallback if this message is lost."""
+    transaction.on_commit(lambda: _publish(PROMOTE_TASK, tenant_id, countdown))

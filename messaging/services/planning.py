@@ -29,7 +29,6 @@ from core import clock
 from dingtalk.repeat import retryable_error
 from messaging.models import Notification, NotificationBatch, Recipient
 from messaging.services.audience import audience_expand
-from messaging.services.batch_queue import batch_send_enqueue
 from messaging.services.ledger import (
     daily_cap_for,
     ledger_admit,
@@ -42,6 +41,7 @@ from messaging.services.notifications import (
     notification_plan_enqueue,
     notification_plan_enqueue_on_commit,
 )
+from messaging.services.pacing import tenant_sends_promote_on_commit
 from tenants.errors import NoSuiteTicket, TenantInactive
 from tenants.models import Tenant
 
@@ -107,6 +107,11 @@ def notification_plan(*, notification_id: int) -> Notification | None:
 
 def _plan_first(notification: Notification) -> None:
     tenant = notification.tenant
+    if not tenant.is_active:
+        # Even an audience of userids (no DingTalk call) waits: the lifecycle plans it again
+        # when the tenant is back, with that day's ledger.
+        raise TenantInactive(f"tenant {tenant.corp_id} is not active ({tenant.status}"
+                             f"{', suspended' if tenant.suspended else ''})")
     if notification.to_all_user_native:
         userids, inactive, dept_errors = [], set(), []
     else:
@@ -169,16 +174,16 @@ def _cut(userids: list[str]) -> list[list[str]]:
 
 def _create_batches(notification: Notification, chunks: list[list[str]], *,
                     first_seq: int, day) -> list[int]:
-    """The batches, each one's send published by task name once the transaction commits."""
-    now = clock.now()
+    """The batches, parked: once the transaction commits, the tenant's send window
+    (services/pacing.py) queues as many as it has room for."""
     batches = NotificationBatch.objects.bulk_create(
         [NotificationBatch(notification_id=notification.pk, tenant_id=notification.tenant_id,
-                           seq=first_seq + i, userids=chunk, next_attempt_at=now,
+                           seq=first_seq + i, userids=chunk,
                            content_digest=notification.content_digest, ledger_day=day)
          for i, chunk in enumerate(chunks)], batch_size=1000)
-    ids = [b.pk for b in batches]
-    transaction.on_commit(lambda: [batch_send_enqueue(batch_id=i) for i in ids])
-    return ids
+    if batches:
+        tenant_sends_promote_on_commit(tenant_id=notification.tenant_id)
+    return [b.pk for b in batches]
 
 
 def _plan_deferred(notification: Notification) -> None:

@@ -37,7 +37,7 @@ from messaging.models import Notification, NotificationBatch, Recipient
 from messaging.services.batch_queue import (
     batch_poll_enqueue,
     batch_poll_enqueue_on_commit,
-    batch_send_enqueue_on_commit,
+    tenant_promote_enqueue_on_commit,
 )
 from messaging.services.ledger import ledger_book, ledger_day
 from messaging.services.settling import notification_settle
@@ -51,6 +51,9 @@ Status = NotificationBatch.Status
 Outcome = Recipient.Outcome
 # DingTalk's per-minute quota codes (PROTOCOL 3.3): dropped now, deliverable after the window.
 PER_MINUTE_CODES = frozenset({"143103", "143104", "143203", "143204"})
+# Identical content the same day: on a same-day resend of a batch whose first answer was lost,
+# this means the first send reached the user (a DUPLICATE, delivered), not a failure.
+IDENTICAL_CONTENT_CODES = frozenset({"143106", "143206"})
 _POLLED = (Status.SENT, Status.UNKNOWN)
 _WAITING = (Outcome.SENT, Outcome.UNKNOWN)
 _MAX_ERROR = 2000
@@ -160,13 +163,17 @@ def _finish(batch: NotificationBatch, note: str) -> None:
     logger.info("batch %s done polling%s", batch.pk, f" ({note})" if note else "")
 
 
-def _outcomes(result: SendResult) -> tuple[dict[tuple[str, str], list[str]], list[str]]:
-    """({(outcome, code): userids}, userids to send again after the per-minute window)."""
+def _outcomes(result: SendResult, *, resent: bool = False,
+              ) -> tuple[dict[tuple[str, str], list[str]], list[str]]:
+    """({(outcome, code): userids}, userids to send again after the per-minute window).
+    `resent`: the batch is a same-day resend of a send whose answer was lost."""
     moves: dict[tuple[str, str], list[str]] = defaultdict(list)
     codes = {f.userid: f.code for f in result.forbidden}
     again = [u for u, c in codes.items() if c in PER_MINUTE_CODES]
     for userid, code in codes.items():
-        if code not in PER_MINUTE_CODES:
+        if resent and code in IDENTICAL_CONTENT_CODES:
+            moves[(Outcome.DUPLICATE, code)].append(userid)
+        elif code not in PER_MINUTE_CODES:
             moves[(Outcome.FORBIDDEN, code)].append(userid)
     moves[(Outcome.FORBIDDEN, "")] += [u for u in result.forbidden_userids if u not in codes]
     moves[(Outcome.INVALID_USER, "")] += list(result.invalid_userids)
@@ -177,7 +184,7 @@ def _outcomes(result: SendResult) -> tuple[dict[tuple[str, str], list[str]], lis
 
 
 def _record_result(batch: NotificationBatch, result: SendResult) -> None:
-    moves, again = _outcomes(result)
+    moves, again = _outcomes(result, resent=batch.resends > 0)
     with transaction.atomic():
         if not NotificationBatch.objects.filter(_held(batch)).exists():
             return
@@ -202,7 +209,8 @@ def _record_result(batch: NotificationBatch, result: SendResult) -> None:
 
 
 def _send_again(batch: NotificationBatch, rows) -> None:
-    """Recipients DingTalk dropped for a per-minute quota: a new batch, due after the window."""
+    """Recipients DingTalk dropped for a per-minute quota: a new batch, parked until after the
+    window, when a promotion gives it a turn in its tenant's window."""
     userids = list(rows.order_by("id").values_list("userid", flat=True))
     if not userids:
         return
@@ -216,7 +224,7 @@ def _send_again(batch: NotificationBatch, rows) -> None:
         next_attempt_at=clock.now() + timedelta(seconds=delay))
     Recipient.objects.filter(pk__in=rows.values("pk")).update(
         batch=retry, outcome=Outcome.PENDING, code="")
-    batch_send_enqueue_on_commit(batch_id=retry.pk, countdown=delay)
+    tenant_promote_enqueue_on_commit(tenant_id=batch.tenant_id, countdown=delay)
 
 
 def _schedule_next(batch: NotificationBatch) -> None:

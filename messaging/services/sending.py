@@ -1,7 +1,8 @@
 """Sending a batch: claim it, check the tenant, take the limiter, hand it to DingTalk, record.
 
-1. Claim (one conditional UPDATE): a PENDING batch whose next_attempt_at is due -> SENDING with
-   a lease. Zero rows: another worker has it, or it is not due or not pending any more.
+1. Claim (one conditional UPDATE): a queued PENDING batch (its tenant's window gave it a turn:
+   services/pacing.py) whose next_attempt_at is due -> SENDING with a lease. Zero rows:
+   another worker has it, or it is not due, not queued or not pending any more.
 2. The tenant at send time: relieved cancels the batch (its recipients CANCELLED, ledger
    released); stopped or suspended holds it (HELD).
 3. The limiter (notice_send_rules) for the batch's recipients: refused, the batch goes back to
@@ -11,8 +12,15 @@
    first poll due); the answer lost (dingtalk.repeat: a transport error or "busy" after the
    request may have left) -> UNKNOWN (recipients and ledger entries UNKNOWN; never resent
    blindly); throttled (RateLimited, or a failure before the send left such as the token
-   fetch) -> PENDING with a backoff; refused by DingTalk -> FAILED with the errcode, recipients
-   FAILED, ledger released.
+   fetch) -> PENDING with a backoff, FAILED after MESSAGING_SEND_MAX_ATTEMPTS such tries;
+   refused by DingTalk -> FAILED with the errcode, recipients FAILED, ledger released.
+6. A batch that left its tenant's window (anything but back to PENDING) gives the turn to the
+   tenant's next batch (pacing.tenant_sends_promote).
+
+An UNKNOWN batch without a task id is sent once more by the sweep while its ledger day lasts
+(batches_sweep): DingTalk's identical-content rule drops it for whoever the lost send reached,
+so nobody gets it twice and nobody who missed it is lost. Past its day it is DONE, its
+recipients UNKNOWN for good.
 """
 
 from __future__ import annotations
@@ -42,6 +50,7 @@ from messaging.services.ledger import (
     ledger_mark_unknown,
     ledger_release,
 )
+from messaging.services.pacing import tenant_sends_promote, tenants_promote_sweep
 from messaging.services.settling import notification_settle
 from tenants.errors import TenantInactive
 from tenants.models import Suite, Tenant
@@ -58,7 +67,8 @@ def batch_claim(*, batch_id: int) -> NotificationBatch | None:
     """Take a due PENDING batch for sending; None when it is not this worker's to send."""
     now = clock.now()
     due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
-    claimed = NotificationBatch.objects.filter(due, id=batch_id, status=Status.PENDING).update(
+    claimed = NotificationBatch.objects.filter(
+        due, id=batch_id, status=Status.PENDING, queued_at__isnull=False).update(
         status=Status.SENDING, claimed_at=now, lease_expires_at=now + timedelta(
             seconds=settings.MESSAGING_SEND_LEASE_S), next_attempt_at=None)
     if not claimed:
@@ -89,6 +99,8 @@ def batch_send(*, batch_id: int) -> NotificationBatch | None:
             _call(batch)
     notification_settle(notification_id=batch.notification_id)
     batch.refresh_from_db()
+    if batch.status != Status.PENDING:
+        tenant_sends_promote(tenant_id=batch.tenant_id)
     return batch
 
 
@@ -131,7 +143,12 @@ def _record_error(batch: NotificationBatch, exc: BaseException) -> None:
         path = getattr(exc, "path", None) or ""
         if retryable_error(exc) and may_repeat(path, exc):
             # Throttled, or failed before the send left (the token fetch): nothing was sent.
-            _back_to_pending(batch, retry_delay(batch.attempts), described)
+            if batch.attempts + 1 >= settings.MESSAGING_SEND_MAX_ATTEMPTS:
+                code = str(getattr(exc, "errcode", "") or "gave_up")
+                _record_failed(batch, code, f"gave up after {batch.attempts + 1} tries: "
+                                            f"{described}")
+            else:
+                _back_to_pending(batch, retry_delay(batch.attempts), described, tried=True)
         else:
             _record_unknown(batch, described)
         return
@@ -206,11 +223,16 @@ def _record_failed(batch: NotificationBatch, code: str, note: str) -> None:
     logger.warning("batch %s refused by DingTalk: %s", batch.pk, note)
 
 
-def _back_to_pending(batch: NotificationBatch, delay: float, note: str) -> None:
+def _back_to_pending(batch: NotificationBatch, delay: float, note: str, *,
+                     tried: bool = False) -> None:
+    """Due again in `delay`, keeping its turn in the tenant's window. `tried`: DingTalk was
+    asked and throttled or failed (counts towards MESSAGING_SEND_MAX_ATTEMPTS); a limiter
+    refusal is pacing, not a try."""
     delay = max(delay, 0.05)
     with transaction.atomic():
         if NotificationBatch.objects.filter(_held(batch)).update(
                 status=Status.PENDING, lease_expires_at=None, last_error=note[:_MAX_ERROR],
+                attempts=batch.attempts + (1 if tried else 0),
                 next_attempt_at=clock.now() + timedelta(seconds=delay)):
             batch_send_enqueue_on_commit(batch_id=batch.pk, countdown=delay)
     logger.info("batch %s back to pending for %.1f s (%s)", batch.pk, delay, note)
@@ -222,41 +244,79 @@ def _inactive(batch: NotificationBatch) -> None:
     with transaction.atomic():
         if tenant.status == Tenant.Status.RELIEVED:
             if NotificationBatch.objects.filter(_held(batch)).update(
-                    status=Status.CANCELLED, lease_expires_at=None,
+                    status=Status.CANCELLED, lease_expires_at=None, queued_at=None,
                     last_error="the tenant relieved the app"):
                 Recipient.objects.filter(batch=batch, outcome=Outcome.PENDING).update(
                     outcome=Outcome.CANCELLED)
                 ledger_release(tenant=tenant, day=_day(batch), userids=batch.userids,
                                content_digest=batch.content_digest)
         else:
+            # Held gives up its turn: lifecycle promotes it again when the tenant is back.
             NotificationBatch.objects.filter(_held(batch)).update(
-                status=Status.HELD, lease_expires_at=None,
+                status=Status.HELD, lease_expires_at=None, queued_at=None,
                 last_error=f"tenant inactive: {tenant.status}"
                            f"{' (suspended)' if tenant.suspended else ''}")
     logger.info("batch %s: tenant %s inactive (%s)", batch.pk, tenant.corp_id, tenant.status)
 
 
 def batches_sweep(*, pending_after: timedelta, limit: int = 500) -> list[int]:
-    """Queue sends for PENDING batches due longer ago than `pending_after` (a lost message) and
-    mark UNKNOWN the SENDING batches whose lease ran out (a dead worker whose request may have
-    left: never resent blindly). Returns the ids queued."""
+    """What no queue holds any more:
+    - SENDING batches whose lease ran out (a dead worker whose request may have left) become
+      UNKNOWN, never resent blindly;
+    - UNKNOWN batches without a task id, MESSAGING_UNKNOWN_RESEND_AFTER_S after the send, are
+      sent once more while their ledger day lasts, else DONE (unknown_batches_settle);
+    - queued PENDING batches due longer ago than `pending_after` (a lost message) are queued
+      again, and tenants with parked batches and room in their window are promoted.
+    Returns the ids whose sends were queued."""
     now = clock.now()
     for batch in NotificationBatch.objects.filter(
             status=Status.SENDING, lease_expires_at__lt=now).select_related(
             "notification", "tenant")[:limit]:
         with transaction.atomic():
             if NotificationBatch.objects.filter(_held(batch)).update(
-                    status=Status.UNKNOWN, lease_expires_at=None,
+                    status=Status.UNKNOWN, lease_expires_at=None, sent_at=now,
                     last_error="the sender's lease ran out; its request may have left"):
                 batch_mark_unknown(batch=batch)
         notification_settle(notification_id=batch.notification_id)
+        tenant_sends_promote(tenant_id=batch.tenant_id)
+    unknown_batches_settle(limit=limit)
     ids = list(NotificationBatch.objects.filter(
         Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now - pending_after),
-        status=Status.PENDING,
+        status=Status.PENDING, queued_at__isnull=False,
     ).order_by("next_attempt_at", "id").values_list("id", flat=True)[:limit])
     for batch_id in ids:
         batch_send_enqueue(batch_id=batch_id)
     if ids:
         logger.info("sweep queued %s batch send(s)", len(ids))
-    return ids
+    return ids + tenants_promote_sweep(limit=limit)
 
+
+def unknown_batches_settle(*, limit: int = 500) -> list[int]:
+    """UNKNOWN batches without a task id, old enough: sent again (back to PENDING, parked for
+    a turn) while their ledger day lasts and resends remain, else DONE with their recipients
+    UNKNOWN for good. Returns the ids sent again."""
+    now = clock.now()
+    settled = now - timedelta(seconds=settings.MESSAGING_UNKNOWN_RESEND_AFTER_S)
+    today = ledger_day(at=now)
+    resent: list[int] = []
+    for batch in NotificationBatch.objects.filter(
+            status=Status.UNKNOWN, task_id__isnull=True, sent_at__lte=settled
+    ).select_related("notification")[:limit]:
+        again = (batch.resends < settings.MESSAGING_UNKNOWN_RESENDS
+                 and _day(batch) == today and batch.notification.status not in
+                 (batch.notification.Status.CANCELLED, batch.notification.Status.RECALLED))
+        fields = ({"status": Status.PENDING, "queued_at": None, "next_attempt_at": None,
+                   "resends": batch.resends + 1,
+                   "last_error": "sent again the same day: its first answer was lost"}
+                  if again else
+                  {"status": Status.DONE, "next_attempt_at": None,
+                   "last_error": batch.last_error or "the send's answer was lost"})
+        if NotificationBatch.objects.filter(pk=batch.pk, status=Status.UNKNOWN,
+                                            task_id__isnull=True).update(**fields):
+            if again:
+                resent.append(batch.pk)
+                tenant_sends_promote(tenant_id=batch.tenant_id)
+            notification_settle(notification_id=batch.notification_id)
+    if resent:
+        logger.info("sweep sends %s unknown batch(es) again the same day", len(resent))
+    return resent

@@ -1,7 +1,9 @@
 """A notification's status from its batches and recipients, once they have moved.
 
-SENDING while a batch waits to be sent (pending, sending, held) or deferred recipients wait
-for their day; SENT once every batch is with DingTalk; then, when every recipient has an outcome
+SENDING while a batch waits to be sent (pending, sending, unknown without a task id, which the
+sweep sends again or closes) or deferred recipients wait for their day; HELD while the only
+unsent batches are held (the tenant is stopped or suspended); SENT once every batch is with
+DingTalk; then, when every recipient has an outcome
 (no pending, sent or unknown-with-a-task-id left), COMPLETED, PARTIALLY_FAILED or FAILED.
 Read status may still change afterwards: the poller keeps refreshing it and the counts.
 """
@@ -13,15 +15,16 @@ from django.db import transaction
 from core import clock
 from messaging.models import Notification, NotificationBatch, Recipient
 from messaging.services.notifications import notification_counts_refresh
+from tenants.models import Tenant
 
 Status = Notification.Status
 BatchStatus = NotificationBatch.Status
 Outcome = Recipient.Outcome
 
-_UNSENT = (BatchStatus.PENDING, BatchStatus.SENDING, BatchStatus.HELD)
-_DELIVERED = (Outcome.READ, Outcome.UNREAD)
+_MOVING = (BatchStatus.PENDING, BatchStatus.SENDING)
+_DELIVERED = (Outcome.READ, Outcome.UNREAD, Outcome.DUPLICATE)
 _BAD = (Outcome.FAILED, Outcome.FORBIDDEN, Outcome.INVALID_USER, Outcome.UNKNOWN)
-_OPEN = (Status.SENDING, Status.SENT)
+_OPEN = (Status.SENDING, Status.SENT, Status.HELD)
 
 
 def notification_settle(*, notification_id: int) -> Notification | None:
@@ -31,11 +34,19 @@ def notification_settle(*, notification_id: int) -> Notification | None:
         if n is None:
             return None
         counts = notification_counts_refresh(notification=n)
-        if n.status not in _OPEN:
-            return n
+        if n.status not in _OPEN or n.planned_at is None:
+            return n  # final, or held before planning (lifecycle plans it on resume)
         batches = NotificationBatch.objects.filter(notification=n)
-        waiting = batches.filter(status__in=_UNSENT).exists() or n.next_attempt_at is not None
-        if waiting:
+        unsent = (batches.filter(status__in=_MOVING).exists()
+                  or batches.filter(status=BatchStatus.UNKNOWN, task_id__isnull=True).exists()
+                  or n.next_attempt_at is not None)
+        if batches.filter(status=BatchStatus.SENDING).exists():
+            status = Status.SENDING
+        elif batches.filter(status=BatchStatus.HELD).exists() or (
+                unsent and not Tenant.objects.get(pk=n.tenant_id).is_active):
+            # Nothing moves until the tenant is back (pacing promotes nothing for it).
+            status = Status.HELD
+        elif unsent:
             status = Status.SENDING
         elif _awaiting_outcomes(n, batches):
             status = Status.SENT

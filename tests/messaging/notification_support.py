@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.test import TestCase
+
+from core import clock
 from messaging.models import Notification, Recipient
 from messaging.services.notifications import notification_create
 from messaging.services.planning import notification_plan
+from tests.conftest import advance_time
 
 
 def text(content: str = "hello") -> dict:
@@ -34,11 +42,25 @@ def subtree_users(emulator, corp_id: str, dept_id: int) -> dict[str, bool]:
 
 
 def create_and_plan(tenant, **kwargs) -> Notification:
+    """Create and plan in-process; the plan's on-commit work runs too (the tenant's send window
+    is promoted: its first batches queued), as it would after a real commit."""
     notification = notification_create(tenant=tenant, **kwargs)
-    return notification_plan(notification_id=notification.pk)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return notification_plan(notification_id=notification.pk)
 
 
 def outcomes(notification: Notification) -> dict[str, tuple[str, str]]:
     """{userid: (outcome, code)}."""
     return {r.userid: (r.outcome, r.code)
             for r in Recipient.objects.filter(notification=notification)}
+
+
+def to_morning(emulator) -> None:
+    """Move both clocks forward to the next 09:00 of the ledger's day (MESSAGING_DAY_TZ), so a
+    test that needs minutes of the same day never straddles midnight."""
+    local = clock.now().astimezone(ZoneInfo(settings.MESSAGING_DAY_TZ))
+    morning = local.replace(hour=9, minute=0, second=0, microsecond=0)
+    if morning <= local:
+        morning += timedelta(days=1)
+    advance_time(emulator, (morning - local).total_seconds())
+

@@ -8,7 +8,7 @@ from messaging.services.notifications import notification_create
 from messaging.tasks import notifications_sweep
 from tenants.models import Tenant
 from tests.conftest import advance_time
-from tests.messaging.notification_support import outcomes, text
+from tests.messaging.notification_support import outcomes, text, to_morning
 from tests.tenants.conftest import authorized_tenant, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -76,21 +76,31 @@ def test_a_per_minute_quota_hit_is_delivered_after_the_window(celery_worker, emu
     assert _delivered(n)
 
 
-def test_a_lost_send_answer_is_unknown_and_never_sent_twice(celery_worker, emulator, make_app,
-                                                            settings):
+def test_a_lost_send_answer_is_sent_once_more_and_nobody_gets_it_twice(
+        celery_worker, emulator, make_app, settings):
+    """DingTalk made the task but the answer was lost (drop_after): UNKNOWN, never resent
+    blindly; the sweep sends it once more the same day and DingTalk drops that for everyone
+    as identical content: every recipient a DUPLICATE (delivered once), none failed."""
+    to_morning(emulator)
     tenant, _, _ = make_app(users=20)
-    fault = emulator.add_fault(_SEND, drop=True, count=1)
+    emulator.add_fault(_SEND, drop_after=True, count=1)
     n = notification_create(tenant=tenant, to_all_user=True, msg=text("lost"))
     wait_for(lambda: NotificationBatch.objects.filter(notification=n,
                                                       status=BatchStatus.UNKNOWN).exists(),
              timeout=30, what="the batch marked unknown")
-    _sweep_after(emulator, settings, settings.MESSAGING_SEND_LEASE_S)
-    _sweep_after(emulator, settings, 60)
+    assert emulator.counters()["calls"].get(_SEND, 0) == 1
+    _sweep_after(emulator, settings, settings.MESSAGING_UNKNOWN_RESEND_AFTER_S)
+    done = wait_for(lambda: _status(n, NStatus.COMPLETED), timeout=30, what="completion")
     (batch,) = NotificationBatch.objects.filter(notification=n)
-    assert batch.status == BatchStatus.UNKNOWN and batch.task_id is None
-    assert [f["fired"] for f in emulator.faults() if f["id"] == fault["id"]] == [1]
-    assert emulator.counters()["calls"].get(_SEND, 0) <= 1  # the dropped call, if counted
-    assert {o for o, _ in outcomes(n).values()} <= {Outcome.UNKNOWN, Outcome.INACTIVE}
+    assert batch.resends == 1 and batch.task_id is not None
+    assert emulator.counters()["calls"][_SEND] == 2
+    got = {o for o, _ in outcomes(n).values()} - {Outcome.INACTIVE}
+    assert got == {Outcome.DUPLICATE}
+    assert done.counts[Outcome.DUPLICATE] == len(batch.userids)
+    # The emulator delivered each user one message: the resend's task reached nobody.
+    result = emulator.task(batch.task_id)["send_result"]
+    assert not result["unread_user_id_list"] and not result["read_user_id_list"]
+    assert emulator.counters()["recipients"]["forbidden:143106"] == len(batch.userids)
 
 
 def test_a_relieved_tenants_pending_batches_are_cancelled(celery_worker, emulator, make_suite,

@@ -1,6 +1,7 @@
 """The ledger: DingTalk's per-user daily cap and identical-content rule applied at planning."""
 
 import pytest
+from django.test import TestCase
 
 from messaging.models import LedgerEntry, Notification, NotificationBatch, Recipient
 from messaging.services.ledger import (
@@ -120,7 +121,8 @@ def test_ledger_a_deferred_batch_is_released_on_the_day_it_was_booked(emulator, 
     create_and_plan(tenant, userids=[alice], msg=text("one"))
     deferred = create_and_plan(tenant, userids=[alice], msg=text("two"), defer_held=True)
     advance_time(emulator, 86_400)
-    notification_plan(notification_id=deferred.pk)
+    with TestCase.captureOnCommitCallbacks(execute=True):  # the tenant's window promoted
+        notification_plan(notification_id=deferred.pk)
     batch = Recipient.objects.get(notification=deferred, userid=alice).batch
     assert batch.ledger_day == ledger_day() > ledger_day(at=deferred.planned_at)
     booked = LedgerEntry.objects.get(tenant=tenant, day=batch.ledger_day, userid=alice,

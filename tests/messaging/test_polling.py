@@ -7,6 +7,7 @@ import pytest
 
 from core import clock
 from messaging.models import LedgerEntry, Notification, NotificationBatch, Recipient
+from messaging.services.pacing import tenant_sends_promote
 from messaging.services.polling import batch_poll, polls_sweep
 from messaging.services.sending import batch_send
 from tests.conftest import advance_time
@@ -26,6 +27,7 @@ def _batches(n: Notification, **filters) -> list[NotificationBatch]:
 
 def _send_due(emulator, n: Notification, seconds: float = 0) -> None:
     advance_time(emulator, seconds)
+    tenant_sends_promote(tenant_id=n.tenant_id)  # what the countdown promotion task does
     for b in _batches(n, status=BatchStatus.PENDING):
         batch_send(batch_id=b.pk)
 

@@ -4,12 +4,15 @@ tenants. The send service runs in this process; the emulator answers over HTTP."
 from datetime import timedelta
 
 import pytest
+from django.test import TestCase
 
 from core import clock
 from messaging.models import LedgerEntry, Notification, NotificationBatch, Recipient
+from messaging.services.polling import batch_poll
 from messaging.services.sending import batch_send, batches_sweep
 from tenants.models import Tenant
-from tests.messaging.notification_support import create_and_plan, outcomes, text
+from tests.conftest import advance_time
+from tests.messaging.notification_support import create_and_plan, outcomes, text, to_morning
 from tests.tenants.conftest import authorized_tenant
 
 pytestmark = pytest.mark.django_db
@@ -65,23 +68,72 @@ def test_batch_send_waits_for_the_limiter_without_calling_dingtalk(emulator, mak
     assert batch_send(batch_id=second.pk).status == BatchStatus.SENT
 
 
-def test_batch_send_marks_a_lost_answer_unknown_and_never_resends(emulator, make_app,
-                                                                  settings):
+def test_batch_send_marks_a_lost_answer_unknown_and_never_resends_blindly(emulator, make_app,
+                                                                          settings):
+    """The request left and its answer was lost: UNKNOWN, and neither the sweep nor a second
+    task message sends it again before MESSAGING_UNKNOWN_RESEND_AFTER_S."""
+    to_morning(emulator)
     tenant, _, _ = make_app(users=30)
     n = create_and_plan(tenant, to_all_user=True, msg=text())
-    fault = emulator.add_fault("topapi/message/corpconversation/asyncsend_v2", drop=True)
+    emulator.add_fault("topapi/message/corpconversation/asyncsend_v2", drop=True, count=1)
     (batch,) = _send_all(n)
     assert batch.status == BatchStatus.UNKNOWN and batch.task_id is None
     assert "ConnectionFailed" in batch.last_error or "Timeout" in batch.last_error
     assert {o for o, _ in outcomes(n).values()} == {Outcome.UNKNOWN, Outcome.INACTIVE}
     states = set(LedgerEntry.objects.filter(tenant=tenant).values_list("state", flat=True))
     assert states == {LedgerEntry.State.UNKNOWN}
-    emulator.clear_faults()
-    clock.advance(settings.MESSAGING_SEND_LEASE_S + 60)
     assert batches_sweep(pending_after=timedelta(seconds=20)) == []
     assert batch_send(batch_id=batch.pk) is None
-    fired = [f["fired"] for f in emulator.faults() if f["id"] == fault["id"]] or [1]
-    assert fired == [1] and _sends(emulator) <= 1
+    assert _sends(emulator) == 1  # the dropped one (the emulator counts it), never another
+    n.refresh_from_db()
+    assert n.status == Notification.Status.SENDING  # the sweep still owes it an answer
+
+
+def test_a_lost_answer_is_sent_once_more_the_same_day_and_nobody_gets_it_twice(
+        emulator, make_app, settings):
+    """DingTalk did the send (drop_after) but the answer was lost. The sweep sends the batch
+    once more the same day; DingTalk's identical-content rule drops it for everyone the first
+    send reached: DUPLICATE (delivered), not failed, and each user got exactly one message."""
+    to_morning(emulator)
+    tenant, _, _ = make_app(users=30)
+    n = create_and_plan(tenant, to_all_user=True, msg=text("once"))
+    emulator.add_fault("topapi/message/corpconversation/asyncsend_v2", drop_after=True,
+                       count=1)
+    (batch,) = _send_all(n)
+    assert batch.status == BatchStatus.UNKNOWN and _sends(emulator) == 1
+    advance_time(emulator, settings.MESSAGING_UNKNOWN_RESEND_AFTER_S + 1)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        batches_sweep(pending_after=timedelta(seconds=20))
+    batch.refresh_from_db()
+    assert batch.status == BatchStatus.PENDING and batch.resends == 1 and batch.queued_at
+    again = batch_send(batch_id=batch.pk)
+    assert again.status == BatchStatus.SENT and again.task_id and _sends(emulator) == 2
+    advance_time(emulator, 2)
+    batch_poll(batch_id=batch.pk)
+    got = {o for o, _ in outcomes(n).values()} - {Outcome.INACTIVE}
+    assert got == {Outcome.DUPLICATE}
+    assert {c for o, c in outcomes(n).values() if o == Outcome.DUPLICATE} == {"143106"}
+    n.refresh_from_db()
+    assert n.status == Notification.Status.COMPLETED
+    assert emulator.counters()["recipients"]["forbidden:143106"] == len(batch.userids)
+    # A third send never happens: the batch is with DingTalk now.
+    advance_time(emulator, settings.MESSAGING_UNKNOWN_RESEND_AFTER_S + 1)
+    batches_sweep(pending_after=timedelta(seconds=20))
+    assert _sends(emulator) == 2
+
+
+def test_a_lost_answer_past_its_day_stays_unknown_for_good(emulator, make_app, settings):
+    to_morning(emulator)
+    tenant, _, _ = make_app(users=10)
+    n = create_and_plan(tenant, to_all_user=True, msg=text())
+    emulator.add_fault("topapi/message/corpconversation/asyncsend_v2", drop=True, count=1)
+    (batch,) = _send_all(n)
+    assert batch.status == BatchStatus.UNKNOWN
+    advance_time(emulator, 86_400)  # the next ledger day: a resend could reach users twice
+    assert batches_sweep(pending_after=timedelta(seconds=20)) == []
+    batch.refresh_from_db()
+    assert batch.status == BatchStatus.DONE and batch.resends == 0
+    assert _sends(emulator) == 1
     n.refresh_from_db()
     assert n.status == Notification.Status.FAILED and n.counts[Outcome.UNKNOWN] == len(
         batch.userids)
