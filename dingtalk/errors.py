@@ -11,6 +11,7 @@ DingTalkError                          base of everything the library raises
 │   │                                  request_id, sub_code, sub_msg, http_status)
 │   ├── TokenError                     40014, 42001, 40001, 33001, suite-token codes, 88 (token)
 │   ├── RateLimited                    90018, 90002, the 90001-90017 family, IP ban body
+│   │   └── EgressLimited              refused before leaving by the caller's egress gate
 │   ├── QuotaExceeded                  daily/monthly quotas (90020, 41045): retry cannot help
 │   ├── TransientApiError              -1, 500, 400001
 │   ├── PermissionDenied               60011, 60020, 50002, 50004, 43007, 88 (other)
@@ -167,6 +168,16 @@ class RateLimited(ApiError):
     """Throttled; `retry_after` is DingTalk's hint in seconds when it gave one."""
 
     retry_after: float | None = None
+
+
+class EgressLimited(RateLimited):
+    """The caller's own egress budget (PROTOCOL 10: 10,000 calls per egress IP per 20 s, then a
+    5-minute ban) refused the call before it left: nothing reached DingTalk. `retry_after` is
+    when the budget has room."""
+
+    def __init__(self, retry_after: float, *, path: str | None = None) -> None:
+        super().__init__(None, "egress budget spent: the call was not sent", path=path)
+        self.retry_after = retry_after
 
 
 class QuotaExceeded(ApiError):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import requests
@@ -77,8 +77,13 @@ class Transport:
         timeout: tuple[float, float] | float = DEFAULT_TIMEOUT,
         pool_size: int = 32,
         session: requests.Session | None = None,
+        gate: Callable[[str, str], None] | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        # Called as gate(method, path) before every request, token fetches included; it may
+        # raise (EgressLimited) to keep the call from leaving. The application sets it (a
+        # shared egress budget across processes: messaging/limiter/egress.py).
+        self.gate = gate
         self.timeout = timeout
         self._owns_session = session is None
         self.session = session if session is not None else self._new_session(pool_size)
@@ -125,6 +130,8 @@ class Transport:
         subclass when DingTalk answered with an error.
         """
         safe = _safe_path(path)
+        if self.gate is not None:
+            self.gate(method, safe)
         url = f"{self.base_url}/{path.lstrip('/')}"
         query = {k: _query_value(v) for k, v in (params or {}).items() if v is not None}
         started = time.monotonic()

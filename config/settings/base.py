@@ -246,6 +246,10 @@ MESSAGING_LIMIT_APP_API_PER_SECOND = int(os.environ.get("MESSAGING_LIMIT_APP_API
 # One egress IP: 10,000 calls per 20 s across all APIs, then a 5-minute ban.
 MESSAGING_LIMIT_EGRESS_CALLS = int(os.environ.get("MESSAGING_LIMIT_EGRESS_CALLS", "10000"))
 MESSAGING_LIMIT_EGRESS_WINDOW_S = float(os.environ.get("MESSAGING_LIMIT_EGRESS_WINDOW_S", "20"))
+# Take the egress budget per DingTalk request, in the transport (messaging/limiter/egress.py).
+MESSAGING_EGRESS_GATE = os.environ.get("MESSAGING_EGRESS_GATE", "1") not in ("0", "false", "")
+# The egress IP's budget name: processes that leave through one IP (one NAT) share one name.
+MESSAGING_EGRESS_NAME = os.environ.get("MESSAGING_EGRESS_NAME", "default")
 # {"<suite_key or appkey>": {"MESSAGING_LIMIT_...": value}}: per-suite limits (set in code).
 MESSAGING_LIMIT_OVERRIDES: dict[str, dict[str, float]] = {}
 MESSAGING_LIMITER_REDIS_PREFIX = os.environ.get("MESSAGING_LIMITER_REDIS_PREFIX",

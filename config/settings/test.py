@@ -22,6 +22,16 @@ os.environ.setdefault(
     os.path.join(tempfile.gettempdir(), f"dingsuite-clock-{os.getpid()}"),
 )
 
+# The limiter's Redis keys are this run's own (its workers inherit the variable), never those of
+# a dingsuite that shares the Redis.
+MESSAGING_LIMITER_REDIS_PREFIX = os.environ.setdefault(
+    "MESSAGING_LIMITER_REDIS_PREFIX", f"dingsuite:test:{os.getpid()}:limiter:")
+
+# Tests move the clock forward and back to real time: calls stamped on an advanced clock would
+# stay "recent" in the one shared egress budget. Tests of the gate lower this on a budget name
+# of their own.
+MESSAGING_LIMIT_EGRESS_CALLS = 1_000_000
+
 # Tests that start no worker publish into kombu's in-process memory transport, never into a
 # shared Redis; the celery_worker fixture points this process at its own broker and queues.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "memory://")

@@ -39,6 +39,10 @@ class AuthedCaller:
         self.key = key
         self._fetch = fetch
         self._token_param = token_param
+        # Called as gate(method, path) before every attempt of an authenticated call (not the
+        # token fetch): the application counts calls per tenant there and may refuse one by
+        # raising (a monthly call budget: tenants/services/call_budget.py).
+        self.gate: Callable[[str, str], None] | None = None
 
     def token(self) -> Token:
         """The current token (fetched once, under the store's lock, when missing or stale)."""
@@ -67,15 +71,17 @@ class AuthedCaller:
             idempotent = is_safe_to_repeat(path)
         # Only an upload passes files: transports without the keyword keep working for JSON.
         body: dict[str, Any] = {"json": json} if files is None else {"files": files}
+        def send(query: dict[str, Any]) -> dict:
+            if self.gate is not None:
+                self.gate(method, path)
+            return self.transport.request(method, path, params=query, **body)
+
         for attempt in (1, 2):
             token = self.token()
             query = {k: v for k, v in (params or {}).items() if v is not None}
             query[self._token_param] = token.value
             try:
-                return self.retry.call(
-                    lambda q=query: self.transport.request(method, path, params=q, **body),
-                    idempotent=idempotent,
-                )
+                return self.retry.call(lambda q=query: send(q), idempotent=idempotent)
             except TokenError:
                 if attempt == 2:
                     raise

@@ -60,18 +60,21 @@ def app_api_calls_rule(*, app_key: str, api: str) -> Rule:
     return Rule(f"api:{app_key}:{api}", limit, 1.0, counts_calls=True)
 
 
-def egress_rule(*, egress: str = "default") -> Rule:
-    """Every DingTalk call from one egress IP: 10,000 per 20 s (PROTOCOL 10); counts calls."""
-    return Rule(f"egress:{egress}", int(_setting("MESSAGING_LIMIT_EGRESS_CALLS")),
+def egress_rule(*, egress: str | None = None) -> Rule:
+    """Every DingTalk call from one egress IP: 10,000 per 20 s (PROTOCOL 10); counts calls.
+    `egress` names the IP's budget (MESSAGING_EGRESS_NAME: machines behind one NAT share one
+    name, machines with their own IPs get their own)."""
+    return Rule(f"egress:{egress or settings.MESSAGING_EGRESS_NAME}", int(_setting("MESSAGING_LIMIT_EGRESS_CALLS")),
                 float(_setting("MESSAGING_LIMIT_EGRESS_WINDOW_S")), counts_calls=True)
 
 
 def notice_send_rules(*, app_key: str, corp_id: str, suite_key: str | None,
-                      api: str = "asyncsend_v2") -> list[Rule]:
+                      api: str = "asyncsend_v2", egress: bool = True) -> list[Rule]:
     """Every rule one work-notification send is under, for one acquire with amount=recipients.
 
     As DingTalk's code table (and the emulator): an ISV send counts towards its suite's total,
-    an internal app's towards its corp's; never both.
+    an internal app's towards its corp's; never both. `egress=False` leaves out the egress
+    rule, for callers whose request the transport's egress gate counts already.
     """
     rules = [app_corp_recipients_rule(app_key=app_key, corp_id=corp_id)]
     if suite_key is not None:
@@ -79,5 +82,6 @@ def notice_send_rules(*, app_key: str, corp_id: str, suite_key: str | None,
     elif int(_setting("MESSAGING_LIMIT_CORP_PER_MINUTE")) > 0:
         rules.append(corp_recipients_rule(corp_id=corp_id))
     rules.append(app_api_calls_rule(app_key=app_key, api=api))
-    rules.append(egress_rule())
+    if egress:
+        rules.append(egress_rule())
     return rules

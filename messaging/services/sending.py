@@ -34,7 +34,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from core import clock
-from dingtalk.errors import ApiError
+from dingtalk.errors import ApiError, EgressLimited
 from dingtalk.messages import MessageError
 from dingtalk.repeat import may_repeat, retryable_error
 from messaging.limiter import acquire, notice_send_rules
@@ -106,11 +106,13 @@ def batch_send(*, batch_id: int) -> NotificationBatch | None:
 
 def _rules(tenant: Tenant):
     api = "sendbytemplate" if _by_template(tenant) else "asyncsend_v2"
+    egress = not settings.MESSAGING_EGRESS_GATE  # else the transport's gate counts the call
     if tenant.kind == Tenant.Kind.SUITE:
         key = tenant.suite.suite_key
-        return notice_send_rules(app_key=key, corp_id=tenant.corp_id, suite_key=key, api=api)
+        return notice_send_rules(app_key=key, corp_id=tenant.corp_id, suite_key=key, api=api,
+                                 egress=egress)
     return notice_send_rules(app_key=tenant.app_key_label, corp_id=tenant.corp_id,
-                             suite_key=None, api=api)
+                             suite_key=None, api=api, egress=egress)
 
 
 def _by_template(tenant: Tenant) -> bool:
@@ -143,7 +145,9 @@ def _record_error(batch: NotificationBatch, exc: BaseException) -> None:
         path = getattr(exc, "path", None) or ""
         if retryable_error(exc) and may_repeat(path, exc):
             # Throttled, or failed before the send left (the token fetch): nothing was sent.
-            if batch.attempts + 1 >= settings.MESSAGING_SEND_MAX_ATTEMPTS:
+            if isinstance(exc, EgressLimited):  # our own budget: pacing, not a try
+                _back_to_pending(batch, exc.retry_after or retry_delay(0), described)
+            elif batch.attempts + 1 >= settings.MESSAGING_SEND_MAX_ATTEMPTS:
                 code = str(getattr(exc, "errcode", "") or "gave_up")
                 _record_failed(batch, code, f"gave up after {batch.attempts + 1} tries: "
                                             f"{described}")

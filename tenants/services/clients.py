@@ -31,6 +31,22 @@ _suite_apis: dict[tuple, SuiteApi] = {}
 _corp_clients: dict[tuple, DingTalkClient] = {}
 _app_clients: dict[tuple, DingTalkClient] = {}
 _app_transports: dict[str, Transport] = {}
+# The egress gate every transport calls before a request (set by an app above this layer:
+# messaging's limiter registers its shared egress budget in its AppConfig.ready).
+_egress_gate = None
+
+
+def egress_gate_set(gate) -> None:
+    """Register gate(method, path), called before every DingTalk request from this process (it
+    may raise dingtalk.errors.EgressLimited); None removes it."""
+    global _egress_gate
+    _egress_gate = gate
+
+
+def _gate(method: str, path: str) -> None:
+    gate = _egress_gate
+    if gate is not None:
+        gate(method, path)
 
 
 def _fingerprint(*parts: str) -> str:
@@ -82,6 +98,7 @@ def suite_api_for(suite: Suite) -> SuiteApi:
             creds = SuiteCredentials(suite.suite_key, suite.suite_secret,
                                      _ticket_reader(suite.pk, suite.suite_key))
             api = SuiteApi(creds, token_manager(), base_url=base_url, clock=clock.time)
+            api.transport.gate = _gate  # its corp clients ride on this transport
             _suite_apis[key] = api
     return api
 
@@ -114,7 +131,7 @@ def app_client_for(tenant: Tenant) -> DingTalkClient:
         if client is None:
             transport = _app_transports.get(base_url)
             if transport is None:
-                transport = _app_transports[base_url] = Transport(base_url)
+                transport = _app_transports[base_url] = Transport(base_url, gate=_gate)
             client = DingTalkClient(creds, token_manager(), clock=clock.time,
                                     transport=transport)
             _app_clients[key] = client

@@ -1,0 +1,42 @@
+"""The egress gate: every DingTalk call from any process, of any app, under one egress-IP budget.
+
+DingTalk allows one egress IP 10,000 calls per 20 s across all APIs, then bans it for five
+minutes (PROTOCOL 10). Sends take the budget in their own acquire, but token fetches, polls,
+directory reads and the API's proxies call DingTalk too; so the budget is taken per request, in
+the transport (tenants.services.clients registers this gate on every transport it builds).
+
+A refusal raises dingtalk.errors.EgressLimited (a RateLimited: callers back off as from a
+throttle; nothing left). When the limiter cannot answer (Redis down or hung) the gate lets the
+call through: 10,000 per 20 s is far from what one deployment does in normal operation, and
+failing closed here would stop token fetches and callbacks with Redis, which everything else
+survives. Sends still fail closed in their own acquire.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+
+from dingtalk.errors import EgressLimited
+
+from . import acquire
+from .rules import egress_rule
+
+logger = logging.getLogger("messaging.limiter.egress")
+
+
+def egress_gate(method: str, path: str) -> None:
+    """Take one call of the egress budget, or raise EgressLimited; see the module docstring."""
+    if not settings.MESSAGING_EGRESS_GATE:
+        return
+    decision = acquire([egress_rule()], 1)
+    if decision.allowed:
+        return
+    if decision.unavailable:
+        logger.debug("egress budget unknown (limiter unavailable); %s %s let through", method,
+                     path)
+        return
+    logger.warning("egress budget spent: %s %s held back %.1f s", method, path,
+                   decision.retry_after_s)
+    raise EgressLimited(decision.retry_after_s, path=path)
