@@ -32,6 +32,10 @@ Redis flushed and the run's leftovers closed, so no run sees another's tasks.
     workers' CPU (user+sys from /proc, the worker and its pool processes) per 1,000
     recipients, once per --workers pool size (goal >= 2,000 recipients/s to sent).
 
+Other settings stay as configured (printed at the start); MESSAGING_* variables in the
+environment reach the workers, e.g. MESSAGING_SEND_WINDOW_PER_TENANT=8 to try another send
+window per tenant.
+
 A full `--scenario all` takes about 20 minutes (a: two runs of ~6-8 min in real time: the
 quotas are per real minute). Smaller, for a smoke run:
 
@@ -61,6 +65,11 @@ from _callbacks_stack import OwnRedis, drop_database
 
 DEFAULT_SUITE_QUOTA = 5000  # DingTalk's one published per-minute figure (PROTOCOL 3.1)
 PROGRESS_EVERY_S = 30.0
+SHOWN = ("MESSAGING_BATCH_SIZE", "MESSAGING_SEND_WINDOW_PER_TENANT", "MESSAGING_FAIRNESS_DELAY_S",
+         "MESSAGING_LIMIT_APP_CORP_PER_MINUTE", "MESSAGING_LIMIT_SUITE_PER_MINUTE",
+         "MESSAGING_LIMIT_CORP_PER_MINUTE", "MESSAGING_LIMIT_MINUTE_MARGIN_S",
+         "MESSAGING_LIMIT_APP_API_PER_SECOND", "MESSAGING_LIMIT_EGRESS_CALLS",
+         "MESSAGING_POLL_FIRST_S", "MESSAGING_SWEEP_PENDING_AFTER_S")
 
 
 def load() -> str:
@@ -428,7 +437,6 @@ def parse_args() -> argparse.Namespace:
                    help="(a, b) worker pool size (deploy/'s bulk worker runs 4)")
     p.add_argument("--keep-logs", action="store_true")
     args = p.parse_args()
-    args.batch_size = int(os.environ.get("MESSAGING_BATCH_SIZE", "100"))
     try:
         args.worker_sizes = [int(w) for w in args.workers.split(",") if w.strip()]
     except ValueError:
@@ -456,9 +464,17 @@ def main() -> None:
             from django.db import connections
 
             cleanup.callback(connections.close_all)
+            from django.conf import settings
+
+            args.batch_size = settings.MESSAGING_BATCH_SIZE
             b = Bench(args, workdir, env, own_redis)
             print(f"delivery bench: {os.cpu_count()} CPUs, {load()}; own redis-server "
                   f":{own_redis.port}, database {db_url.rsplit('/', 1)[-1]}, logs in {workdir}",
+                  flush=True)
+            shown = {name: getattr(settings, name) for name in SHOWN if hasattr(settings, name)}
+            print("dingsuite settings in force (MESSAGING_* from the environment reach the "
+                  "workers; the runs override only the limits named with them): "
+                  + ", ".join(f"{k.removeprefix('MESSAGING_')}={v}" for k, v in shown.items()),
                   flush=True)
             q, why = suite_quota(args)
             if args.scenario in ("a", "b", "all"):
