@@ -64,7 +64,8 @@ def egress_rule(*, egress: str | None = None) -> Rule:
     """Every DingTalk call from one egress IP: 10,000 per 20 s (PROTOCOL 10); counts calls.
     `egress` names the IP's budget (MESSAGING_EGRESS_NAME: machines behind one NAT share one
     name, machines with their own IPs get their own)."""
-    return Rule(f"egress:{egress or settings.MESSAGING_EGRESS_NAME}", int(_setting("MESSAGING_LIMIT_EGRESS_CALLS")),
+    return Rule(f"egress:{egress or settings.MESSAGING_EGRESS_NAME}",
+                int(_setting("MESSAGING_LIMIT_EGRESS_CALLS")),
                 float(_setting("MESSAGING_LIMIT_EGRESS_WINDOW_S")), counts_calls=True)
 
 
