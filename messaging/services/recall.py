@@ -9,8 +9,9 @@ rounds, with no DingTalk call inside a transaction:
    yet, so a recall now would miss it) or polled under a live lease (RecallInProgress: ask again
    in a minute); a batch to recall sent more than 24 h ago (RecallWindowClosed); nobody to
    recall it from and nothing left to stop. Otherwise unsent batches (PENDING, HELD) become
-   CANCELLED by a conditional update, their PENDING recipients CANCELLED, their ledger bookings
-   released on the batch's own ledger day; deferred recipients (no batch yet) CANCELLED; an
+   CANCELLED by a conditional update, their PENDING recipients CANCELLED and those recipients'
+   ledger bookings released on the batch's own ledger day, their send-window turns given to
+   the tenant's next batches; deferred recipients (no batch yet) CANCELLED; an
    UNKNOWN batch without a task id is closed DONE (its recipients stay UNKNOWN: DingTalk never
    told its task id, so it cannot be recalled, and the sweep must not send it again). The
    batches to recall (a task id, someone with the message) are claimed with a poll lease, so no
@@ -36,6 +37,7 @@ this module's helpers for locking, recognising a recalled batch and reporting Di
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -55,6 +57,7 @@ from messaging.errors_recall import (
 from messaging.models import Notification, NotificationBatch, Recipient
 from messaging.services.ledger import ledger_day, ledger_release
 from messaging.services.notifications import notification_counts_refresh
+from messaging.services.pacing import tenant_sends_promote_on_commit
 from tenants.models import Tenant
 from tenants.services.clients import client_for
 
@@ -175,17 +178,26 @@ def _cancel_unsent(n: Notification, batches: list[NotificationBatch]) -> int:
     unsent = [b for b in batches if b.status in _UNSENT]
     ids = [b.pk for b in unsent]
     if ids:
+        # Only PENDING recipients certainly never got it: a batch sent again after a lost
+        # answer keeps its UNKNOWN ones, and their bookings (the first send may have arrived).
+        never: dict[int, list[str]] = defaultdict(list)
+        for batch_id, userid in Recipient.objects.filter(
+                batch_id__in=ids, outcome=Outcome.PENDING).values_list("batch_id", "userid"):
+            never[batch_id].append(userid)
         NotificationBatch.objects.filter(pk__in=ids, status__in=_UNSENT).update(
             status=BatchStatus.CANCELLED, next_attempt_at=None, lease_expires_at=None,
-            last_error="cancelled by a recall")
+            queued_at=None, last_error="cancelled by a recall")
         Recipient.objects.filter(batch_id__in=ids, outcome=Outcome.PENDING).update(
             outcome=Outcome.CANCELLED)
         for b in unsent:
             # Each batch was booked on its own day (a deferred or resent one later).
             day = b.ledger_day or (ledger_day(at=n.planned_at) if n.planned_at else None)
-            if day is not None:
-                ledger_release(tenant=n.tenant, day=day, userids=b.userids,
+            if day is not None and never[b.pk]:
+                ledger_release(tenant=n.tenant, day=day, userids=never[b.pk],
                                content_digest=b.content_digest)
+        if any(b.queued_at is not None for b in unsent):
+            # Their turns in the tenant's send window are free: its next batches may go.
+            tenant_sends_promote_on_commit(tenant_id=n.tenant_id)
     deferred = Recipient.objects.filter(notification=n, batch__isnull=True,
                                         outcome=Outcome.PENDING).update(outcome=Outcome.CANCELLED)
     return len(ids) + deferred
@@ -204,10 +216,10 @@ def _close_lost(batches: list[NotificationBatch]) -> int:
 def _recall_finish(n: Notification, now: datetime) -> None:
     fields: dict = {"status": Status.RECALLED, "completed_at": now, "next_attempt_at": None,
                     "lease_expires_at": None}
-    # Unknown without a task id, and "duplicate": delivered by a send whose answer was lost
-    # (a same-day resend found them; named by value, the outcome is newer than this module).
+    # Unknown without a task id, and duplicate: delivered by a send whose answer was lost.
     lost = Recipient.objects.filter(notification=n).filter(
-        Q(outcome=Outcome.UNKNOWN, batch__task_id__isnull=True) | Q(outcome="duplicate")).count()
+        Q(outcome=Outcome.UNKNOWN, batch__task_id__isnull=True)
+        | Q(outcome=Outcome.DUPLICATE)).count()
     if lost:
         fields["last_error"] = (f"{lost} recipient(s) may have the message from a send whose "
                                 "answer was lost: without its task id DingTalk cannot recall it")

@@ -3,6 +3,7 @@ in this process (one test on the real Celery worker), time is moved with advance
 
 import pytest
 from django.conf import settings
+from django.test import TestCase
 
 from messaging.errors_recall import (
     NothingToResend,
@@ -21,7 +22,7 @@ from messaging.services.planning import notification_plan
 from messaging.services.polling import batch_poll, batch_poll_claim
 from messaging.services.recall import notification_recall
 from messaging.services.resend import notification_resend_failed
-from messaging.services.sending import batch_claim, batch_send
+from messaging.services.sending import batch_claim, batch_send, unknown_batches_settle
 from messaging.services.status_bar import notification_status_bar_update
 from tenants.models import Tenant
 from tests.conftest import advance_time
@@ -142,6 +143,47 @@ def test_recall_cancels_unsent_batches_and_releases_their_ledger(emulator, make_
     assert all(batch_send(batch_id=b.pk) is None for b in unsent)
     assert _calls(emulator, "asyncsend_v2") == 1 and _calls(emulator, "recall") == 1
 
+
+
+def test_recall_gives_the_cancelled_batches_turns_to_the_tenants_next(emulator, make_app,
+                                                                      settings):
+    settings.MESSAGING_SEND_WINDOW_PER_TENANT = 2
+    tenant, _, _ = make_app(users=300)
+    n = create_and_plan(tenant, to_all_user=True, msg=text("big"))
+    other = create_and_plan(tenant, to_all_user=True, msg=text("next in line"))
+    assert [b.queued_at is not None for b in _batches(n)] == [True, True, False]
+    assert not any(b.queued_at for b in _batches(other))
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        notification_recall(notification_id=n.pk)
+
+    assert {b.status for b in _batches(n)} == {BatchStatus.CANCELLED}
+    assert [b.queued_at is not None for b in _batches(other)][:2] == [True, True]
+
+
+def test_recall_leaves_a_lost_sends_recipients_unknown_and_booked(emulator, make_app,
+                                                                  settings):
+    tenant, _, _ = make_app(users=20)
+    n = create_and_plan(tenant, to_all_user=True, msg=text())
+    emulator.add_fault(f"{_MSG}/asyncsend_v2", drop=True, count=1)
+    _send_all(n)
+    (batch,) = _batches(n)
+    assert batch.status == BatchStatus.UNKNOWN and batch.task_id is None
+    advance_time(emulator, settings.MESSAGING_UNKNOWN_RESEND_AFTER_S + 1)
+    assert unknown_batches_settle() == [batch.pk]  # to be sent again the same day
+    lost = _with(n, Outcome.UNKNOWN)
+    assert lost and LedgerEntry.objects.filter(tenant=tenant, userid__in=lost).count() == len(
+        lost)
+
+    done = notification_recall(notification_id=n.pk)
+
+    assert done.status == NStatus.RECALLED and f"{len(lost)} recipient(s)" in done.last_error
+    batch.refresh_from_db()
+    assert batch.status == BatchStatus.CANCELLED
+    # The lost send may have reached them: not "cancelled before sending", still booked.
+    assert _with(n, Outcome.UNKNOWN) == lost
+    assert LedgerEntry.objects.filter(tenant=tenant, userid__in=lost).count() == len(lost)
+    assert _calls(emulator, "recall") == 0
 
 def test_recall_is_refused_past_24_hours_and_changes_nothing(emulator, make_app):
     tenant, _, _ = make_app(users=150)
