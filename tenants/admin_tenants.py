@@ -13,6 +13,7 @@ from django.utils.html import format_html
 from core.redact import redacted_json
 from tenants.errors import ServiceError
 from tenants.models import CallbackEvent, Tenant
+from tenants.services.call_budget import call_budget_summary, tenant_call_budget_set
 from tenants.services.events import callback_event_reprocess
 from tenants.services.reauth import corp_reauthorize
 from tenants.services.tenants import tenant_refresh_auth_info, tenant_resume, tenant_suspend
@@ -71,6 +72,10 @@ class TenantActions:
         run_for_each(self, request, queryset.select_related("suite"),
                      lambda tenant: service(tenant=tenant), verb, self.action_label)
 
+    @admin.display(description="Calls this month")
+    def call_budget_state(self, obj):
+        return call_budget_summary(tenant=obj)
+
     @admin.action(description="Refresh the access token", permissions=["change"])
     def refresh_token(self, request, queryset):
         self._run(request, queryset, tenant_refresh_token, "Refresh token")
@@ -93,14 +98,19 @@ class TenantAdmin(TenantActions, admin.ModelAdmin):
     list_select_related = ["suite"]
     fields = ["kind", "suite", "appkey", "app_name", "corp_id", "corp_name", "full_corp_name",
               "status", "suspended", "agent_id", "app_id", "auth_user_id",
-              "has_permanent_code", "scopes_summary",
-              "auth_scopes_view", "auth_info_view", "authorized_at", "relieved_at",
-              "last_event_at", "created_at", "updated_at"]
-    readonly_fields = fields
+              "has_permanent_code", "scopes_summary", "monthly_call_budget",
+              "call_budget_state", "auth_scopes_view", "auth_info_view", "authorized_at",
+              "relieved_at", "last_event_at", "created_at", "updated_at"]
+    # Only the budget is an operator's to edit; the rest is DingTalk's word.
+    readonly_fields = [f for f in fields if f != "monthly_call_budget"]
     actions = ["refresh_auth_info", "refresh_token", "suspend", "resume"]
 
     def has_add_permission(self, request):
         return False  # tenants come from DingTalk's authorisation events
+
+    def save_model(self, request, obj, form, change):
+        # One column: a whole-row save would overwrite what a callback changed meanwhile.
+        tenant_call_budget_set(tenant=obj, budget=form.cleaned_data.get("monthly_call_budget"))
 
     @admin.display(description="Permanent code", boolean=True)
     def has_permanent_code(self, obj):

@@ -1,6 +1,7 @@
 """What the tenants app refuses: every `code` it can answer (DingTalk's own: dingtalk.errors)."""
 
 from core.errors import ServiceError
+from dingtalk.errors import QuotaExceeded
 
 __all__ = [
     "AppInvalid", "AuthorizationLost", "CallbackForbidden", "CallbackMalformed", "CallbackRejected",
@@ -105,3 +106,11 @@ class ReauthUnavailable(ServiceError):
 
     code = "reauth_unavailable"
     http_status = 409
+
+
+class CallBudgetSpent(QuotaExceeded):
+    """The tenant's monthly call budget is spent (ours, or DingTalk said 90020): the call was
+    not sent. Like DingTalk's 90020 it is never retried; the next month frees it."""
+
+    def __init__(self, message: str, *, path: str | None = None) -> None:
+        super().__init__(None, message, sub_code="call_budget", path=path)

@@ -126,6 +126,10 @@ class Tenant(models.Model):
     encoding_aes_key = EncryptedTextField(blank=True, default="")
     callback_trailing_key = models.CharField(max_length=8, choices=TrailingKey.choices,
                                              default=TrailingKey.CORP_ID)
+    # Non-basic DingTalk calls a month (standard-edition orgs' internal apps: 5,000, 90020;
+    # PROTOCOL 10). Empty: TENANTS_MONTHLY_CALL_BUDGET for internal apps, none for suite
+    # tenants; 0: no budget (a paid edition). See services/call_budget.py.
+    monthly_call_budget = models.PositiveIntegerField(null=True, blank=True)
     authorized_at = models.DateTimeField(null=True, blank=True)
     relieved_at = models.DateTimeField(null=True, blank=True)
     last_event_at = models.DateTimeField(null=True, blank=True)
@@ -279,3 +283,26 @@ class CallbackEvent(models.Model):
     def __repr__(self) -> str:
         owner = f"suite={self.suite_id}" if self.suite_id else f"tenant={self.tenant_id}"
         return f"<CallbackEvent {self.kind} {owner} status={self.status}>"
+
+
+class MonthlyCallCount(models.Model):
+    """A tenant's non-basic DingTalk calls in one month (services/call_budget.py)."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="call_counts")
+    # The first day of the month, in TENANTS_CALL_BUDGET_TZ.
+    month = models.DateField()
+    calls = models.PositiveIntegerField(default=0)
+    # DingTalk answered 90020 (its count, not ours, is spent): no call until the next month.
+    exhausted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-month", "tenant"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "month"], name="uniq_call_count_month"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m}: {self.calls} calls"
+
+    def __repr__(self) -> str:
+        return f"<MonthlyCallCount tenant={self.tenant_id} {self.month:%Y-%m} {self.calls}>"

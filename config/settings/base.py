@@ -140,6 +140,11 @@ TENANTS_EVENT_LEASE_S = int(os.environ.get("TENANTS_EVENT_LEASE_S", "20"))
 TENANTS_EVENT_RETRY_BASE_S = float(os.environ.get("TENANTS_EVENT_RETRY_BASE_S", "2"))
 TENANTS_EVENT_RETRY_MAX_S = float(os.environ.get("TENANTS_EVENT_RETRY_MAX_S", "600"))
 TENANTS_EVENT_MAX_ATTEMPTS = int(os.environ.get("TENANTS_EVENT_MAX_ATTEMPTS", "5"))
+# Internal apps of standard-edition orgs get 5,000 non-basic calls a month (90020, PROTOCOL 10):
+# the default budget of an internal-app tenant (per tenant in the admin; 0 there: none, for a
+# paid edition). Suite tenants have none unless set. Months follow this time zone.
+TENANTS_MONTHLY_CALL_BUDGET = int(os.environ.get("TENANTS_MONTHLY_CALL_BUDGET", "5000"))
+TENANTS_CALL_BUDGET_TZ = os.environ.get("TENANTS_CALL_BUDGET_TZ", "Asia/Shanghai")
 
 # Work notifications (messaging/). DingTalk's day for its per-user rules is the Asia/Shanghai
 # calendar day (as the emulator's day_mode "calendar"); the ledger's day follows this setting.

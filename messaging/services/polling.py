@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
@@ -31,7 +32,7 @@ from django.db.models import Max, Q
 
 from core import clock
 from dingtalk.api.models import SendResult
-from dingtalk.errors import ApiError
+from dingtalk.errors import ApiError, QuotaExceeded
 from dingtalk.repeat import retryable_error
 from messaging.models import Notification, NotificationBatch, Recipient
 from messaging.services.batch_queue import (
@@ -43,6 +44,7 @@ from messaging.services.ledger import ledger_book, ledger_day
 from messaging.services.settling import notification_settle
 from tenants.errors import TenantInactive
 from tenants.models import Tenant
+from tenants.services.call_budget import call_budget_exhausted, call_budget_left, current_month
 from tenants.services.clients import client_for
 
 logger = logging.getLogger("messaging.polling")
@@ -117,6 +119,12 @@ def _poll(batch: NotificationBatch) -> None:
             _finish(batch, "the tenant relieved the app")
         else:
             _again(batch, _read_delay(batch), "tenant inactive")
+    except QuotaExceeded as exc:
+        # The month's call budget is spent (ours, or DingTalk's 90020): wait for the next
+        # month; past poll_until that is the end of polling (_next_at caps it).
+        if exc.errcode == 90020:
+            call_budget_exhausted(tenant=tenant, detail=str(exc))
+        _again(batch, _until_next_month(), f"{type(exc).__name__}: {exc}")
     except Exception as exc:
         described = f"{type(exc).__name__}: {exc}"
         if retryable_error(exc):
@@ -133,14 +141,31 @@ def _age_s(batch: NotificationBatch) -> float:
     return max(0.0, (clock.now() - (batch.sent_at or clock.now())).total_seconds())
 
 
+def _stretch(batch: NotificationBatch) -> float:
+    """How much further apart polls are as the tenant's monthly call budget runs down: x1
+    above half, x2 above a quarter, x4 above a tenth, x8 below (and no read refreshes)."""
+    left = call_budget_left(tenant=batch.tenant)
+    if left is None or left > 0.5:
+        return 1.0
+    return 2.0 if left > 0.25 else 4.0 if left > 0.1 else 8.0
+
+
 def _progress_delay(batch: NotificationBatch) -> float:
-    return min(max(_age_s(batch) / 4, settings.MESSAGING_POLL_FIRST_S),
-               settings.MESSAGING_POLL_PROGRESS_MAX_S)
+    return _stretch(batch) * min(max(_age_s(batch) / 4, settings.MESSAGING_POLL_FIRST_S),
+                                 settings.MESSAGING_POLL_PROGRESS_MAX_S)
 
 
 def _read_delay(batch: NotificationBatch) -> float:
-    return min(max(_age_s(batch) / 2, settings.MESSAGING_POLL_READ_MIN_S),
-               settings.MESSAGING_POLL_READ_MAX_S)
+    return _stretch(batch) * min(max(_age_s(batch) / 2, settings.MESSAGING_POLL_READ_MIN_S),
+                                 settings.MESSAGING_POLL_READ_MAX_S)
+
+
+def _until_next_month() -> float:
+    local = clock.now().astimezone(ZoneInfo(settings.TENANTS_CALL_BUDGET_TZ))
+    month = current_month()
+    start = datetime(month.year + month.month // 12, month.month % 12 + 1, 1,
+                     tzinfo=local.tzinfo)
+    return max(60.0, (start - local).total_seconds())
 
 
 def _next_at(batch: NotificationBatch, delay: float) -> datetime:
@@ -234,8 +259,9 @@ def _schedule_next(batch: NotificationBatch) -> None:
         delay = _progress_delay(batch)
         fields["next_attempt_at"] = _next_at(batch, delay)
         batch_poll_enqueue_on_commit(batch_id=batch.pk, countdown=delay)
-    elif rows.filter(outcome=Outcome.UNREAD).exists():
-        # Read refreshes are far apart: the sweep runs them from next_attempt_at.
+    elif rows.filter(outcome=Outcome.UNREAD).exists() and _stretch(batch) < 8:
+        # Read refreshes are far apart: the sweep runs them from next_attempt_at. (Below a
+        # tenth of the monthly budget they stop: outcomes matter more than read marks.)
         fields["next_attempt_at"] = _next_at(batch, _read_delay(batch))
     else:
         fields.update(status=Status.DONE, next_attempt_at=None)

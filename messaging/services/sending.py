@@ -34,7 +34,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from core import clock
-from dingtalk.errors import ApiError, EgressLimited
+from dingtalk.errors import ApiError, EgressLimited, QuotaExceeded
 from dingtalk.messages import MessageError
 from dingtalk.repeat import may_repeat, retryable_error
 from messaging.limiter import acquire, notice_send_rules
@@ -54,6 +54,7 @@ from messaging.services.pacing import tenant_sends_promote, tenants_promote_swee
 from messaging.services.settling import notification_settle
 from tenants.errors import TenantInactive
 from tenants.models import Suite, Tenant
+from tenants.services.call_budget import call_budget_exhausted
 from tenants.services.clients import client_for
 
 logger = logging.getLogger("messaging.sending")
@@ -156,7 +157,9 @@ def _record_error(batch: NotificationBatch, exc: BaseException) -> None:
         else:
             _record_unknown(batch, described)
         return
-    code = str(getattr(exc, "errcode", "") or "")
+    code = str(getattr(exc, "errcode", "") or getattr(exc, "sub_code", "") or "")
+    if isinstance(exc, QuotaExceeded) and getattr(exc, "errcode", None) == 90020:
+        call_budget_exhausted(tenant=batch.tenant, detail=described)
     _record_failed(batch, code, described)
 
 

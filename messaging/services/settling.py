@@ -61,8 +61,10 @@ def notification_settle(*, notification_id: int) -> Notification | None:
 
 def _awaiting_outcomes(n: Notification, batches) -> bool:
     """A recipient still waits for DingTalk's word: pending/sent, or unknown under a task."""
+    # (A DONE batch's SENT recipients stay so for good: polling stopped, e.g. the month's
+    # call budget spent, before DingTalk's result came.)
     if Recipient.objects.filter(notification=n, outcome__in=(Outcome.PENDING, Outcome.SENT)
-                                ).exists():
+                                ).exclude(batch__status=BatchStatus.DONE).exists():
         return True
     if Recipient.objects.filter(notification=n, outcome=Outcome.UNKNOWN,
                                 batch__task_id__isnull=False).exists():

@@ -24,6 +24,7 @@ from tenants.errors import NoSuiteTicket, TenantInactive
 from tenants.models import Suite, Tenant
 from tenants.selectors.suites import suite_ticket_current
 from tenants.selectors.tenants import tenant_permanent_code
+from tenants.services.call_budget import call_budget_gate
 from tenants.token_store import token_store
 
 _lock = threading.Lock()
@@ -139,10 +140,15 @@ def app_client_for(tenant: Tenant) -> DingTalkClient:
 
 
 def corp_client(tenant: Tenant) -> DingTalkClient:
-    """The tenant's client whatever its status (event processing needs it for stopped apps)."""
+    """The tenant's client whatever its status (event processing needs it for stopped apps);
+    its calls count against the tenant's monthly call budget (services/call_budget.py)."""
     if tenant.suite_id is None:
-        return app_client_for(tenant)
-    return corp_client_for(tenant.suite, tenant.corp_id, tenant_permanent_code(tenant=tenant))
+        client = app_client_for(tenant)
+    else:
+        client = corp_client_for(tenant.suite, tenant.corp_id,
+                                 tenant_permanent_code(tenant=tenant))
+    client.caller.gate = call_budget_gate(tenant.pk)
+    return client
 
 
 def client_for(tenant: Tenant) -> DingTalkClient:

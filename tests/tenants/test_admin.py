@@ -224,3 +224,22 @@ def test_admin_tenant_refresh_actions_reach_dingtalk(admin_client, emulator, mak
     messages = _action(admin_client, "tenant", "refresh_token", [tenant])
     assert (constants.SUCCESS, "Refresh token: 1 done.") in messages
     assert corp_fetches(emulator, tenant) == before + 1
+
+
+def test_admin_tenant_call_budget_is_shown_and_set_without_touching_the_rest(admin_client,
+                                                                            world):
+    from tenants.models import MonthlyCallCount, Tenant
+    from tenants.services.call_budget import current_month
+
+    tenant = world["tenant"]
+    MonthlyCallCount.objects.create(tenant=tenant, month=current_month(), calls=42)
+    url = reverse("admin:tenants_tenant_change", args=[tenant.pk])
+    html = admin_client.get(url).content.decode()
+    assert "42 (no budget)" in html  # a suite tenant has none by default
+    # A callback moved the tenant meanwhile: the operator's save must not undo it.
+    Tenant.objects.filter(pk=tenant.pk).update(status=Tenant.Status.APP_STOPPED)
+    response = admin_client.post(url, {"monthly_call_budget": "300"})
+    assert response.status_code == 302
+    tenant.refresh_from_db()
+    assert tenant.monthly_call_budget == 300 and tenant.status == Tenant.Status.APP_STOPPED
+    assert "42 of 300" in admin_client.get(url).content.decode()
