@@ -13,6 +13,10 @@ would let 2 x limit through around a minute boundary, which DingTalk's sliding c
 The emulator's QPS limits (90018) use fixed real-clock seconds instead; a sliding second never
 admits more than any fixed second would allow, so one semantics serves every rule.
 
+`usage(rules)` reads each rule's current use (used of limit, seconds until the oldest admission
+frees) and changes nothing: for operators (messaging/admin_limiter.py); it raises
+LimiterUnavailable when Redis does not answer.
+
 `acquire(rules, amount)` admits under every rule or under none; a refusal names the rule that
 frees last and how long until it has room. Backends: Redis (`RedisLimiter`, one Lua script per
 acquire) when settings.REDIS_URL is set, else the database (`DatabaseLimiter`). When Redis is
@@ -28,7 +32,7 @@ from collections.abc import Sequence
 
 from django.conf import settings
 
-from .base import Decision, LimiterBackend, Rule
+from .base import Decision, LimiterBackend, LimiterUnavailable, Rule, RuleUsage
 from .rules import (
     app_api_calls_rule,
     app_corp_recipients_rule,
@@ -39,33 +43,39 @@ from .rules import (
 )
 
 __all__ = [
-    "Decision", "LimiterBackend", "Rule", "acquire", "app_api_calls_rule",
-    "app_corp_recipients_rule", "corp_recipients_rule", "egress_rule", "limiter",
-    "notice_send_rules", "suite_recipients_rule",
+    "Decision", "LimiterBackend", "LimiterUnavailable", "Rule", "RuleUsage", "acquire",
+    "app_api_calls_rule", "app_corp_recipients_rule", "corp_recipients_rule", "egress_rule",
+    "limiter", "notice_send_rules", "suite_recipients_rule", "usage",
 ]
 
 _lock = threading.Lock()
-_backends: dict[str, LimiterBackend] = {}
+_backends: dict[tuple[str, str], LimiterBackend] = {}
 
 
 def limiter() -> LimiterBackend:
     """The configured backend: Redis when settings.REDIS_URL is set, else the database."""
     url = settings.REDIS_URL or ""
+    prefix = settings.MESSAGING_LIMITER_REDIS_PREFIX if url else ""
     with _lock:
-        backend = _backends.get(url)
+        backend = _backends.get((url, prefix))
         if backend is None:
             if url:
                 from .redis_backend import RedisLimiter
 
-                backend = RedisLimiter(url=url)
+                backend = RedisLimiter(url=url, prefix=prefix)
             else:
                 from .database import DatabaseLimiter
 
                 backend = DatabaseLimiter()
-            _backends[url] = backend
+            _backends[url, prefix] = backend
     return backend
 
 
 def acquire(rules: Sequence[Rule], amount: int = 1) -> Decision:
     """Admit `amount` under every rule, or nothing; see the module docstring."""
     return limiter().acquire(rules, amount)
+
+
+def usage(rules: Sequence[Rule]) -> list[RuleUsage]:
+    """Each rule's current use, in `rules`' order; read-only (see the module docstring)."""
+    return limiter().usage(rules)

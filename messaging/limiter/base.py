@@ -53,10 +53,32 @@ class Decision:
 ALLOWED = Decision(True)
 
 
+@dataclass(frozen=True)
+class RuleUsage:
+    """How much of a rule is taken now: `used` of `limit` units in its sliding window.
+
+    `frees_in_s` is how long until the oldest admission still in the window leaves it (some
+    room comes back then); None when nothing is in the window.
+    """
+
+    key: str
+    limit: int
+    window_seconds: float
+    used: int
+    frees_in_s: float | None
+
+
+class LimiterUnavailable(Exception):
+    """The backend could not be read in time (Redis down or hung): usage is unknown."""
+
+
 class LimiterBackend(Protocol):
-    """What every backend offers: one all-or-nothing acquire across any number of rules."""
+    """What every backend offers: one all-or-nothing acquire across any number of rules, and
+    a read-only look at the rules' current usage (for operators; it changes nothing)."""
 
     def acquire(self, rules: Sequence[Rule], amount: int = 1) -> Decision: ...
+
+    def usage(self, rules: Sequence[Rule]) -> list[RuleUsage]: ...
 
 
 def check_acquire(rules: Sequence[Rule], amount: int) -> None:

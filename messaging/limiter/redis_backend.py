@@ -19,7 +19,7 @@ from django.conf import settings
 
 from core.redis import redis_client
 
-from .base import ALLOWED, Decision, Rule, check_acquire, now_ms
+from .base import ALLOWED, Decision, LimiterUnavailable, Rule, RuleUsage, check_acquire, now_ms
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +70,25 @@ end
 return {1}
 """
 
+# Read-only: KEYS are the rules' zsets, ARGV now_ms then each window_ms. Returns per rule
+# {units in the window, oldest admission still in it or -1}: the members the acquire script
+# would keep (score > now - window), whether or not an acquire has trimmed the rest yet.
+USAGE_LUA = """
+local now = tonumber(ARGV[1])
+local out = {}
+for i = 1, #KEYS do
+  local live = redis.call('ZRANGEBYSCORE', KEYS[i], '(' .. (now - tonumber(ARGV[i + 1])),
+                          '+inf', 'WITHSCORES')
+  local used, oldest = 0, -1
+  for j = 1, #live, 2 do
+    used = used + tonumber(string.match(live[j], ':(%d+)$'))
+    if oldest < 0 then oldest = tonumber(live[j + 1]) end
+  end
+  out[i] = {used, oldest}
+end
+return out
+"""
+
 
 class RedisLimiter:
     """Sliding-window limits in Redis; fails closed (not allowed, retry soon) when Redis is
@@ -86,6 +105,7 @@ class RedisLimiter:
         self.client = redis_client(url, connect_timeout=timeout, socket_timeout=timeout)
         self.prefix = prefix if prefix is not None else settings.MESSAGING_LIMITER_REDIS_PREFIX
         self._script = self.client.register_script(ACQUIRE_LUA)
+        self._usage_script = self.client.register_script(USAGE_LUA)
 
     def redis_keys(self, rule_key: str) -> tuple[str, str]:
         return f"{self.prefix}{rule_key}:z", f"{self.prefix}{rule_key}:h"
@@ -107,3 +127,18 @@ class RedisLimiter:
         if int(answer[0]) == 1:
             return ALLOWED
         return Decision(False, int(answer[2]) / 1000, rules[int(answer[1]) - 1].key)
+
+    def usage(self, rules: Sequence[Rule]) -> list[RuleUsage]:
+        """Each rule's units in its window now, read in one script that writes nothing;
+        LimiterUnavailable when Redis does not answer within the limiter's timeout."""
+        if not rules:
+            return []
+        now = now_ms()
+        keys = [self.redis_keys(rule.key)[0] for rule in rules]
+        try:
+            answer = self._usage_script(keys=keys, args=[now, *(r.window_ms for r in rules)])
+        except redis.RedisError as exc:
+            raise LimiterUnavailable(f"Redis did not answer ({type(exc).__name__})") from exc
+        return [RuleUsage(rule.key, rule.limit, rule.window_seconds, int(used),
+                          None if int(oldest) < 0 else (int(oldest) + rule.window_ms - now) / 1000)
+                for rule, (used, oldest) in zip(rules, answer, strict=True)]

@@ -12,9 +12,9 @@ from django.conf import settings
 from dingtalk.emulator.notices.config import NoticeConfig
 from dingtalk.emulator.notices.quotas import QuotaBook, Sender
 from messaging import limiter as limiter_pkg
-from messaging.limiter import Rule, notice_send_rules
+from messaging.limiter import LimiterUnavailable, Rule, RuleUsage, notice_send_rules
 from messaging.limiter.database import DatabaseLimiter
-from messaging.limiter.models import LimiterWindow
+from messaging.limiter.models import LimiterAdmission, LimiterKey
 from messaging.limiter.redis_backend import RedisLimiter
 from tests.conftest import advance_time
 
@@ -63,7 +63,7 @@ def test_limiter_window_slides_it_is_not_a_calendar_minute(backend):
     # out another full limit just after the minute turns, and DingTalk's sliding count drops it.
     from core import clock
 
-    advance_time(None, 60 - (clock.time() % 60) - 0.5)
+    advance_time(None, (60 - (clock.time() % 60) - 0.5) % 60)  # never backwards
     rule = Rule("k", 10, 60)
     assert backend.acquire([rule], 10).allowed
     advance_time(None, 1)
@@ -161,6 +161,102 @@ def test_limiter_agrees_with_the_emulator_quota_book(backend, monkeypatch, isv):
     assert sent > 50 and refused > 20
 
 
+def _stamped(monkeypatch, backend, now):
+    """Make `backend` read its clock from now[0] (epoch ms), as a host's own clock."""
+    import messaging.limiter.database as database_module
+    import messaging.limiter.redis_backend as redis_module
+
+    module = redis_module if isinstance(backend, RedisLimiter) else database_module
+    monkeypatch.setattr(module, "now_ms", lambda: now[0])
+
+
+def test_limiter_counts_an_admission_stamped_by_a_clock_behind(backend, monkeypatch):
+    # Hosts' clocks disagree a little: an admission stamped before the newest one still frees
+    # at its own time + window, and waits are counted from the oldest stamps.
+    now = [1_700_000_010_000]
+    _stamped(monkeypatch, backend, now)
+    rule = Rule("k", 5, 60)
+    assert backend.acquire([rule], 3).allowed  # at T + 10 s
+    now[0] -= 10_000
+    assert backend.acquire([rule], 2).allowed  # at T, by a host 10 s behind
+    refused = backend.acquire([rule], 2)
+    assert (refused.blocking_rule, refused.retry_after_s) == ("k", 60.0)
+    refused = backend.acquire([rule], 3)  # needs the 2 at T and 1 of the 3 at T + 10 s
+    assert refused.retry_after_s == 70.0
+    now[0] += 60_000
+    assert backend.acquire([rule], 2).allowed
+    assert not backend.acquire([rule], 1).allowed
+    now[0] += 10_000
+    assert backend.acquire([rule], 3).allowed
+
+
+def test_limiter_usage_reports_used_and_when_the_oldest_frees(backend, monkeypatch):
+    now = [1_700_000_000_000]
+    _stamped(monkeypatch, backend, now)
+    rule, idle = Rule("k", 10, 60), Rule("idle", 7, 20)
+    assert backend.acquire([rule], 4).allowed
+    now[0] += 20_000
+    assert backend.acquire([rule], 3).allowed
+    assert backend.usage([rule, idle]) == [RuleUsage("k", 10, 60, 7, 40.0),
+                                           RuleUsage("idle", 7, 20, 0, None)]
+    now[0] += 39_999
+    assert backend.usage([rule]) == [RuleUsage("k", 10, 60, 7, 0.001)]
+    now[0] += 1  # the 4 leave at exactly T + 60 s; the 3 free 20 s later
+    assert backend.usage([rule]) == [RuleUsage("k", 10, 60, 3, 20.0)]
+    now[0] += 20_000
+    assert backend.usage([rule]) == [RuleUsage("k", 10, 60, 0, None)]
+    assert backend.usage([]) == []
+
+
+def test_limiter_usage_changes_nothing(backend, monkeypatch):
+    now = [1_700_000_000_000]
+    _stamped(monkeypatch, backend, now)
+    rule = Rule("k", 5, 60)
+    assert backend.acquire([rule], 5).allowed
+    before = _stored(backend)
+    now[0] += 60_000  # the admission has left the window, nothing has trimmed it yet
+    assert [u.used for u in backend.usage([rule, Rule("never", 5, 60)])] == [0, 0]
+    assert _stored(backend) == before  # no trim, no row or key for "never"
+    assert backend.acquire([rule], 5).allowed
+
+
+def _stored(backend):
+    if isinstance(backend, RedisLimiter):
+        client = redis.Redis.from_url(settings.REDIS_URL)
+        try:
+            return {key: client.dump(key) for key in client.scan_iter(match=f"{backend.prefix}*")}
+        finally:
+            client.close()
+    return (list(LimiterKey.objects.order_by("key").values_list()),
+            list(LimiterAdmission.objects.order_by("key", "admitted_ms").values_list()))
+
+
+def test_limiter_database_totals_follow_the_admissions(monkeypatch):
+    """The running total of each key is the sum of its rows, through admissions, refusals
+    and trims (an acquire never sums a window, so a drift would go unnoticed)."""
+    backend, now, rng = DatabaseLimiter(), [1_700_000_000_000], random.Random(5)
+    _stamped(monkeypatch, backend, now)
+    rules = [Rule("a", 50, 60), Rule("b", 30, 20), Rule("c", 5, 1, counts_calls=True)]
+    admitted = 0
+    for _ in range(200):
+        now[0] += rng.choice([0, 1, 300, 2_000, 9_000])
+        chosen = rng.sample(rules, rng.randint(1, 3))
+        admitted += backend.acquire(chosen, rng.randint(1, 5)).allowed
+    assert admitted > 40
+    totals = dict(LimiterKey.objects.values_list("key", "total"))
+    for key in "abc":
+        rows = LimiterAdmission.objects.filter(key=key).values_list("amount", flat=True)
+        assert totals[key] == sum(rows), key
+
+
+def test_limiter_usage_unavailable_when_redis_is_down():
+    from .test_limiter_outage import dead_redis_url
+
+    backend = RedisLimiter(url=dead_redis_url(), prefix="down:", timeout_s=0.2)
+    with pytest.raises(LimiterUnavailable):
+        backend.usage([Rule("k", 5, 60)])
+
+
 def test_limiter_picks_redis_when_configured_else_the_database(settings):
     settings.REDIS_URL = ""
     assert isinstance(limiter_pkg.limiter(), DatabaseLimiter)
@@ -188,12 +284,13 @@ def test_limiter_database_prune_drops_only_old_admissions():
     advance_time(None, 7200)
     assert backend.acquire([Rule("new", 5, 60)], 1).allowed
     assert backend.prune(older_than_s=3600) == 1
-    assert set(LimiterWindow.objects.filter(window_start__gt=0).values_list("key", flat=True)) \
-        == {"new"}
+    assert set(LimiterKey.objects.values_list("key", flat=True)) == {"new"}
+    assert set(LimiterAdmission.objects.values_list("key", flat=True)) == {"new"}
 
 
 def test_limiter_catalogue_follows_settings_and_per_suite_overrides(settings):
     settings.MESSAGING_LIMIT_OVERRIDES = {"suiteA": {"MESSAGING_LIMIT_SUITE_PER_MINUTE": 900}}
+    settings.MESSAGING_LIMIT_EGRESS_CALLS = 10_000  # the default; test settings raise it
     isv = notice_send_rules(app_key="suiteA", corp_id="c1", suite_key="suiteA")
     assert [(r.key, r.limit, r.window_seconds, r.counts_calls) for r in isv] == [
         ("notice:app:suiteA:corp:c1", 5000, 61.0, False),

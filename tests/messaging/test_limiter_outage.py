@@ -50,11 +50,15 @@ def test_limiter_fails_closed_and_fast_when_redis_hangs(private_redis, settings)
     assert 1 <= more <= 4 and decision.blocking_rule == "k"
 
 
-def test_limiter_fails_closed_when_redis_is_down():
-    with socket.socket() as sock:  # a port nobody listens on
+def dead_redis_url() -> str:
+    """A Redis URL at a port nobody listens on."""
+    with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        url = f"redis://127.0.0.1:{sock.getsockname()[1]}/0"
-    backend = RedisLimiter(url=url, prefix="down:", timeout_s=0.2)
+        return f"redis://127.0.0.1:{sock.getsockname()[1]}/0"
+
+
+def test_limiter_fails_closed_when_redis_is_down():
+    backend = RedisLimiter(url=dead_redis_url(), prefix="down:", timeout_s=0.2)
     decision, took = _timed(backend, [Rule("k", 5, 60)])
     assert decision.unavailable and decision.retry_after_s > 0
     assert took < 2.0
