@@ -37,7 +37,7 @@ from core import clock
 from dingtalk.errors import ApiError, EgressLimited, QuotaExceeded
 from dingtalk.messages import MessageError
 from dingtalk.repeat import may_repeat, retryable_error
-from messaging.limiter import acquire, notice_send_rules
+from messaging.limiter import acquire, notice_send_rules, usage
 from messaging.models import NotificationBatch, Recipient
 from messaging.services.batch_queue import (
     batch_poll_enqueue_on_commit,
@@ -92,9 +92,10 @@ def batch_send(*, batch_id: int) -> NotificationBatch | None:
     if not tenant.is_active:
         _inactive(batch)
     else:
-        decision = acquire(_rules(tenant), amount=max(1, len(batch.userids)))
+        rules = _rules(tenant)
+        decision = acquire(rules, amount=max(1, len(batch.userids)))
         if not decision.allowed:
-            _back_to_pending(batch, decision.retry_after_s,
+            _back_to_pending(batch, decision.retry_after_s + _fairness_delay(rules, decision),
                              f"limiter: {decision.blocking_rule or 'unavailable'}")
         else:
             _call(batch)
@@ -114,6 +115,26 @@ def _rules(tenant: Tenant):
                                  egress=egress)
     return notice_send_rules(app_key=tenant.app_key_label, corp_id=tenant.corp_id,
                              suite_key=None, api=api, egress=egress)
+
+
+_SHARED = ("notice:suite:", "notice:corp:")
+
+
+def _fairness_delay(rules, decision) -> float:
+    """Extra wait for a tenant refused by a budget it shares with other tenants (the suite's
+    per-minute total, or the corp's across its internal apps), in proportion to how much of it
+    the tenant itself took in the window: when room frees, the tenant that sent least lately
+    is there first. Without it, whichever retry task runs first wins, and a tenant with a
+    huge notification would win as often as a tenant with one small batch."""
+    delay = settings.MESSAGING_FAIRNESS_DELAY_S
+    shared = next((r for r in rules if r.key == decision.blocking_rule), None)
+    if delay <= 0 or shared is None or not shared.key.startswith(_SHARED):
+        return 0.0
+    try:
+        own = usage([rules[0]])[0]  # the tenant's (app, corp) rule: its own recipients
+    except Exception:  # noqa: BLE001 (the limiter unreadable: no bonus, no harm)
+        return 0.0
+    return delay * min(1.0, own.used / shared.limit)
 
 
 def _by_template(tenant: Tenant) -> bool:

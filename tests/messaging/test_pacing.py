@@ -15,6 +15,7 @@ from messaging.services.pacing import tenant_sends_promote, tenants_promote_swee
 from messaging.services.sending import batch_send
 from tenants.services.tenants import tenant_resume, tenant_suspend
 from tests.messaging.notification_support import create_and_plan, text
+from tests.tenants.factories import TenantFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -131,3 +132,37 @@ def test_a_limiter_refusal_is_pacing_not_an_attempt(emulator, make_app, settings
     refused = batch_send(batch_id=second.pk)
     assert refused.status == BatchStatus.PENDING and refused.attempts == 0
     assert refused.next_attempt_at > clock.now() + timedelta(seconds=50)
+
+
+def _suite_tenant(emulator, suite, users: int):
+    corp = emulator.create_corp(users=users)
+    auth = emulator.authorize(suite.suite_key, corp["corp_id"])
+    return TenantFactory(suite=suite, corp_id=corp["corp_id"], agent_id=auth["agent_id"],
+                         app_id=auth["app_id"]), corp
+
+
+def test_the_tenant_that_sent_least_gets_the_shared_budget_first(emulator, make_suite,
+                                                                  settings):
+    """Two tenants of one suite, the suite's per-minute total spent by the first: both are
+    refused, and the one that sent nothing is due again before the one that sent it all
+    (MESSAGING_FAIRNESS_DELAY_S in proportion to each one's own share)."""
+    settings.MESSAGING_FAIRNESS_DELAY_S = 1.5
+    suite, _ = make_suite()
+    settings.MESSAGING_LIMIT_OVERRIDES = {suite.suite_key: {
+        "MESSAGING_LIMIT_SUITE_PER_MINUTE": 200}}
+    emulator.set_config(notices={"per_minute_suite": 100_000})
+    big, big_corp = _suite_tenant(emulator, suite, users=300)
+    small, small_corp = _suite_tenant(emulator, suite, users=5)
+    n = create_and_plan(big, userids=big_corp["userids"][:300], msg=text("big"))
+    first, second, third = NotificationBatch.objects.filter(notification=n).order_by("seq")
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        assert batch_send(batch_id=first.pk).status == BatchStatus.SENT
+        assert batch_send(batch_id=second.pk).status == BatchStatus.SENT
+    refused_big = batch_send(batch_id=third.pk)
+    m = create_and_plan(small, userids=small_corp["userids"][:3], msg=text("small"))
+    (small_batch,) = NotificationBatch.objects.filter(notification=m)
+    refused_small = batch_send(batch_id=small_batch.pk)
+    assert refused_big.status == refused_small.status == BatchStatus.PENDING
+    assert "notice:suite:" in refused_big.last_error
+    lead = (refused_big.next_attempt_at - refused_small.next_attempt_at).total_seconds()
+    assert 1.3 <= lead <= 1.6  # the full 1.5 s for the tenant that took the whole budget
