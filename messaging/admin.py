@@ -234,3 +234,6 @@ class LedgerEntryAdmin(_ReadOnly):
     search_fields = ("userid", "tenant__corp_id")
     list_select_related = ("tenant", "tenant__suite")
     show_full_result_count = False
+
+
+from messaging import admin_limiter  # noqa: E402,F401  (the limiter's state page registers itself)
