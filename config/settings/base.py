@@ -248,6 +248,9 @@ MESSAGING_LIMIT_CORP_PER_MINUTE = int(os.environ.get("MESSAGING_LIMIT_CORP_PER_M
 MESSAGING_LIMIT_MINUTE_MARGIN_S = float(os.environ.get("MESSAGING_LIMIT_MINUTE_MARGIN_S", "1"))
 MESSAGING_LIMIT_APP_API_PER_SECOND = int(os.environ.get("MESSAGING_LIMIT_APP_API_PER_SECOND",
                                                         "20"))
+# Budgets shared between tenants are also kept at the same rate over about this many seconds
+# (messaging/limiter/rules.py smooth_rule): one tenant cannot take the suite's minute in a burst.
+MESSAGING_LIMIT_SMOOTH_S = float(os.environ.get("MESSAGING_LIMIT_SMOOTH_S", "6"))
 # One egress IP: 10,000 calls per 20 s across all APIs, then a 5-minute ban.
 MESSAGING_LIMIT_EGRESS_CALLS = int(os.environ.get("MESSAGING_LIMIT_EGRESS_CALLS", "10000"))
 MESSAGING_LIMIT_EGRESS_WINDOW_S = float(os.environ.get("MESSAGING_LIMIT_EGRESS_WINDOW_S", "20"))

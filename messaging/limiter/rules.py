@@ -11,6 +11,8 @@ Defaults are PROTOCOL's figures. PROTOCOL is UNCERTAIN about two of them, and we
   5000, the one per-minute figure it does publish (the emulator's `per_minute_suite` too).
 - 143104, the corp-wide total of its internal apps: same, 5000 (the emulator's
   `per_minute_corp`).
+Budgets that tenants share (the suite's, a corp's internal apps') get a second rule at the same
+rate over a few seconds (smooth_rule): no tenant can take a whole minute in one burst.
 Per-minute windows are padded by MESSAGING_LIMIT_MINUTE_MARGIN_S (1 s): DingTalk counts a
 recipient when the send arrives, a little after we admitted it, and a recipient over a
 per-minute quota is dropped silently; the QPS and egress rules are not padded (their breach is
@@ -54,6 +56,24 @@ def corp_recipients_rule(*, corp_id: str) -> Rule:
                 int(_setting("MESSAGING_LIMIT_CORP_PER_MINUTE")), _minute(None))
 
 
+def smooth_rule(rule: Rule, *, unit: int) -> Rule | None:
+    """The same rate as `rule` over a short window (about MESSAGING_LIMIT_SMOOTH_S, never less
+    than `unit`, one batch): None when that would not be shorter than the rule itself.
+
+    A sliding minute alone lets one tenant spend a suite's whole minute in a burst of seconds;
+    the minute then frees in the same burst a minute later, and every other tenant waits for
+    it (up to a minute). Spread over the minute, the budget frees a batch's worth every batch
+    interval, so another tenant's small send waits at most about one interval.
+    """
+    short = float(_setting("MESSAGING_LIMIT_SMOOTH_S"))
+    if short <= 0:
+        return None
+    limit = max(unit, int(rule.limit * short / rule.window_seconds))
+    if limit >= rule.limit:
+        return None
+    return Rule(f"{rule.key}:smooth", limit, rule.window_seconds * limit / rule.limit)
+
+
 def app_api_calls_rule(*, app_key: str, api: str) -> Rule:
     """Calls per second of one app to one API (20 QPS, 90018); counts calls, not recipients."""
     limit = int(_setting("MESSAGING_LIMIT_APP_API_PER_SECOND", app_key))
@@ -78,10 +98,17 @@ def notice_send_rules(*, app_key: str, corp_id: str, suite_key: str | None,
     rule, for callers whose request the transport's egress gate counts already.
     """
     rules = [app_corp_recipients_rule(app_key=app_key, corp_id=corp_id)]
+    shared = None
     if suite_key is not None:
-        rules.append(suite_recipients_rule(suite_key=suite_key))
+        shared = suite_recipients_rule(suite_key=suite_key)
     elif int(_setting("MESSAGING_LIMIT_CORP_PER_MINUTE")) > 0:
-        rules.append(corp_recipients_rule(corp_id=corp_id))
+        shared = corp_recipients_rule(corp_id=corp_id)
+    if shared is not None:
+        rules.append(shared)
+        # Budgets shared between tenants are also spread over the minute (fairness).
+        smooth = smooth_rule(shared, unit=int(settings.MESSAGING_BATCH_SIZE))
+        if smooth is not None:
+            rules.append(smooth)
     rules.append(app_api_calls_rule(app_key=app_key, api=api))
     if egress:
         rules.append(egress_rule())

@@ -127,14 +127,18 @@ def _fairness_delay(rules, decision) -> float:
     is there first. Without it, whichever retry task runs first wins, and a tenant with a
     huge notification would win as often as a tenant with one small batch."""
     delay = settings.MESSAGING_FAIRNESS_DELAY_S
-    shared = next((r for r in rules if r.key == decision.blocking_rule), None)
-    if delay <= 0 or shared is None or not shared.key.startswith(_SHARED):
+    blocking = decision.blocking_rule or ""
+    if delay <= 0 or not blocking.startswith(_SHARED):
+        return 0.0
+    # The shared per-minute rule (the blocking one may be its short, smoothing twin).
+    minute = next((r for r in rules if r.key == blocking.removesuffix(":smooth")), None)
+    if minute is None:
         return 0.0
     try:
         own = usage([rules[0]])[0]  # the tenant's (app, corp) rule: its own recipients
     except Exception:  # noqa: BLE001 (the limiter unreadable: no bonus, no harm)
         return 0.0
-    return delay * min(1.0, own.used / shared.limit)
+    return delay * min(1.0, own.used / minute.limit)
 
 
 def _by_template(tenant: Tenant) -> bool:

@@ -296,6 +296,8 @@ def test_limiter_catalogue_follows_settings_and_per_suite_overrides(settings):
     assert [(r.key, r.limit, r.window_seconds, r.counts_calls) for r in isv] == [
         ("notice:app:suiteA:corp:c1", 5000, 61.0, False),
         ("notice:suite:suiteA", 900, 61.0, False),
+        # The shared budget at the same rate over a short window: 100 per 61 * 100/900 s.
+        ("notice:suite:suiteA:smooth", 100, 61.0 * 100 / 900, False),
         ("api:suiteA:asyncsend_v2", 20, 1.0, True),
         ("egress:default", 10000, 20.0, True),
     ]

@@ -147,6 +147,7 @@ def test_the_tenant_that_sent_least_gets_the_shared_budget_first(emulator, make_
     refused, and the one that sent nothing is due again before the one that sent it all
     (MESSAGING_FAIRNESS_DELAY_S in proportion to each one's own share)."""
     settings.MESSAGING_FAIRNESS_DELAY_S = 1.5
+    settings.MESSAGING_LIMIT_SMOOTH_S = 0  # the per-minute total alone binds here
     suite, _ = make_suite()
     settings.MESSAGING_LIMIT_OVERRIDES = {suite.suite_key: {
         "MESSAGING_LIMIT_SUITE_PER_MINUTE": 200}}
@@ -166,3 +167,27 @@ def test_the_tenant_that_sent_least_gets_the_shared_budget_first(emulator, make_
     assert "notice:suite:" in refused_big.last_error
     lead = (refused_big.next_attempt_at - refused_small.next_attempt_at).total_seconds()
     assert 1.3 <= lead <= 1.6  # the full 1.5 s for the tenant that took the whole budget
+
+
+def test_no_tenant_takes_the_suites_minute_in_a_burst(emulator, make_suite, settings):
+    """The suite's per-minute total is also kept over a few seconds (smooth_rule): the big
+    tenant's second batch waits seconds, not a minute, and the budget it cannot take yet is
+    there for another tenant's small send at once."""
+    settings.MESSAGING_LIMIT_SMOOTH_S = 6
+    suite, _ = make_suite()
+    settings.MESSAGING_LIMIT_OVERRIDES = {suite.suite_key: {
+        "MESSAGING_LIMIT_SUITE_PER_MINUTE": 1220}}  # smooth: 120 per 6 s
+    emulator.set_config(notices={"per_minute_suite": 100_000})
+    big, big_corp = _suite_tenant(emulator, suite, users=300)
+    small, small_corp = _suite_tenant(emulator, suite, users=5)
+    n = create_and_plan(big, userids=big_corp["userids"][:300], msg=text("big"))
+    first, second, _ = NotificationBatch.objects.filter(notification=n).order_by("seq")
+    assert batch_send(batch_id=first.pk).status == BatchStatus.SENT
+    refused = batch_send(batch_id=second.pk)
+    assert refused.status == BatchStatus.PENDING
+    assert f"notice:suite:{suite.suite_key}:smooth" in refused.last_error
+    wait = (refused.next_attempt_at - clock.now()).total_seconds()
+    assert 4 < wait < 9  # the short window, plus at most the fairness delay
+    m = create_and_plan(small, userids=small_corp["userids"][:3], msg=text("small"))
+    (small_batch,) = NotificationBatch.objects.filter(notification=m)
+    assert batch_send(batch_id=small_batch.pk).status == BatchStatus.SENT
