@@ -52,7 +52,8 @@ def test_a_worker_killed_mid_send_loses_nothing_and_sends_nothing_twice(
     batch = _batch(n)
     delivered_before = emulator.counters()["recipients"].get("delivered", 0)
     # DingTalk takes its time answering: the worker dies while it waits.
-    fault = emulator.add_fault(_SEND, latency_ms=3000, count=1)
+    # (Long enough that the kill lands inside it even on a loaded machine.)
+    fault = emulator.add_fault(_SEND, latency_ms=8000, count=1)
 
     queue = f"doomed-send-{uuid.uuid4().hex[:8]}"
     worker = _doomed_worker(queue, tmp_path / "doomed.log", emulator.base_url)
@@ -73,7 +74,7 @@ def test_a_worker_killed_mid_send_loses_nothing_and_sends_nothing_twice(
         producer.close()
     # The request had left: DingTalk delivers it though nobody hears the answer.
     wait_for(lambda: emulator.counters()["recipients"].get("delivered", 0)
-             > delivered_before, timeout=30, what="the emulator to deliver the first send")
+             > delivered_before, timeout=40, what="the emulator to deliver the first send")
     first_delivery = emulator.counters()["recipients"]["delivered"] - delivered_before
     assert first_delivery == len(batch.userids)
 
