@@ -6,9 +6,10 @@ acquire is one short transaction of two statements on PostgreSQL, whatever the n
 or admissions: the first locks the keys' rows in key order (SELECT ... ORDER BY key FOR UPDATE,
 so two acquires never deadlock), deletes the admissions that left each window and returns each
 key's remaining total; the second records the admission under every rule and the new totals. A
-refusal computes its wait and rolls back: it changes nothing. (The first version locked, summed
-and deleted key by key, ~20 statements and ~60 acquires/s; bench/limiter.py.) The clock is read
-once, before the statements, as the Redis backend does.
+refusal computes its wait and rolls back: it changes nothing. The commit does not wait for the
+WAL flush (_ASYNC_COMMIT). (The first version locked, summed and deleted key by key, ~20
+statements and ~60 acquires/s; bench/limiter.py.) The clock is read once, before the
+statements, as the Redis backend does.
 
 A key seen for the first time gets its row from an INSERT ... ON CONFLICT DO NOTHING committed
 on its own while no limiter lock is held, and the acquire starts over: inside the locking
@@ -43,6 +44,13 @@ _ADMISSIONS = connection.ops.quote_name(LimiterAdmission._meta.db_table)
 # prune with older_than_s near 0 raced this acquire, and a third would be a bug.
 _ATTEMPTS = 3
 _USAGE_CHUNK = 300  # keys per usage() query
+# PostgreSQL: the limiter's own transactions commit without waiting for their WAL flush
+# (synchronous_commit off for them alone; every other transaction keeps its durability). A
+# crash of the database server can then forget the last fraction of a second of admissions (at
+# most 3 x wal_writer_delay, 0.6 s by default), as a crashed Redis with `appendfsync everysec`
+# (deploy/compose.yml) forgets about a second of the Redis backend's; never a torn or
+# half-applied acquire. It halves the time each acquire holds its rows (bench/limiter.py).
+_ASYNC_COMMIT = True
 
 
 class DatabaseLimiter:
@@ -53,10 +61,12 @@ class DatabaseLimiter:
         if not rules:
             return ALLOWED
         now = now_ms()
+        # Only a transaction of the limiter's own may commit asynchronously, never a caller's.
+        fast_commit = _ASYNC_COMMIT and not connection.in_atomic_block
         for _ in range(_ATTEMPTS):
             try:
                 with _transaction():
-                    return _decide(rules, amount, now, _lock_and_trim(rules, now))
+                    return _decide(rules, amount, now, _lock_and_trim(rules, now, fast_commit))
             except _RowsMissing as missing:  # rolled back: no lock is held any more
                 _create_rows(missing.keys, now)
         raise RuntimeError(f"limiter rows of {[r.key for r in rules]!r} vanished {_ATTEMPTS} times")
@@ -100,7 +110,7 @@ def _decide(rules: Sequence[Rule], amount: int, now: int, totals: Mapping[str, i
     if not over:
         _record(rules, amount, now, totals)
         return ALLOWED
-    reached = _reached_ms(over)
+    reached = _reached_ms(over, {rule.key: now - rule.window_ms for rule in rules})
     transaction.set_rollback(True)  # a refusal changes nothing; the next acquire trims again
     worst: tuple[str, int] | None = None
     for rule in rules:
@@ -113,11 +123,12 @@ def _decide(rules: Sequence[Rule], amount: int, now: int, totals: Mapping[str, i
     return Decision(False, worst[1] / 1000, worst[0])
 
 
-def _lock_and_trim(rules: Sequence[Rule], now: int) -> dict[str, int]:
+def _lock_and_trim(rules: Sequence[Rule], now: int, fast_commit: bool) -> dict[str, int]:
     """Lock every rule's key row, delete what left its window; each key's remaining total."""
     keys = sorted(rule.key for rule in rules)
     marks = ", ".join(["%s"] * len(keys))
     cutoffs = [value for rule in rules for value in (rule.key, now - rule.window_ms)]
+    # SQLite frees a deleted row's index entry at once: no need to start at oldest_ms.
     gone_where = " OR ".join(['("key" = %s AND admitted_ms <= %s)'] * len(rules))
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":  # under BEGIN IMMEDIATE: nobody else writes
@@ -129,21 +140,26 @@ def _lock_and_trim(rules: Sequence[Rule], now: int) -> dict[str, int]:
                            f'WHERE {gone_where} GROUP BY "key"', cutoffs)
             for key, gone in cursor.fetchall():
                 totals[key] -= gone
-            cursor.execute(f"DELETE FROM {_ADMISSIONS} WHERE {gone_where}", cutoffs)  # noqa: S608
+            cursor.execute(f"DELETE FROM {_ADMISSIONS} WHERE {gone_where}",  # noqa: S608
+                           cutoffs)
             return totals
         # Rows are locked in ORDER BY order; an admission is deleted only once its key's row
         # is locked (the DELETE joins `locked`), and only what this statement deleted is
-        # subtracted from the total it locked.
-        pairs = ", ".join(["(%s, %s::bigint)"] * len(rules))
+        # subtracted from the total it locked. The scan starts at the key's oldest_ms, above
+        # the index entries of admissions deleted before (which stay until a VACUUM and would
+        # otherwise be walked by every acquire). set_config: see _ASYNC_COMMIT.
+        cases = " ".join(["WHEN %s THEN %s::bigint"] * len(rules))
         cursor.execute(
-            f'WITH locked AS MATERIALIZED (SELECT "key", total FROM {_KEYS} '  # noqa: S608
+            f'WITH locked AS MATERIALIZED (SELECT "key", total, oldest_ms, '  # noqa: S608
+            f'CASE "key" {cases} END AS cutoff FROM {_KEYS} '
             f'WHERE "key" IN ({marks}) ORDER BY "key" FOR UPDATE), '
-            f'cutoff ("key", ms) AS (VALUES {pairs}), '
-            f"gone AS (DELETE FROM {_ADMISSIONS} a USING locked l, cutoff c "
-            f'WHERE a."key" = l."key" AND c."key" = l."key" AND a.admitted_ms <= c.ms '
+            f"gone AS (DELETE FROM {_ADMISSIONS} a USING locked l "
+            f'WHERE a."key" = l."key" AND a.admitted_ms BETWEEN l.oldest_ms AND l.cutoff '
             f'RETURNING a."key", a.amount) '
             f'SELECT l."key", (l.total - COALESCE((SELECT SUM(g.amount) FROM gone g '
-            f'WHERE g."key" = l."key"), 0))::bigint FROM locked l', [*keys, *cutoffs])
+            f'WHERE g."key" = l."key"), 0))::bigint FROM locked l'
+            + (", (SELECT set_config('synchronous_commit', 'off', true)) AS async"
+               if fast_commit else ""), [*cutoffs, *keys])
         totals = dict(cursor.fetchall())
     if len(totals) < len(keys):
         raise _RowsMissing([key for key in keys if key not in totals])
@@ -161,10 +177,15 @@ def _record(rules: Sequence[Rule], amount: int, now: int, totals: Mapping[str, i
     insert = (f'INSERT INTO {_ADMISSIONS} ("key", admitted_ms, amount) '  # noqa: S608
               f'VALUES {rows} ON CONFLICT ("key", admitted_ms) '
               f"DO UPDATE SET amount = {_ADMISSIONS}.amount + EXCLUDED.amount")
+    # The oldest admission left, read after this transaction's trim (it holds the row, so
+    # nobody else adds or removes one); the one being added may not be visible yet: now.
+    oldest = (f"(SELECT MIN(a.admitted_ms) FROM {_ADMISSIONS} a "  # noqa: S608
+              f'WHERE a."key" = {_KEYS}."key" AND a.admitted_ms >= {_KEYS}.oldest_ms)')
     update = (f'UPDATE {_KEYS} SET total = CASE "key" {cases} END, '  # noqa: S608
-              f"newest_ms = CASE WHEN newest_ms > %s THEN newest_ms ELSE %s END "
+              f"newest_ms = CASE WHEN newest_ms > %s THEN newest_ms ELSE %s END, "
+              f"oldest_ms = CASE WHEN {oldest} < %s THEN {oldest} ELSE %s END "
               f'WHERE "key" IN ({marks})')
-    update_params = [*new_totals, now, now, *(rule.key for rule in rules)]
+    update_params = [*new_totals, now, now, now, now, *(rule.key for rule in rules)]
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":  # no INSERT inside a WITH
             cursor.execute(insert, added)
@@ -173,17 +194,19 @@ def _record(rules: Sequence[Rule], amount: int, now: int, totals: Mapping[str, i
             cursor.execute(f"WITH added AS ({insert}) {update}", [*added, *update_params])
 
 
-def _reached_ms(need: Mapping[str, int]) -> dict[str, int]:
-    """Per key, the admission at which the oldest admissions add up to `need` units."""
-    marks = ", ".join(["%s"] * len(need))
+def _reached_ms(need: Mapping[str, int], cutoffs: Mapping[str, int]) -> dict[str, int]:
+    """Per key, the admission at which the oldest admissions after the key's cutoff (the
+    trimmed ones are gone) add up to `need` units."""
+    live = " OR ".join(['("key" = %s AND admitted_ms > %s)'] * len(need))
     reached = " OR ".join(['("key" = %s AND freed >= %s)'] * len(need))
     with connection.cursor() as cursor:
         cursor.execute(
             f'SELECT "key", MIN(admitted_ms) FROM (SELECT "key", admitted_ms, '  # noqa: S608
             f'SUM(amount) OVER (PARTITION BY "key" ORDER BY admitted_ms) AS freed '
-            f'FROM {_ADMISSIONS} WHERE "key" IN ({marks})) running '
+            f"FROM {_ADMISSIONS} WHERE {live}) running "
             f'WHERE {reached} GROUP BY "key"',
-            [*need, *(value for pair in need.items() for value in pair)])
+            [*(value for key in need for value in (key, cutoffs[key])),
+             *(value for pair in need.items() for value in pair)])
         return dict(cursor.fetchall())
 
 
@@ -199,10 +222,10 @@ def _live(windows: Sequence[tuple[str, int]], now: int) -> dict[str, tuple[int, 
 
 def _create_rows(keys: Sequence[str], now: int) -> None:
     """Rows for keys seen for the first time (PostgreSQL: never while holding limiter locks)."""
-    rows = ", ".join(["(%s, 0, %s)"] * len(keys))
+    rows = ", ".join(["(%s, 0, 0, %s)"] * len(keys))
     with connection.cursor() as cursor:
-        cursor.execute(f'INSERT INTO {_KEYS} ("key", total, newest_ms) VALUES {rows} '  # noqa: S608
-                       f'ON CONFLICT ("key") DO NOTHING',
+        cursor.execute(f'INSERT INTO {_KEYS} ("key", total, oldest_ms, newest_ms) '  # noqa: S608
+                       f'VALUES {rows} ON CONFLICT ("key") DO NOTHING',
                        [value for key in keys for value in (key, now)])
 
 

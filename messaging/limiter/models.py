@@ -10,12 +10,14 @@ class LimiterKey(models.Model):
     """One limiter key: the row an acquire locks, and the running total of its admissions.
 
     `total` is the sum of the key's LimiterAdmission amounts (it moves with them, under this
-    row's lock), so an acquire never sums a window's worth of rows. `newest_ms` is the latest
-    admission (or the row's creation), so a sweep can drop keys nobody uses.
+    row's lock), so an acquire never sums a window's worth of rows. `oldest_ms` is at most the
+    key's oldest admission (0: unknown), where trimming starts looking. `newest_ms` is the
+    latest admission (or the row's creation), so a sweep can drop keys nobody uses.
     """
 
     key = models.CharField(max_length=200, primary_key=True)
     total = models.BigIntegerField(default=0)
+    oldest_ms = models.BigIntegerField(default=0)
     newest_ms = models.BigIntegerField(default=0)
 
     class Meta:

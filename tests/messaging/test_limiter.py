@@ -8,6 +8,7 @@ import random
 import pytest
 import redis
 from django.conf import settings
+from django.db import connection, transaction
 
 from dingtalk.emulator.notices.config import NoticeConfig
 from dingtalk.emulator.notices.quotas import QuotaBook, Sender
@@ -232,21 +233,33 @@ def _stored(backend):
 
 
 def test_limiter_database_totals_follow_the_admissions(monkeypatch):
-    """The running total of each key is the sum of its rows, through admissions, refusals
-    and trims (an acquire never sums a window, so a drift would go unnoticed)."""
+    """The running total of each key is the sum of its rows, and oldest_ms (where trims start)
+    is its oldest row, through admissions, refusals, trims and a clock stepping back (an
+    acquire never sums a window, so a drift would go unnoticed)."""
     backend, now, rng = DatabaseLimiter(), [1_700_000_000_000], random.Random(5)
     _stamped(monkeypatch, backend, now)
     rules = [Rule("a", 50, 60), Rule("b", 30, 20), Rule("c", 5, 1, counts_calls=True)]
     admitted = 0
     for _ in range(200):
-        now[0] += rng.choice([0, 1, 300, 2_000, 9_000])
+        now[0] += rng.choice([0, 1, 300, 2_000, 9_000, -1_500])
         chosen = rng.sample(rules, rng.randint(1, 3))
         admitted += backend.acquire(chosen, rng.randint(1, 5)).allowed
     assert admitted > 40
-    totals = dict(LimiterKey.objects.values_list("key", "total"))
+    stored = {key: (total, oldest) for key, total, oldest
+              in LimiterKey.objects.values_list("key", "total", "oldest_ms")}
     for key in "abc":
-        rows = LimiterAdmission.objects.filter(key=key).values_list("amount", flat=True)
-        assert totals[key] == sum(rows), key
+        rows = dict(LimiterAdmission.objects.filter(key=key).values_list("admitted_ms", "amount"))
+        assert stored[key] == (sum(rows.values()), min(rows)), key
+
+
+def test_limiter_database_leaves_a_callers_transaction_durable():
+    # The limiter's own transactions commit without waiting for the WAL flush; one it joins
+    # (here the test's) keeps synchronous_commit as it was.
+    with transaction.atomic():
+        assert DatabaseLimiter().acquire([Rule("k", 5, 60)], 1).allowed
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            assert cursor.fetchone()[0] == "on"
 
 
 def test_limiter_usage_unavailable_when_redis_is_down():
@@ -291,7 +304,6 @@ def test_limiter_database_prune_drops_only_old_admissions():
 def test_limiter_catalogue_follows_settings_and_per_suite_overrides(settings):
     settings.MESSAGING_LIMIT_EGRESS_CALLS = 10000  # PROTOCOL's figure (test settings raise it)
     settings.MESSAGING_LIMIT_OVERRIDES = {"suiteA": {"MESSAGING_LIMIT_SUITE_PER_MINUTE": 900}}
-    settings.MESSAGING_LIMIT_EGRESS_CALLS = 10_000  # the default; test settings raise it
     isv = notice_send_rules(app_key="suiteA", corp_id="c1", suite_key="suiteA")
     assert [(r.key, r.limit, r.window_seconds, r.counts_calls) for r in isv] == [
         ("notice:app:suiteA:corp:c1", 5000, 61.0, False),

@@ -1,4 +1,4 @@
-"""Migration 0005 (a row per limiter key) carries the admissions still counting over."""
+"""Migrations 0005-0006 (a row per limiter key) carry the admissions still counting over."""
 
 import pytest
 from django.db import connection
@@ -9,7 +9,7 @@ from messaging.limiter.database import DatabaseLimiter
 from messaging.limiter.models import LimiterAdmission, LimiterKey
 
 BEFORE = [("messaging", "0004_batch_window_resends")]
-AFTER = [("messaging", "0005_limiter_keys")]
+AFTER = [("messaging", "0006_limiterkey_oldest_ms")]
 T = 1_700_000_000_000
 
 
