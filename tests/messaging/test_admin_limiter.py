@@ -10,7 +10,7 @@ import uuid
 import pytest
 from django.urls import reverse
 
-from messaging import admin_limiter  # noqa: F401  (registers the page until messaging.admin does)
+from messaging import admin_limiter
 from messaging import limiter as limiter_pkg
 from messaging.limiter import acquire, notice_send_rules
 from tests.tenants.factories import InternalAppFactory, SuiteFactory, TenantFactory
