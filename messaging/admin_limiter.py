@@ -4,14 +4,16 @@ nothing taken). Registered on admin.site through the LimiterUsage proxy, whose o
 
 Rules shown, as sends take them (messaging/limiter/rules.py): the egress budget; per suite its
 suite-wide rule (143204) and its (suite, corp) rule per authorized corp (143203); per internal
-app its (app, corp) rule (143103) and its corp's rule across internal apps (143104). A suite's
-corps and the internal apps are capped at TENANTS_SHOWN, the most recently created, with a note.
+app its (app, corp) rule (143103) and its corp's rule across internal apps (143104); each shared
+budget with its smoothing twin (the same rate over a few seconds). A suite's corps and the
+internal apps are capped at TENANTS_SHOWN, the most recently created, with a note.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
@@ -24,6 +26,7 @@ from messaging.limiter.rules import (
     app_corp_recipients_rule,
     corp_recipients_rule,
     egress_rule,
+    smooth_rule,
     suite_recipients_rule,
 )
 from tenants.models import Suite, Tenant
@@ -66,10 +69,19 @@ def _capped_note(shown: int, total: int, what: str) -> str:
     return f"Showing the {shown} most recently created of {total:,} {what}."
 
 
+def _shared(label: str, rule: Rule) -> list[UsageRow]:
+    """A budget tenants share, and its twin spreading it over a few seconds if sends take one."""
+    rows = [UsageRow(label, rule)]
+    smooth = smooth_rule(rule, unit=int(settings.MESSAGING_BATCH_SIZE))
+    if smooth is not None:
+        rows.append(UsageRow(f"{label}, spread over {smooth.window_seconds:.1f} s", smooth))
+    return rows
+
+
 def _suite_section(suite: Suite) -> UsageSection:
     section = UsageSection(f"Suite {suite} ({suite.suite_key})")
-    section.rows.append(UsageRow("Suite-wide recipients per minute (143204)",
-                                 suite_recipients_rule(suite_key=suite.suite_key)))
+    section.rows.extend(_shared("Suite-wide recipients per minute (143204)",
+                                suite_recipients_rule(suite_key=suite.suite_key)))
     corps = list(suite.tenants.filter(kind=Tenant.Kind.SUITE).order_by("-created_at", "-pk")
                  .values_list("corp_id", "corp_name")[:TENANTS_SHOWN])
     for corp_id, corp_name in corps:
@@ -91,7 +103,7 @@ def _internal_apps_section() -> UsageSection:
             app_corp_recipients_rule(app_key=app.app_key_label, corp_id=app.corp_id)))
         corp_rule = corp_recipients_rule(corp_id=app.corp_id)
         if corp_rule.limit > 0:  # 0 turns the corp-wide rule off (rules.notice_send_rules)
-            section.rows.append(UsageRow(
+            section.rows.extend(_shared(
                 f"{app.corp_name or app.corp_id}: all its internal apps' recipients per "
                 f"minute (143104)", corp_rule))
     section.note = _capped_note(len(shown), apps.count(), "internal apps")
