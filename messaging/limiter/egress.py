@@ -26,9 +26,17 @@ from .rules import egress_rule
 logger = logging.getLogger("messaging.limiter.egress")
 
 
+def egress_gate_active() -> bool:
+    """The gate runs with the Redis limiter only: on the database backend a limiter
+    transaction per DingTalk request (token fetches included) costs more than the budget is
+    worth to a deployment without Redis; there, sends take the egress rule in their own
+    acquire instead (messaging/services/sending.py)."""
+    return bool(settings.MESSAGING_EGRESS_GATE and settings.REDIS_URL)
+
+
 def egress_gate(method: str, path: str) -> None:
     """Take one call of the egress budget, or raise EgressLimited; see the module docstring."""
-    if not settings.MESSAGING_EGRESS_GATE:
+    if not egress_gate_active():
         return
     decision = acquire([egress_rule()], 1)
     if decision.allowed:

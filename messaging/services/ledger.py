@@ -130,6 +130,16 @@ def ledger_book(*, tenant: Tenant, day: date, userids: Iterable[str], content_di
                 state=LedgerEntry.State.UNKNOWN).update(state=LedgerEntry.State.BOOKED)
 
 
+def ledger_confirm(*, tenant: Tenant, day: date, userids: Iterable[str],
+                   content_digest: str) -> None:
+    """Entries booked earlier (planning) are BOOKED now: the UNKNOWN ones a lost answer left
+    become BOOKED (one UPDATE; nothing is inserted)."""
+    for chunk in _chunks(list(dict.fromkeys(userids))):
+        LedgerEntry.objects.filter(
+            tenant=tenant, day=day, content_digest=content_digest, userid__in=chunk,
+            state=LedgerEntry.State.UNKNOWN).update(state=LedgerEntry.State.BOOKED)
+
+
 def ledger_release(*, tenant: Tenant, day: date, userids: Iterable[str],
                    content_digest: str) -> int:
     """Give back what was booked for a send that certainly reached nobody (DingTalk refused

@@ -41,7 +41,7 @@ from messaging.services.batch_queue import (
     tenant_promote_enqueue_on_commit,
 )
 from messaging.services.ledger import ledger_book, ledger_day
-from messaging.services.settling import notification_settle
+from messaging.services.settling import notification_settle, notification_settle_if_due
 from tenants.errors import TenantInactive
 from tenants.models import Tenant
 from tenants.services.call_budget import call_budget_exhausted, call_budget_left, current_month
@@ -85,12 +85,16 @@ def batch_poll(*, batch_id: int) -> NotificationBatch | None:
     if batch is None:
         logger.info("batch %s not due for polling; skipping", batch_id)
         return None
+    sent_again = 0
     if batch.poll_until is not None and clock.now() >= batch.poll_until:
         _finish(batch, "polling window over")
     else:
-        _poll(batch)
-    notification_settle(notification_id=batch.notification_id)
+        sent_again = _poll(batch)
     batch.refresh_from_db()
+    if sent_again:  # a new pending batch: the notification is sending again
+        notification_settle(notification_id=batch.notification_id)
+    else:
+        notification_settle_if_due(batch=batch, polled=True)
     return batch
 
 
@@ -100,7 +104,8 @@ def _waiting(batch: NotificationBatch) -> bool:
     return Recipient.objects.filter(batch=batch, outcome__in=_WAITING).exists()
 
 
-def _poll(batch: NotificationBatch) -> None:
+def _poll(batch: NotificationBatch) -> int:
+    """One poll; returns how many recipients were put into a new batch to send again."""
     tenant = batch.tenant
     try:
         client = client_for(tenant)
@@ -109,10 +114,10 @@ def _poll(batch: NotificationBatch) -> None:
             if not progress.done:
                 _again(batch, _progress_delay(batch), f"progress {progress.percent}%",
                        enqueue=True)
-                return
+                return 0
             if not batch.userids:
                 _finish(batch, "")
-                return
+                return 0
         result = client.work_notices.result(tenant.agent_id, batch.task_id)
     except TenantInactive:
         if Tenant.objects.filter(pk=tenant.pk, status=Tenant.Status.RELIEVED).exists():
@@ -134,7 +139,8 @@ def _poll(batch: NotificationBatch) -> None:
         else:
             raise
     else:
-        _record_result(batch, result)
+        return _record_result(batch, result)
+    return 0
 
 
 def _age_s(batch: NotificationBatch) -> float:
@@ -208,11 +214,11 @@ def _outcomes(result: SendResult, *, resent: bool = False,
     return moves, again
 
 
-def _record_result(batch: NotificationBatch, result: SendResult) -> None:
+def _record_result(batch: NotificationBatch, result: SendResult) -> int:
     moves, again = _outcomes(result, resent=batch.resends > 0)
     with transaction.atomic():
         if not NotificationBatch.objects.filter(_held(batch)).exists():
-            return
+            return 0
         rows = Recipient.objects.filter(batch=batch)
         for (outcome, code), userids in moves.items():
             if not userids:
@@ -231,6 +237,7 @@ def _record_result(batch: NotificationBatch, result: SendResult) -> None:
     logger.info("batch %s: %s read, %s unread, %s forbidden, %s to send again after the "
                 "window", batch.pk, len(result.read_userids), len(result.unread_userids),
                 len(result.forbidden), len(again))
+    return len(again)
 
 
 def _send_again(batch: NotificationBatch, rows) -> None:

@@ -38,6 +38,7 @@ from dingtalk.errors import ApiError, EgressLimited, QuotaExceeded
 from dingtalk.messages import MessageError
 from dingtalk.repeat import may_repeat, retryable_error
 from messaging.limiter import acquire, notice_send_rules, usage
+from messaging.limiter.egress import egress_gate_active
 from messaging.models import NotificationBatch, Recipient
 from messaging.services.batch_queue import (
     batch_poll_enqueue_on_commit,
@@ -45,13 +46,13 @@ from messaging.services.batch_queue import (
     batch_send_enqueue_on_commit,
 )
 from messaging.services.ledger import (
-    ledger_book,
+    ledger_confirm,
     ledger_day,
     ledger_mark_unknown,
     ledger_release,
 )
 from messaging.services.pacing import tenant_sends_promote, tenants_promote_sweep
-from messaging.services.settling import notification_settle
+from messaging.services.settling import notification_settle, notification_settle_if_due
 from tenants.errors import TenantInactive
 from tenants.models import Suite, Tenant
 from tenants.services.call_budget import call_budget_exhausted
@@ -99,8 +100,8 @@ def batch_send(*, batch_id: int) -> NotificationBatch | None:
                              f"limiter: {decision.blocking_rule or 'unavailable'}")
         else:
             _call(batch)
-    notification_settle(notification_id=batch.notification_id)
     batch.refresh_from_db()
+    notification_settle_if_due(batch=batch)
     if batch.status != Status.PENDING:
         tenant_sends_promote(tenant_id=batch.tenant_id)
     return batch
@@ -108,7 +109,7 @@ def batch_send(*, batch_id: int) -> NotificationBatch | None:
 
 def _rules(tenant: Tenant):
     api = "sendbytemplate" if _by_template(tenant) else "asyncsend_v2"
-    egress = not settings.MESSAGING_EGRESS_GATE  # else the transport's gate counts the call
+    egress = not egress_gate_active()  # else the transport's gate counts the call
     if tenant.kind == Tenant.Kind.SUITE:
         key = tenant.suite.suite_key
         return notice_send_rules(app_key=key, corp_id=tenant.corp_id, suite_key=key, api=api,
@@ -216,8 +217,9 @@ def _record_sent(batch: NotificationBatch, task_id: int) -> None:
                  next_attempt_at=now + timedelta(seconds=settings.MESSAGING_POLL_FIRST_S))
         Recipient.objects.filter(batch=batch, outcome__in=(Outcome.PENDING, Outcome.UNKNOWN)
                                  ).update(outcome=Outcome.SENT)
-        ledger_book(tenant=batch.tenant, day=_day(batch), userids=batch.userids,
-                    content_digest=batch.content_digest)
+        # Planning booked them; only entries a lost answer made UNKNOWN need settling.
+        ledger_confirm(tenant=batch.tenant, day=_day(batch), userids=batch.userids,
+                       content_digest=batch.content_digest)
         batch_poll_enqueue_on_commit(batch_id=batch.pk,
                                      countdown=settings.MESSAGING_POLL_FIRST_S)
     logger.info("batch %s sent: task %s, %s recipients", batch.pk, task_id, len(batch.userids))

@@ -10,6 +10,7 @@ Read status may still change afterwards: the poller keeps refreshing it and the 
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import transaction
 
 from core import clock
@@ -86,3 +87,32 @@ def _final(counts: dict[str, int], batches) -> str:
     if counts.get(Outcome.CANCELLED) and not delivered and not bad:
         return Status.CANCELLED
     return Status.PARTIALLY_FAILED if bad else Status.COMPLETED
+
+
+def notification_settle_if_due(*, batch: NotificationBatch, polled: bool = False,
+                               ) -> Notification | None:
+    """Settle after one batch was sent (or `polled`), when that can matter: a batch that did
+    not simply go out or get its results (failed, held, cancelled, unknown...), the
+    notification's last batch to send (none pending or sending) or to poll (no recipient
+    waiting), or every MESSAGING_SETTLE_EVERY-th batch (the counts operators watch move).
+
+    A recount per batch would read every recipient of the notification each time: quadratic
+    for a 100,000-recipient notification. The caller's change is committed before this check,
+    so of two workers finishing the last two batches at once, the later one to check sees
+    both and settles.
+    """
+    if batch.status == BatchStatus.PENDING:
+        return None  # back to pending (the limiter, a throttle): nothing changed
+    usual = batch.status in ((BatchStatus.SENT, BatchStatus.DONE) if polled
+                             else (BatchStatus.SENT,))
+    if not usual or batch.seq % max(1, settings.MESSAGING_SETTLE_EVERY) == 0:
+        return notification_settle(notification_id=batch.notification_id)
+    if polled:
+        last = not Recipient.objects.filter(
+            notification_id=batch.notification_id,
+            outcome__in=(Outcome.PENDING, Outcome.SENT, Outcome.UNKNOWN),
+        ).exclude(batch__status=BatchStatus.DONE).exists()
+    else:
+        last = not NotificationBatch.objects.filter(
+            notification_id=batch.notification_id, status__in=_MOVING).exists()
+    return notification_settle(notification_id=batch.notification_id) if last else None

@@ -88,7 +88,8 @@ def test_polling_stops_read_refreshes_when_the_budget_runs_low(emulator, make_ap
     MonthlyCallCount.objects.filter(tenant=tenant).update(calls=95)  # 5% left
     advance_time(emulator, 2)
     polled = batch_poll(batch_id=batch.pk)
-    assert Recipient.objects.filter(batch=batch, outcome=Recipient.Outcome.UNREAD).count() == 2
+    assert Recipient.objects.filter(batch=batch, outcome=Recipient.Outcome.UNREAD).count() == len(
+        batch.userids) > 0
     assert polled.status == BatchStatus.DONE  # no read refreshes below a tenth
 
 

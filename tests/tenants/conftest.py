@@ -198,7 +198,7 @@ def make_app(dingtalk_at_emulator):
     emulator = dingtalk_at_emulator
 
     def make(corp: dict | None = None, users: int = 5, corpsecret: bool = False):
-        corp = corp or emulator.create_corp(users=users)
+        corp = corp or emulator.create_corp(users=users, corp_id=unique_corp_id())
         remote = emulator.create_app(corp["corp_id"])
         credentials = ({"corpsecret": corp["corpsecret"]} if corpsecret else
                        {"appkey": remote["appkey"], "appsecret": remote["appsecret"]})
@@ -210,10 +210,17 @@ def make_app(dingtalk_at_emulator):
     return make
 
 
+def unique_corp_id() -> str:
+    """A corp id no other test has used: the emulator's reset gives every test's first corp the
+    same id, and a few things outside the emulator are keyed by corp id (the limiter windows
+    of the session's worker)."""
+    return f"ding{uuid.uuid4().hex}"
+
+
 def authorized_tenant(emulator, make_suite, push_style: str = "sync_http"):
     """(Tenant, corp dict): a corp created and authorized at the emulator, its tenant here."""
     suite, remote = make_suite(push_style=push_style)
-    corp = emulator.create_corp(users=5)
+    corp = emulator.create_corp(users=5, corp_id=unique_corp_id())
     auth = emulator.authorize(suite.suite_key, corp["corp_id"])
     tenant = TenantFactory(
         suite=suite, corp_id=corp["corp_id"], agent_id=auth["agent_id"],
