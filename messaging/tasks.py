@@ -12,7 +12,7 @@ from datetime import timedelta
 from celery import shared_task
 from django.conf import settings
 
-from messaging.services import pacing, planning, polling, sending
+from messaging.services import pacing, planning, polling, sending, settling
 
 
 @shared_task(name="messaging.notification_plan", acks_late=True, ignore_result=True)
@@ -30,6 +30,7 @@ def notifications_sweep() -> None:
     planning.notifications_sweep(pending_after=pending_after)
     sending.batches_sweep(pending_after=pending_after)
     polling.polls_sweep()
+    settling.notifications_settle_sweep()
 
 
 @shared_task(name="messaging.batch_send", acks_late=False, ignore_result=True)

@@ -72,7 +72,9 @@ def batch_poll_claim(*, batch_id: int) -> NotificationBatch | None:
         seconds=settings.MESSAGING_POLL_LEASE_S))
     if not claimed:
         return None
-    return NotificationBatch.objects.select_related("notification", "tenant").get(pk=batch_id)
+    # (None if the row went meanwhile: its notification was deleted.)
+    return NotificationBatch.objects.select_related("notification", "tenant").filter(
+        pk=batch_id).first()
 
 
 def _held(batch: NotificationBatch) -> Q:

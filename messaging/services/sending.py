@@ -76,7 +76,7 @@ def batch_claim(*, batch_id: int) -> NotificationBatch | None:
     if not claimed:
         return None
     return NotificationBatch.objects.select_related(
-        "notification", "tenant", "tenant__suite").get(pk=batch_id)
+        "notification", "tenant", "tenant__suite").filter(pk=batch_id).first()
 
 
 def _held(batch: NotificationBatch) -> Q:

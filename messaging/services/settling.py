@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
 
 from core import clock
 from messaging.models import Notification, NotificationBatch, Recipient
@@ -116,3 +117,21 @@ def notification_settle_if_due(*, batch: NotificationBatch, polled: bool = False
         last = not NotificationBatch.objects.filter(
             notification_id=batch.notification_id, status__in=_MOVING).exists()
     return notification_settle(notification_id=batch.notification_id) if last else None
+
+
+def notifications_settle_sweep(*, limit: int = 100) -> list[int]:
+    """Settle open notifications that are ready to move but were not settled (a worker died
+    between its batch's commit and the settle): none of their batches pending or sending, and
+    either still SENDING or no recipient left waiting. Returns the ids settled."""
+    moving = NotificationBatch.objects.filter(notification=OuterRef("pk"), status__in=_MOVING)
+    waiting = Recipient.objects.filter(
+        notification=OuterRef("pk"), outcome__in=(Outcome.PENDING, Outcome.SENT, Outcome.UNKNOWN),
+    ).exclude(batch__status=BatchStatus.DONE)
+    ids = list(Notification.objects.filter(
+        ~Exists(moving), planned_at__isnull=False, next_attempt_at__isnull=True,
+        status__in=(Status.SENDING, Status.SENT),
+    ).filter(Q(status=Status.SENDING) | ~Exists(waiting)).order_by("id")
+        .values_list("id", flat=True)[:limit])
+    for notification_id in ids:
+        notification_settle(notification_id=notification_id)
+    return ids

@@ -202,3 +202,18 @@ def test_batches_sweep_requeues_lost_sends_and_marks_dead_senders_unknown(emulat
     assert Recipient.objects.filter(batch=dead, outcome=Outcome.UNKNOWN).count() == len(
         dead.userids)
     assert _sends(emulator) == 0
+
+
+def test_the_sweep_settles_what_a_dead_worker_left_unsettled(emulator, make_app):
+    """A worker died between its batch's commit and the settle: the notification still says
+    SENDING though every batch is with DingTalk; the sweep moves it on."""
+    from messaging.services.settling import notifications_settle_sweep
+
+    tenant, _, _ = make_app(users=10)
+    n = create_and_plan(tenant, to_all_user=True, msg=text())
+    _send_all(n)
+    Notification.objects.filter(pk=n.pk).update(status=Notification.Status.SENDING)
+    assert notifications_settle_sweep() == [n.pk]
+    n.refresh_from_db()
+    assert n.status == Notification.Status.SENT
+    assert notifications_settle_sweep() == []  # recipients wait for the poller: nothing to do
