@@ -119,3 +119,39 @@ def test_a_relieved_tenants_pending_batches_are_cancelled(celery_worker, emulato
         "status", flat=True)) == {BatchStatus.CANCELLED}
     assert {o for o, _ in outcomes(n).values()} == {Outcome.CANCELLED}
     assert not NotificationBatch.objects.filter(notification=n, task_id__isnull=False).exists()
+
+
+def test_mixed_audiences_across_three_tenants_of_both_kinds(celery_worker, emulator, make_suite,
+                                                            make_app):
+    """Two tenants of one suite and an internal app, at once: userids plus a department, a
+    department alone, and the whole company. Every recipient ends read or unread (or inactive
+    as DingTalk lists them), each batch one DingTalk task, nobody forbidden, nobody twice."""
+    from tests.tenants.conftest import unique_corp_id
+    from tests.tenants.factories import TenantFactory
+
+    suite, _ = make_suite()
+    tenants = []
+    for _ in range(2):
+        corp = emulator.create_corp(users=60, corp_id=unique_corp_id())
+        auth = emulator.authorize(suite.suite_key, corp["corp_id"])
+        tenants.append((TenantFactory(suite=suite, corp_id=corp["corp_id"],
+                                      agent_id=auth["agent_id"], app_id=auth["app_id"]), corp))
+    app, app_corp, _ = make_app(users=150)
+    (a, a_corp), (b, b_corp) = tenants
+    sent = [
+        notification_create(tenant=a, userids=a_corp["userids"][:5],
+                            dept_ids=[a_corp["dept_ids"][-1]], msg=text("a")),
+        notification_create(tenant=b, dept_ids=[1], msg=text("b")),
+        notification_create(tenant=app, to_all_user=True, msg=text("app")),
+    ]
+    for n in sent:
+        wait_for(lambda n=n: _status(n, NStatus.COMPLETED), timeout=90, what=f"{n} completed")
+        assert _delivered(n), outcomes(n)
+        batches = NotificationBatch.objects.filter(notification=n)
+        assert batches.filter(task_id__isnull=True).count() == 0
+    counters = emulator.counters()["recipients"]
+    assert not [k for k in counters if k.startswith("forbidden:")]
+    delivered = sum(Recipient.objects.filter(notification=n).exclude(
+        outcome=Outcome.INACTIVE).count() for n in sent)
+    assert counters["delivered"] == delivered > 150
+    assert len(outcomes(sent[2])) == len(app_corp["userids"])
