@@ -68,7 +68,10 @@ def smooth_rule(rule: Rule, *, unit: int) -> Rule | None:
     short = float(_setting("MESSAGING_LIMIT_SMOOTH_S"))
     if short <= 0:
         return None
-    limit = max(unit, int(rule.limit * short / rule.window_seconds))
+    # A whole number of batches: 324 in 6 s would admit three batches of 100 and waste 24
+    # (a tenth of the rate); 400 in 7.4 s admits four, at the same rate.
+    batches = max(1, round(rule.limit * short / rule.window_seconds / unit))
+    limit = batches * unit
     if limit >= rule.limit:
         return None
     return Rule(f"{rule.key}:smooth", limit, rule.window_seconds * limit / rule.limit)

@@ -62,8 +62,8 @@ def test_admin_limiter_page_shows_used_of_limit_and_frees_in(admin_client, clock
                    3).allowed
     clock_at[0] = 5_500
     _, rows = _page(admin_client)
-    assert rows[f"notice:suite:{key}:smooth"] == ("12 / 491", "0.5 s")
-    assert rows[f"notice:corp:{app.corp_id}:smooth"] == ("3 / 491", "5.5 s")
+    assert rows[f"notice:suite:{key}:smooth"] == ("12 / 500", "0.6 s")
+    assert rows[f"notice:corp:{app.corp_id}:smooth"] == ("3 / 500", "5.6 s")
     clock_at[0] = 15_000
     html, rows = _page(admin_client)
     # Per-minute rules have 61 s windows (a 1 s margin), the egress budget 20 s.
@@ -72,9 +72,10 @@ def test_admin_limiter_page_shows_used_of_limit_and_frees_in(admin_client, clock
     assert rows[f"notice:app:{key}:corp:{globex.corp_id}"] == ("5 / 5,000", "51.0 s")
     assert rows[f"notice:app:{app.appkey}:corp:{app.corp_id}"] == ("3 / 5,000", "51.0 s")
     assert rows[f"notice:corp:{app.corp_id}"] == ("3 / 5,000", "51.0 s")
-    # The shared budgets' smoothing twins (the same rate over 6 s: 491 in 5.99 s) have let go.
-    assert rows[f"notice:suite:{key}:smooth"] == ("0 / 491", "-")
-    assert rows[f"notice:corp:{app.corp_id}:smooth"] == ("0 / 491", "-")
+    # The shared budgets' smoothing twins (the same rate in whole batches: 500 in 6.1 s) have
+    # let go.
+    assert rows[f"notice:suite:{key}:smooth"] == ("0 / 500", "-")
+    assert rows[f"notice:corp:{app.corp_id}:smooth"] == ("0 / 500", "-")
     egress = [k for k in rows if k.startswith("egress:")]
     assert len(egress) == 1 and rows[egress[0]][0].startswith("3 / ")
     assert rows[egress[0]][1] == "5.0 s"
