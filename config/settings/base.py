@@ -186,7 +186,7 @@ MESSAGING_SEND_WINDOW_PER_TENANT = int(os.environ.get("MESSAGING_SEND_WINDOW_PER
 # A tenant that sent more of the shared (suite or corp) per-minute budget lately waits up to
 # this much longer when that budget refuses it, so that a tenant that sent little gets the room
 # that frees first (fairness between the tenants of one suite; 0 turns it off).
-MESSAGING_FAIRNESS_DELAY_S = float(os.environ.get("MESSAGING_FAIRNESS_DELAY_S", "1.5"))
+MESSAGING_FAIRNESS_DELAY_S = float(os.environ.get("MESSAGING_FAIRNESS_DELAY_S", "0.5"))
 # A notification is recounted after every this-many batches (and always after its last one, or
 # an unusual one): a recount per batch would read all its recipients each time.
 MESSAGING_SETTLE_EVERY = int(os.environ.get("MESSAGING_SETTLE_EVERY", "10"))

@@ -34,6 +34,7 @@ from core import clock
 from dingtalk.api.models import SendResult
 from dingtalk.errors import ApiError, QuotaExceeded
 from dingtalk.repeat import retryable_error
+from messaging.limiter import acquire, app_api_calls_rule
 from messaging.models import Notification, NotificationBatch, Recipient
 from messaging.services.batch_queue import (
     batch_poll_enqueue,
@@ -73,7 +74,8 @@ def batch_poll_claim(*, batch_id: int) -> NotificationBatch | None:
     if not claimed:
         return None
     # (None if the row went meanwhile: its notification was deleted.)
-    return NotificationBatch.objects.select_related("notification", "tenant").filter(
+    return NotificationBatch.objects.select_related(
+        "notification", "tenant", "tenant__suite").filter(
         pk=batch_id).first()
 
 
@@ -112,6 +114,7 @@ def _poll(batch: NotificationBatch) -> int:
     try:
         client = client_for(tenant)
         if _waiting(batch):
+            _take_api(tenant, "getsendprogress")
             progress = client.work_notices.progress(tenant.agent_id, batch.task_id)
             if not progress.done:
                 _again(batch, _progress_delay(batch), f"progress {progress.percent}%",
@@ -120,7 +123,12 @@ def _poll(batch: NotificationBatch) -> int:
             if not batch.userids:
                 _finish(batch, "")
                 return 0
+        _take_api(tenant, "getsendresult")
         result = client.work_notices.result(tenant.agent_id, batch.task_id)
+    except _NoRoom as wait:
+        # Read refreshes fall due together (the sweep queues them at once): the app's 20 calls
+        # per second per API are kept here, without holding a worker in the client's retry.
+        _again(batch, wait.retry_after_s, wait.note, enqueue=True)
     except TenantInactive:
         if Tenant.objects.filter(pk=tenant.pk, status=Tenant.Status.RELIEVED).exists():
             _finish(batch, "the tenant relieved the app")
@@ -143,6 +151,22 @@ def _poll(batch: NotificationBatch) -> int:
     else:
         return _record_result(batch, result)
     return 0
+
+
+class _NoRoom(Exception):
+    def __init__(self, retry_after_s: float, note: str) -> None:
+        super().__init__(note)
+        self.retry_after_s, self.note = max(retry_after_s, 0.05), note
+
+
+def _take_api(tenant: Tenant, api: str) -> None:
+    """One call of the app's per-API budget (90018: 20 per second), or _NoRoom. An unavailable
+    limiter lets the poll through: a poll only reads, and DingTalk's throttle is retried."""
+    app_key = tenant.suite.suite_key if tenant.kind == Tenant.Kind.SUITE else \
+        tenant.app_key_label
+    decision = acquire([app_api_calls_rule(app_key=app_key, api=api)], 1)
+    if not decision.allowed and not decision.unavailable:
+        raise _NoRoom(decision.retry_after_s, f"limiter: {decision.blocking_rule}")
 
 
 def _age_s(batch: NotificationBatch) -> float:

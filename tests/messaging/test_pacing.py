@@ -174,6 +174,7 @@ def test_no_tenant_takes_the_suites_minute_in_a_burst(emulator, make_suite, sett
     tenant's batch fills the short window, its next batch waits seconds, not a minute, and
     another tenant's small send is due again before it (the fairness delay)."""
     settings.MESSAGING_LIMIT_SMOOTH_S = 6
+    settings.MESSAGING_FAIRNESS_DELAY_S = 1.5
     suite, _ = make_suite()
     settings.MESSAGING_LIMIT_OVERRIDES = {suite.suite_key: {
         "MESSAGING_LIMIT_SUITE_PER_MINUTE": 1220}}  # smooth: one batch of 100 per 5 s

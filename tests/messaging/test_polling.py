@@ -135,3 +135,24 @@ def test_the_poller_stops_after_its_window(emulator, make_app, settings):
     assert emulator.counters()["calls"].get(_RESULT, 0) == results + 1
     advance_time(emulator, 3600)
     assert polls_sweep() == [] and batch_poll(batch_id=batch.pk) is None
+
+
+def test_polls_keep_the_apps_per_api_budget_without_calling(emulator, make_app, settings):
+    """Read refreshes fall due together: past the app's calls per second to getsendresult, a
+    poll is due again when there is room, and DingTalk is not called (no 90018)."""
+    tenant, corp, _ = make_app(users=5)
+    settings.MESSAGING_LIMIT_OVERRIDES = {tenant.appkey: {
+        "MESSAGING_LIMIT_APP_API_PER_SECOND": 1}}
+    first = create_and_plan(tenant, userids=corp["userids"][:1], msg=text("one"))
+    second = create_and_plan(tenant, userids=corp["userids"][1:2], msg=text("two"))
+    _send_due(emulator, first)
+    _send_due(emulator, second, seconds=1.1)  # (the sends' own budget is 1 a second too)
+    advance_time(emulator, 2)
+    results = emulator.counters()["calls"].get(_RESULT, 0)
+    (a,), (b,) = _batches(first), _batches(second)
+    assert a.status == b.status == BatchStatus.SENT, (a.last_error, b.last_error)
+    batch_poll(batch_id=a.pk)
+    held = batch_poll(batch_id=b.pk)  # its getsendprogress had no room this second
+    assert held.status == BatchStatus.SENT and "limiter: api:" in held.last_error
+    assert 0 < (held.next_attempt_at - clock.now()).total_seconds() <= 1.0
+    assert emulator.counters()["calls"].get(_RESULT, 0) == results + 1
