@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from core.errors import ServiceError
+from messaging.admin_readonly import ReadOnlyAdmin
 from messaging.models import LedgerEntry, Notification, NotificationBatch, Recipient
 from messaging.services.recall import notification_recall
 from messaging.services.resend import notification_resend_failed
@@ -26,16 +27,6 @@ _OPEN_OUTCOMES = (Outcome.PENDING, Outcome.SENT, Outcome.UNKNOWN)
 # Each selected notification is a synchronous round of DingTalk calls: keep a request short.
 MAX_PER_ACTION = 20
 
-
-class _ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class _InputFilter(admin.SimpleListFilter):
@@ -130,7 +121,7 @@ def _run(modeladmin, request, queryset, call, done_message) -> None:
 
 
 @admin.register(Notification)
-class NotificationAdmin(_ReadOnly):
+class NotificationAdmin(ReadOnlyAdmin):
     list_display = ("id", "tenant", "status", "progress", "recipient_count", "outcomes",
                     "created_at", "completed_at")
     list_filter = ("status", CorpFilter, "tenant__kind", "to_all_user", "defer_held")
@@ -209,7 +200,7 @@ class NotificationAdmin(_ReadOnly):
 
 
 @admin.register(NotificationBatch)
-class NotificationBatchAdmin(_ReadOnly):
+class NotificationBatchAdmin(ReadOnlyAdmin):
     list_display = ("id", "notification", "seq", "status", "task_id", "attempts", "sent_at",
                     "last_error")
     list_filter = ("status", NotificationFilter)
@@ -219,7 +210,7 @@ class NotificationBatchAdmin(_ReadOnly):
 
 
 @admin.register(Recipient)
-class RecipientAdmin(_ReadOnly):
+class RecipientAdmin(ReadOnlyAdmin):
     list_display = ("userid", "notification", "outcome", "code", "batch")
     list_filter = ("outcome", CodeFilter, NotificationFilter)
     search_fields = ("userid", "=notification__id", "=code")
@@ -228,7 +219,7 @@ class RecipientAdmin(_ReadOnly):
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(_ReadOnly):
+class LedgerEntryAdmin(ReadOnlyAdmin):
     list_display = ("day", "tenant", "userid", "state", "content_digest")
     list_filter = ("state", "day", CorpFilter)
     search_fields = ("userid", "tenant__corp_id")

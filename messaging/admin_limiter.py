@@ -20,6 +20,7 @@ from django.db.models import Count, Q
 from django.template.response import TemplateResponse
 from django.urls import path
 
+from messaging.admin_readonly import ReadOnlyAdmin
 from messaging.limiter import LimiterUnavailable, Rule, RuleUsage, limiter, usage
 from messaging.limiter.models import LimiterUsage
 from messaging.limiter.rules import (
@@ -130,17 +131,8 @@ def usage_sections() -> tuple[list[UsageSection], str | None]:
 
 
 @admin.register(LimiterUsage)
-class LimiterUsageAdmin(admin.ModelAdmin):
+class LimiterUsageAdmin(ReadOnlyAdmin):
     """One read-only page: the list view is the usage report; no object pages."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_urls(self):
         name = f"{self.opts.app_label}_{self.opts.model_name}_changelist"

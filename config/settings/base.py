@@ -184,8 +184,9 @@ MESSAGING_SEND_MAX_ATTEMPTS = int(os.environ.get("MESSAGING_SEND_MAX_ATTEMPTS", 
 # per-minute budget and another tenant's small one is not stuck behind it.
 MESSAGING_SEND_WINDOW_PER_TENANT = int(os.environ.get("MESSAGING_SEND_WINDOW_PER_TENANT", "2"))
 # A tenant that sent more of the shared (suite or corp) per-minute budget lately waits up to
-# this much longer when that budget refuses it, so that a tenant that sent little gets the room
-# that frees first (fairness between the tenants of one suite; 0 turns it off).
+# this much longer when that budget refuses it (times the square of its share: a tenant among
+# ten equals loses 1% of it), so that a tenant that sent little gets the room that frees first
+# (fairness between the tenants of one suite; 0 turns it off).
 MESSAGING_FAIRNESS_DELAY_S = float(os.environ.get("MESSAGING_FAIRNESS_DELAY_S", "0.5"))
 # A notification is recounted after every this-many batches (and always after its last one, or
 # an unusual one): a recount per batch would read all its recipients each time.
@@ -251,9 +252,11 @@ MESSAGING_LIMIT_CORP_PER_MINUTE = int(os.environ.get("MESSAGING_LIMIT_CORP_PER_M
 MESSAGING_LIMIT_MINUTE_MARGIN_S = float(os.environ.get("MESSAGING_LIMIT_MINUTE_MARGIN_S", "1"))
 MESSAGING_LIMIT_APP_API_PER_SECOND = int(os.environ.get("MESSAGING_LIMIT_APP_API_PER_SECOND",
                                                         "20"))
-# Budgets shared between tenants are also kept at the same rate over about this many seconds
-# (messaging/limiter/rules.py smooth_rule): one tenant cannot take the suite's minute in a burst.
-MESSAGING_LIMIT_SMOOTH_S = float(os.environ.get("MESSAGING_LIMIT_SMOOTH_S", "6"))
+# Budgets shared between tenants are also kept at the same rate over about this many seconds,
+# in whole batches, at least one (messaging/limiter/rules.py smooth_rule): one tenant cannot
+# take the suite's minute in a burst. 1 s: one batch per batch interval at PROTOCOL's rates, so
+# another tenant's small send waits at most about one interval. 0 turns it off.
+MESSAGING_LIMIT_SMOOTH_S = float(os.environ.get("MESSAGING_LIMIT_SMOOTH_S", "1"))
 # One egress IP: 10,000 calls per 20 s across all APIs, then a 5-minute ban.
 MESSAGING_LIMIT_EGRESS_CALLS = int(os.environ.get("MESSAGING_LIMIT_EGRESS_CALLS", "10000"))
 MESSAGING_LIMIT_EGRESS_WINDOW_S = float(os.environ.get("MESSAGING_LIMIT_EGRESS_WINDOW_S", "20"))

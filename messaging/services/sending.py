@@ -139,7 +139,10 @@ def _fairness_delay(rules, decision) -> float:
         own = usage([rules[0]])[0]  # the tenant's (app, corp) rule: its own recipients
     except Exception:  # noqa: BLE001 (the limiter unreadable: no bonus, no harm)
         return 0.0
-    return delay * min(1.0, own.used / minute.limit)
+    share = min(1.0, own.used / minute.limit)
+    # Squared: the tenant that took most of the budget yields, while ten tenants sharing it
+    # evenly lose almost nothing to waiting (each refusal's delay is lost rate).
+    return delay * share * share
 
 
 def _by_template(tenant: Tenant) -> bool:

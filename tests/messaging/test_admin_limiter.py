@@ -48,7 +48,8 @@ def _page(client) -> tuple[str, dict[str, tuple[str, str]]]:
     return html, {key: (used, frees) for key, used, frees in ROW.findall(html)}
 
 
-def test_admin_limiter_page_shows_used_of_limit_and_frees_in(admin_client, clock_at):
+def test_admin_limiter_page_shows_used_of_limit_and_frees_in(admin_client, clock_at, settings):
+    settings.MESSAGING_LIMIT_SMOOTH_S = 6  # smoothing twins of 5 batches: 500 per 6.1 s
     suite = SuiteFactory()
     acme = TenantFactory(suite=suite, corp_name="Acme")
     globex = TenantFactory(suite=suite, corp_name="Globex")

@@ -5,8 +5,6 @@ dropped by DingTalk's identical-content rule for everyone the first send reached
 
 import os
 import signal
-import subprocess
-import sys
 import uuid
 from datetime import timedelta
 
@@ -20,7 +18,7 @@ from messaging.services.polling import batch_poll
 from messaging.services.sending import batch_send, batches_sweep
 from tests.conftest import advance_time
 from tests.messaging.notification_support import create_and_plan, outcomes, text, to_morning
-from tests.tenants.conftest import ROOT, child_env, redis_url, wait_for
+from tests.tenants.conftest import doomed_worker, redis_url, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -28,17 +26,6 @@ BatchStatus = NotificationBatch.Status
 Outcome = Recipient.Outcome
 _SEND = "topapi/message/corpconversation/asyncsend_v2"
 _BROKER_DB = 14
-
-
-def _doomed_worker(queue: str, log_path, base_url: str) -> subprocess.Popen:
-    env = child_env(CELERY_BROKER_URL=redis_url(_BROKER_DB), DINGTALK_BASE_URL=base_url,
-                    CELERY_QUEUE_PREFIX=f"{queue}-")
-    with open(log_path, "w") as log:
-        return subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=threads",
-             "--concurrency=1", "-Q", queue, "-n", f"{queue}@%h", "--without-gossip",
-             "--without-mingle", "--without-heartbeat", "-l", "INFO"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
 def _batch(n: Notification) -> NotificationBatch:
@@ -63,7 +50,7 @@ def test_a_worker_killed_mid_send_loses_nothing_and_sends_nothing_twice(
     fault = emulator.add_fault(_SEND, latency_ms=8000, count=1)
 
     queue = f"doomed-send-{uuid.uuid4().hex[:8]}"
-    worker = _doomed_worker(queue, tmp_path / "doomed.log", emulator.base_url)
+    worker = doomed_worker(queue, tmp_path / "doomed.log", emulator.base_url, _BROKER_DB)
     producer = Celery(broker=redis_url(_BROKER_DB), set_as_current=False)
     try:
         producer.send_task("messaging.batch_send", args=[batch.pk], queue=queue)

@@ -210,6 +210,19 @@ def make_app(dingtalk_at_emulator):
     return make
 
 
+def doomed_worker(queue: str, log_path, base_url: str, broker_db: int = 14):
+    """A one-thread Celery worker of its own (consuming `queue` only, on Redis db
+    `broker_db`), for a test to SIGKILL in the middle of a task."""
+    env = child_env(CELERY_BROKER_URL=redis_url(broker_db), DINGTALK_BASE_URL=base_url,
+                    CELERY_QUEUE_PREFIX=f"{queue}-")
+    with open(log_path, "w") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=threads",
+             "--concurrency=1", "-Q", queue, "-n", f"{queue}@%h", "--without-gossip",
+             "--without-mingle", "--without-heartbeat", "-l", "INFO"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
 def unique_corp_id() -> str:
     """A corp id no other test has used: the emulator's reset gives every test's first corp the
     same id, and a few things outside the emulator are keyed by corp id (the limiter windows

@@ -2,8 +2,6 @@
 
 import os
 import signal
-import subprocess
-import sys
 import uuid
 from datetime import timedelta
 
@@ -13,7 +11,7 @@ from core import clock
 from tenants.models import CallbackEvent
 from tenants.services.events import callback_events_sweep, max_attempts
 from tests.conftest import advance_time
-from tests.tenants.conftest import ROOT, child_env, redis_url, wait_for
+from tests.tenants.conftest import doomed_worker, redis_url, wait_for
 from tests.tenants.factories import CallbackEventFactory, TenantFactory
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -105,17 +103,6 @@ def test_sweep_claim_records_the_claim_and_its_lease(celery_worker):
     assert done.lease_expires_at is None and done.next_attempt_at is None
 
 
-def _doomed_worker(queue: str, log_path, base_url: str) -> subprocess.Popen:
-    env = child_env(CELERY_BROKER_URL=redis_url(14), DINGTALK_BASE_URL=base_url,
-                    CELERY_QUEUE_PREFIX=f"{queue}-")
-    with open(log_path, "w") as log:
-        return subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=threads",
-             "--concurrency=1", "-Q", queue, "-n", f"{queue}@%h", "--without-gossip",
-             "--without-mingle", "--without-heartbeat", "-l", "INFO"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-
-
 def test_sweep_recovers_the_event_of_a_worker_killed_mid_run(celery_worker, emulator,
                                                                make_suite, tmp_path):
     """SIGKILL a worker inside a DingTalk call: once its lease runs out, the sweep hands the
@@ -133,7 +120,7 @@ def test_sweep_recovers_the_event_of_a_worker_killed_mid_run(celery_worker, emul
                                  corp_id=tenant.corp_id, next_attempt_at=clock.now())
 
     queue = f"doomed-{uuid.uuid4().hex[:8]}"
-    worker = _doomed_worker(queue, tmp_path / "doomed.log", emulator.base_url)
+    worker = doomed_worker(queue, tmp_path / "doomed.log", emulator.base_url)
     try:
         current_app.send_task("tenants.callback_event_process", args=[event.pk], queue=queue)
         wait_for(lambda: _status(event, Status.PROCESSING), timeout=60,
