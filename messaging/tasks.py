@@ -12,7 +12,7 @@ from datetime import timedelta
 from celery import shared_task
 from django.conf import settings
 
-from messaging.services import pacing, planning, polling, sending, settling
+from messaging.services import planning, polling, sending, settling
 
 
 @shared_task(name="messaging.notification_plan", acks_late=True, ignore_result=True)
@@ -48,9 +48,3 @@ def batch_poll(batch_id: int) -> None:
     (a lease) makes a redelivered one harmless, so a worker's death loses nothing."""
     polling.batch_poll(batch_id=batch_id)
 
-
-@shared_task(name="messaging.tenant_sends_promote", ignore_result=True)
-def tenant_sends_promote(tenant_id: int) -> None:
-    """Queue a tenant's parked batches that are due, while its send window has room (a
-    promotion only publishes sends; the sweep repeats it if this message is lost)."""
-    pacing.tenant_sends_promote(tenant_id=tenant_id)

@@ -32,6 +32,10 @@ MESSAGING_LIMITER_REDIS_PREFIX = os.environ.setdefault(
 # of their own.
 MESSAGING_LIMIT_EGRESS_CALLS = 1_000_000
 
+# Smoothing shared budgets (one batch per interval) is off unless a test turns it on: tests send
+# several batches back to back and move the clock themselves.
+MESSAGING_LIMIT_SMOOTH_S = float(os.environ.get("MESSAGING_LIMIT_SMOOTH_S", "0"))
+
 # Tests that start no worker publish into kombu's in-process memory transport, never into a
 # shared Redis; the celery_worker fixture points this process at its own broker and queues.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "memory://")

@@ -12,7 +12,6 @@ logger = logging.getLogger("messaging.batch_queue")
 
 SEND_TASK = "messaging.batch_send"
 POLL_TASK = "messaging.batch_poll"
-PROMOTE_TASK = "messaging.tenant_sends_promote"
 
 
 def _publish(task: str, object_id: int, countdown: float | None) -> None:
@@ -38,8 +37,3 @@ def batch_poll_enqueue(*, batch_id: int, countdown: float | None = None) -> None
 def batch_poll_enqueue_on_commit(*, batch_id: int, countdown: float | None = None) -> None:
     transaction.on_commit(lambda: batch_poll_enqueue(batch_id=batch_id, countdown=countdown))
 
-
-def tenant_promote_enqueue_on_commit(*, tenant_id: int, countdown: float | None = None) -> None:
-    """A promotion of the tenant's parked batches later (a batch due then): the sweep is the
-    fallback if this message is lost."""
-    transaction.on_commit(lambda: _publish(PROMOTE_TASK, tenant_id, countdown))

@@ -39,7 +39,6 @@ from messaging.models import Notification, NotificationBatch, Recipient
 from messaging.services.batch_queue import (
     batch_poll_enqueue,
     batch_poll_enqueue_on_commit,
-    tenant_promote_enqueue_on_commit,
 )
 from messaging.services.ledger import ledger_book, ledger_day
 from messaging.services.settling import notification_settle, notification_settle_if_due
@@ -268,7 +267,7 @@ def _record_result(batch: NotificationBatch, result: SendResult) -> int:
 
 def _send_again(batch: NotificationBatch, rows) -> None:
     """Recipients DingTalk dropped for a per-minute quota: a new batch, parked until after the
-    window, when a promotion gives it a turn in its tenant's window."""
+    window; the sweep's promotion gives it a turn in its tenant's window then."""
     userids = list(rows.order_by("id").values_list("userid", flat=True))
     if not userids:
         return
@@ -282,7 +281,8 @@ def _send_again(batch: NotificationBatch, rows) -> None:
         next_attempt_at=clock.now() + timedelta(seconds=delay))
     Recipient.objects.filter(pk__in=rows.values("pk")).update(
         batch=retry, outcome=Outcome.PENDING, code="")
-    tenant_promote_enqueue_on_commit(tenant_id=batch.tenant_id, countdown=delay)
+    # The sweep promotes it once due (every 30 s): a countdown message a worker holds for a
+    # minute would be lost with a restart anyway.
 
 
 def _schedule_next(batch: NotificationBatch) -> None:

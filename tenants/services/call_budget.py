@@ -74,17 +74,20 @@ def call_budget_take(*, tenant_id: int, path: str) -> None:
         return
     month = current_month()
     rows = MonthlyCallCount.objects.filter(tenant_id=tenant_id, month=month)
-    if rows.filter(calls__lt=budget, exhausted_at__isnull=True).update(calls=F("calls") + 1):
+    room = rows.filter(calls__lt=budget, exhausted_at__isnull=True)
+    if room.update(calls=F("calls") + 1):
         return
     if not rows.exists():
         try:
             with transaction.atomic():
                 MonthlyCallCount.objects.create(tenant_id=tenant_id, month=month, calls=1)
             return
-        except IntegrityError:  # another process created it first: count on its row
-            if rows.filter(calls__lt=budget, exhausted_at__isnull=True).update(
-                    calls=F("calls") + 1):
-                return
+        except IntegrityError:
+            pass
+    # Another thread or process created the month's row between our update and now: count on
+    # it (a miss here would refuse a call with the budget untouched).
+    if room.update(calls=F("calls") + 1):
+        return
     raise CallBudgetSpent(f"the tenant's monthly call budget ({budget}) is spent until "
                           f"the next month", path=path)
 

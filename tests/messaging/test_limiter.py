@@ -303,6 +303,7 @@ def test_limiter_database_prune_drops_only_old_admissions():
 
 def test_limiter_catalogue_follows_settings_and_per_suite_overrides(settings):
     settings.MESSAGING_LIMIT_EGRESS_CALLS = 10000  # PROTOCOL's figure (test settings raise it)
+    settings.MESSAGING_LIMIT_SMOOTH_S = 1  # the default (test settings turn it off)
     settings.MESSAGING_LIMIT_OVERRIDES = {"suiteA": {"MESSAGING_LIMIT_SUITE_PER_MINUTE": 900}}
     isv = notice_send_rules(app_key="suiteA", corp_id="c1", suite_key="suiteA")
     assert [(r.key, r.limit, r.window_seconds, r.counts_calls) for r in isv] == [
