@@ -5,6 +5,7 @@ import uuid
 import pytest
 
 from tests.tenants.conftest import (  # noqa: F401
+    celery_session_worker,
     celery_worker,
     dingtalk_at_emulator,
     make_app,

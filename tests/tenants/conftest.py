@@ -9,11 +9,13 @@ the tests that ask for the worker pay for it.
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -93,16 +95,26 @@ def _point_celery_at(broker: str, prefix: str) -> dict:
     return old
 
 
-# The session's one worker. Another package's conftest that imports `celery_worker` makes a
+# The session's one worker. Another package's conftest that imports the fixtures makes a
 # second fixture definition to pytest; it must reuse this worker, not start and re-point a
 # second one (re-pointing the Celery app twice closes pools its publishers still hold).
-_session_worker: list[subprocess.Popen] = []
+_session_worker: list[SessionWorker] = []
+
+
+@dataclass
+class SessionWorker:
+    proc: subprocess.Popen
+    name: str  # the worker's node name, for remote control
+    broker: str
+    queues: list[str]
 
 
 @pytest.fixture(scope="session")
-def celery_worker(django_db_setup, django_db_blocker, emulator_server, tmp_path_factory):
+def celery_session_worker(django_db_setup, django_db_blocker, emulator_server,
+                          tmp_path_factory):
     """A real Celery worker (threads pool, concurrency 2) consuming every role's queue under a
-    prefix of its own, for the whole session."""
+    prefix of its own, for the whole session. Tests ask for `celery_worker`, which also leaves
+    the worker idle when the test ends."""
     if _session_worker:
         yield _session_worker[0]
         return
@@ -117,7 +129,7 @@ def celery_worker(django_db_setup, django_db_blocker, emulator_server, tmp_path_
     log_path = tmp_path_factory.mktemp("celery") / "worker.log"
     env = child_env(CELERY_BROKER_URL=broker, DINGTALK_BASE_URL=emulator_server.base_url,
                     CELERY_QUEUE_PREFIX=prefix)
-    name = f"{prefix}worker@%h"
+    name = f"{prefix}worker@{socket.gethostname()}"
     with open(log_path, "w") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=threads",
@@ -130,8 +142,9 @@ def celery_worker(django_db_setup, django_db_blocker, emulator_server, tmp_path_
         wait_for(lambda: proc.poll() is not None or "ready." in log_path.read_text(),
                  timeout=60, what="the Celery worker to start")
         assert proc.poll() is None, log_path.read_text()[-4000:]
-        _session_worker.append(proc)
-        yield proc
+        worker = SessionWorker(proc=proc, name=name, broker=broker, queues=queues)
+        _session_worker.append(worker)
+        yield worker
     finally:
         _session_worker.clear()
         proc.terminate()
@@ -142,6 +155,38 @@ def celery_worker(django_db_setup, django_db_blocker, emulator_server, tmp_path_
             proc.wait()
         _point_celery_at(old["broker_url"], old["prefix"])
         redis.Redis.from_url(broker).delete(*queues)
+
+
+@pytest.fixture
+def celery_worker(celery_session_worker, transactional_db):
+    """The session's worker, left idle when the test ends: what the test queued is dropped,
+    what the worker holds for later (countdowns) is revoked, and what it is running is awaited.
+    Otherwise a task of this test runs into the next one's database flush, whose TRUNCATE can
+    deadlock with it. (Asking for `transactional_db` makes this teardown run before the
+    flush.)"""
+    yield celery_session_worker.proc
+    _worker_quiesce(celery_session_worker)
+
+
+def _worker_quiesce(worker: SessionWorker) -> None:
+    import redis
+
+    from config.celery import app
+
+    broker = redis.Redis.from_url(worker.broker)
+    inspect = app.control.inspect(destination=[worker.name], timeout=5.0)
+
+    def idle() -> bool:
+        broker.delete(*worker.queues)  # again each time: a finishing task may queue another
+        held = [task["request"]["id"] for task in (inspect.scheduled() or {}).get(
+            worker.name, [])]
+        held += [task["id"] for task in (inspect.reserved() or {}).get(worker.name, [])]
+        if held:
+            app.control.revoke(held, destination=[worker.name])
+        active = (inspect.active() or {}).get(worker.name)
+        return active == [] and not held
+
+    wait_for(idle, timeout=60, what="the Celery worker to finish this test's tasks")
 
 
 @pytest.fixture
