@@ -1,4 +1,4 @@
-"""URL routes: the admin, DingTalk's callbacks and the health check."""
+"""URL routes: the admin, the REST API, DingTalk's callbacks and the health check."""
 
 from django.contrib import admin
 from django.http import JsonResponse
@@ -12,5 +12,9 @@ def healthz(request):
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz),
+    path("", include("api.urls")),
     path("", include("tenants.urls")),
 ]
+
+handler404 = "config.exceptions.not_found"
+handler500 = "config.exceptions.server_error"

@@ -9,7 +9,17 @@ from rest_framework.exceptions import Throttled
 from rest_framework.test import APIRequestFactory
 from rest_framework.views import APIView
 
-from dingtalk.errors import ConnectionFailed, PermissionDenied, RateLimited
+from dingtalk.errors import (
+    ApiError,
+    ConnectionFailed,
+    InvalidRequest,
+    MessageError,
+    NotFound,
+    PermissionDenied,
+    QuotaExceeded,
+    RateLimited,
+    TransientApiError,
+)
 from tenants.errors import TenantInactive
 
 
@@ -60,9 +70,31 @@ def test_api_errors_service_error_keeps_its_code_status_and_extra():
 def test_api_errors_dingtalk_refusal_carries_errcode_and_errmsg():
     exc = PermissionDenied(60011, "no permission", request_id="req-1")
     error = _error(response := _call(_raise(exc)))
-    assert response.status_code == 502 and error["code"] == "dingtalk_refused"
+    assert response.status_code == 403 and error["code"] == "dingtalk_permission_denied"
     assert error["details"] == {"errcode": 60011, "errmsg": "no permission",
                                 "request_id": "req-1"}
+
+
+@pytest.mark.parametrize(("exc", "http_status", "code"), [
+    (NotFound(60121, "user not found"), 404, "dingtalk_not_found"),
+    (PermissionDenied(50004, "out of scope"), 403, "dingtalk_permission_denied"),
+    (InvalidRequest(40035, "bad param"), 400, "dingtalk_invalid_request"),
+    (TransientApiError(-1, "busy"), 502, "dingtalk_unavailable"),
+    (QuotaExceeded(90020, "monthly quota"), 429, "dingtalk_quota_exceeded"),
+    (ApiError(123456, "something else"), 502, "dingtalk_refused"),
+])
+def test_api_errors_dingtalk_errors_map_by_class(exc, http_status, code):
+    error = _error(response := _call(_raise(exc)))
+    assert response.status_code == http_status and error["code"] == code
+    assert error["details"]["errcode"] == exc.errcode
+    assert error["details"]["errmsg"] == exc.errmsg
+    if http_status == 429:
+        assert int(response["Retry-After"]) >= 1
+
+
+def test_api_errors_a_refused_message_is_a_400():
+    response = _call(_raise(MessageError("msg is required")))
+    assert response.status_code == 400 and _error(response)["code"] == "message_invalid"
 
 
 def test_api_errors_dingtalk_throttling_is_a_429_with_retry_after():
@@ -73,9 +105,14 @@ def test_api_errors_dingtalk_throttling_is_a_429_with_retry_after():
     assert _error(response)["details"]["errcode"] == 90018
 
 
-def test_api_errors_dingtalk_unreachable_is_a_503():
+def test_api_errors_dingtalk_throttling_without_a_hint_still_says_when():
+    response = _call(_raise(RateLimited(90018, "too fast")))
+    assert response.status_code == 429 and response["Retry-After"] == "1"
+
+
+def test_api_errors_dingtalk_unreachable_is_a_502():
     response = _call(_raise(ConnectionFailed("refused", path="/gettoken")))
-    assert response.status_code == 503
+    assert response.status_code == 502
     assert _error(response)["code"] == "dingtalk_unavailable"
 
 

@@ -34,8 +34,11 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "tenants",
     "messaging",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -220,9 +223,46 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = CALLBACK_MAX_BODY_BYTES
 
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.SafeJSONParser"],
+    # Every API view authenticates by API key (api/auth.py); nothing is open by default.
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.auth.ApiKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["api.auth.HasApiKey"],
+    "UNAUTHENTICATED_USER": None,
+    "DEFAULT_SCHEMA_CLASS": "api.schema.ApiAutoSchema",
     # One error shape for the whole API: {"error": {"code", "message", "details"}}.
     "EXCEPTION_HANDLER": "config.exceptions.api_exception_handler",
 }
+SPECTACULAR_SETTINGS = {
+    "TITLE": "dingsuite API",
+    "DESCRIPTION": "Act for the DingTalk corps that installed your suite or internal app: "
+                   "tenants, work notifications, media, directory and group chats. "
+                   "Authenticate with `Authorization: Bearer dsk_...` (docs/api.md).",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI from the installed sidecar package: the docs work without internet access.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+# Requests per API key (DRF's rate syntax); a key's own throttle_rate overrides it.
+API_KEY_THROTTLE_RATE = os.environ.get("API_KEY_THROTTLE_RATE", "1200/min")
+API_THROTTLE_CACHE = "default"
+# Request bodies nested deeper are refused with a 400 (api/parsers.py).
+API_MAX_JSON_DEPTH = int(os.environ.get("API_MAX_JSON_DEPTH", "32"))
+
+# The shared cache (API throttling counts here): Redis when configured, so every process counts
+# the same requests; otherwise per process.
+CACHE_KEY_PREFIX = os.environ.get("CACHE_KEY_PREFIX", "dingsuite")
+if REDIS_URL:
+    CACHES = {"default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": CACHE_KEY_PREFIX,
+        "OPTIONS": {"socket_timeout": REDIS_SOCKET_TIMEOUT_S,
+                    "socket_connect_timeout": REDIS_CONNECT_TIMEOUT_S},
+    }}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 LOGGING = {
     "version": 1,

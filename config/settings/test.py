@@ -27,6 +27,11 @@ os.environ.setdefault(
 MESSAGING_LIMITER_REDIS_PREFIX = os.environ.setdefault(
     "MESSAGING_LIMITER_REDIS_PREFIX", f"dingsuite:test:{os.getpid()}:limiter:")
 
+# The shared cache's keys (API throttling) are this run's own.
+CACHE_KEY_PREFIX = f"dingsuite:test:{os.getpid()}:cache"
+if REDIS_URL:  # noqa: F405
+    CACHES["default"]["KEY_PREFIX"] = CACHE_KEY_PREFIX  # noqa: F405
+
 # Tests move the clock forward and back to real time: calls stamped on an advanced clock would
 # stay "recent" in the one shared egress budget. Tests of the gate lower this on a budget name
 # of their own.

@@ -1,0 +1,52 @@
+"""OpenAPI: how an API key authenticates and the error responses every operation shares, for
+drf-spectacular (the auth extension registers itself when ApiConfig.ready imports this)."""
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.openapi import AutoSchema
+from rest_framework import serializers
+
+
+class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
+    target_class = "api.auth.ApiKeyAuthentication"
+    name = "ApiKey"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "http", "scheme": "bearer", "bearerFormat": "dsk_<prefix>_<secret>",
+                "description": "An API key: created in the admin or with "
+                               "`manage.py create_api_key`, shown once."}
+
+
+class ErrorBodySerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="stable snake_case code, e.g. tenant_not_found")
+    message = serializers.CharField()
+    details = serializers.JSONField(help_text="field errors, or DingTalk's errcode and errmsg")
+
+
+class ErrorSerializer(serializers.Serializer):
+    error = ErrorBodySerializer()
+
+
+# Every /api/v1/ operation can answer these in the one error shape (config/exceptions.py).
+ERROR_STATUSES = {
+    "400": "invalid input (field errors in details) or DingTalk refused the request",
+    "401": "no valid API key",
+    "403": "DingTalk refused: a permission or scope the app lacks",
+    "404": "no such tenant for this key, or DingTalk has no such object",
+    "409": "the tenant is inactive, or the request conflicts with the current state",
+    "429": "throttled (this key's rate, or DingTalk's): see Retry-After",
+    "502": "DingTalk failed or could not be reached",
+}
+
+
+class ApiAutoSchema(AutoSchema):
+    """drf-spectacular's schema plus the error responses every operation shares."""
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        if direction != "response" or not self.path.startswith("/api/v1/"):
+            return responses
+        error = self._get_response_for_code(ErrorSerializer, "400", direction=direction)
+        for status_code, description in ERROR_STATUSES.items():
+            if status_code not in responses:
+                responses[status_code] = {**error, "description": description}
+        return responses
