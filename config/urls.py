@@ -1,17 +1,17 @@
-"""URL routes: the admin, the REST API, DingTalk's callbacks and the health check."""
+"""URL routes: the admin, the REST API, DingTalk's callbacks and the health checks."""
 
 from django.contrib import admin
-from django.http import JsonResponse
 from django.urls import include, path
 
+from config.health import healthz, readyz
 
-def healthz(request):
-    return JsonResponse({"status": "ok"})
-
+# The admin's "View site" link: the API's documentation (there is no public site at /).
+admin.site.site_url = "/api/docs/"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz),
+    path("readyz", readyz),
     path("", include("api.urls")),
     path("", include("tenants.urls")),
 ]

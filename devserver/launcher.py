@@ -1,12 +1,17 @@
-"""`make run`, `python -m devserver`: emulator, Celery worker and Django, plus a demo suite.
+"""`make run`, `python -m devserver`: emulator, Celery worker and Django, plus the demo world.
 
-Everything runs as child processes of this one; Ctrl-C stops them all. Nothing here is used in
-production (see deploy/).
+Everything runs as child processes of this one; Ctrl-C stops them all. The database (SQLite)
+and the emulator's world are both kept under var/, so a second run finds the same suite, corps,
+tenants, admin password and API keys. Nothing here is used in production (see deploy/).
 """
 
+from __future__ import annotations
+
+import functools
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -14,6 +19,8 @@ from pathlib import Path
 
 import requests
 
+from config.celery_routes import queue_names
+from devserver import demo
 from dingtalk.emulator.control_client import EmulatorControl
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,132 +31,202 @@ WEB_PORT = int(os.environ.get("WEB_PORT", "8000"))
 EMULATOR_URL = f"http://{HOST}:{EMULATOR_PORT}"
 VAR_DIR = Path(os.environ.get("DINGSUITE_VAR_DIR", ROOT / "var"))
 WEB_URL = f"http://{HOST}:{WEB_PORT}"
-# Every role's queue (config/celery_routes.py's roles; the launcher sets no CELERY_QUEUE_PREFIX).
-WORKER_QUEUES = ("callbacks", "sends", "polls", "sync", "default")
+# Every role's queue (the launcher sets no CELERY_QUEUE_PREFIX).
+WORKER_QUEUES = tuple(queue_names(""))
 
-# The demo suite. These are throwaway values for the local emulator, not real credentials.
-DEMO_SUITE = {
-    "suite_key": "suitedemo0000000001",
-    "suite_id": "10000001",
-    "app_id": "20000001",
-    "suite_secret": "demo-suite-secret-for-the-local-emulator",
-    "token": "demotoken",
-    "aes_key": "a" * 43,
-}
+
+class LaunchError(Exception):
+    """Something the person running `make run` must fix; printed as one line, exit code 1."""
 
 
 def _env() -> dict[str, str]:
     env = dict(os.environ)
     env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
     env.setdefault("DINGTALK_BASE_URL", EMULATOR_URL)
+    env["DINGSUITE_VAR_DIR"] = str(VAR_DIR)
+    # Deprecation chatter from setuptools and kombu says nothing to someone trying the demo.
+    env.setdefault("PYTHONWARNINGS", "ignore::DeprecationWarning,ignore::UserWarning")
     return env
 
 
-def _wait_http(url: str, what: str, deadline_s: float = 30.0) -> None:
+def _check_port_free(port: int, variable: str) -> None:
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((HOST, port))
+        except OSError:
+            raise LaunchError(f"port {port} on {HOST} is in use; stop what holds it or set "
+                              f"{variable} to a free port") from None
+
+
+def _wait_ready(url: str, child: subprocess.Popen, what: str, is_ours,
+                deadline_s: float = 60.0) -> None:
+    """Until `url` answers what only our own child answers (not merely any server)."""
     deadline = time.monotonic() + deadline_s
     while time.monotonic() < deadline:
+        if child.poll() is not None:
+            raise LaunchError(f"{what} exited with code {child.returncode} while starting")
         try:
-            if requests.get(url, timeout=1).status_code < 500:
+            response = requests.get(url, timeout=1)
+            if is_ours(response):
                 return
-        except requests.RequestException:
+        except (requests.RequestException, ValueError):
             pass
         time.sleep(0.2)  # waiting for a child process to listen; not test synchronisation
-    raise SystemExit(f"{what} did not start at {url}")
+    raise LaunchError(f"{what} did not answer at {url} within {deadline_s:.0f} s")
 
 
 def _manage(*args: str) -> None:
-    subprocess.run([PY, "manage.py", *args], cwd=ROOT, env=_env(), check=True)
+    subprocess.run([PY, "manage.py", *args], cwd=ROOT, env=_env(), check=True,
+                   stdout=subprocess.DEVNULL)
 
 
-def _seed_demo() -> None:
-    """Register the demo suite in the emulator and in dingsuite, push a ticket, authorize a corp."""
-    control = EmulatorControl(EMULATOR_URL)
-    suite_key = DEMO_SUITE["suite_key"]
-    control.create_suite(
-        suite_key=suite_key,
-        suite_id=DEMO_SUITE["suite_id"],
-        suite_secret=DEMO_SUITE["suite_secret"],
-        token=DEMO_SUITE["token"],
-        aes_key=DEMO_SUITE["aes_key"],
-        callback_url=f"{WEB_URL}/callbacks/{suite_key}/",
-        push_style="sync_http",
-    )
-    corp = control.create_corp(name="Demo Corp", users=50)
-    env = _env() | {
-        "DINGTALK_SUITE_SECRET": DEMO_SUITE["suite_secret"],
-        "DINGTALK_CALLBACK_TOKEN": DEMO_SUITE["token"],
-        "DINGTALK_ENCODING_AES_KEY": DEMO_SUITE["aes_key"],
-    }
-    subprocess.run(
-        [PY, "manage.py", "register_suite", "--suite-key", suite_key, "--suite-id",
-         DEMO_SUITE["suite_id"], "--app-id", DEMO_SUITE["app_id"], "--name", "Demo suite",
-         "--push-style", "sync_http"],
-        cwd=ROOT, env=env, check=True,
-    )
-    control.push_ticket(suite_key)
-    control.authorize(suite_key, corp["corp_id"])
-    print(f"demo: suite {suite_key} registered; corp {corp['corp_id']} authorized")
+def _admin_password() -> str:
+    """DINGSUITE_ADMIN_PASSWORD, else one made on the first run and kept in var/."""
+    given = os.environ.get("DINGSUITE_ADMIN_PASSWORD")
+    if given:
+        return given
+    path = VAR_DIR / "admin-password"
+    if path.exists():
+        return path.read_text().strip()
+    password = secrets.token_urlsafe(12)
+    path.write_text(password)
+    path.chmod(0o600)
+    return password
 
 
-def _ensure_admin() -> None:
-    password = os.environ.get("DINGSUITE_ADMIN_PASSWORD") or secrets.token_urlsafe(12)
+def _ensure_admin(password: str) -> None:
     code = (
         "from django.contrib.auth import get_user_model; U = get_user_model(); "
         "u, _ = U.objects.get_or_create(username='admin', defaults={'is_staff': True, "
         "'is_superuser': True}); u.set_password(__import__('os').environ['ADMIN_PW']); u.save()"
     )
-    subprocess.run(
-        [PY, "manage.py", "shell", "-c", code], cwd=ROOT, env=_env() | {"ADMIN_PW": password},
-        check=True,
-    )
-    print(f"admin: {WEB_URL}/admin/  user admin  password {password}  (local only)")
+    subprocess.run([PY, "manage.py", "shell", "-v", "0", "-c", code], cwd=ROOT,
+                   env=_env() | {"ADMIN_PW": password}, check=True)
+
+
+def _start_children() -> list[tuple[str, subprocess.Popen]]:
+    env = _env()
+    # Each child in a session of its own: Ctrl-C reaches the launcher only, which then stops
+    # each child once (a second SIGINT makes Celery shut down cold and cuts the emulator's save).
+    Popen = functools.partial(subprocess.Popen, cwd=ROOT, env=env, start_new_session=True)
+    return [
+        ("the emulator", Popen(
+            [PY, "-m", "dingtalk.emulator", "--host", HOST, "--port", str(EMULATOR_PORT),
+             "--state-file", str(VAR_DIR / "emulator-state.json"), "--log-level", "WARNING"])),
+        ("the Celery worker", Popen(
+            # -B: the embedded beat runs the sweeps (production runs beat apart).
+            # -Q: a worker without it consumes only the default queue, never a routed role's.
+            # Two threads: SQLite takes one writer at a time (WAL, a busy timeout and
+            # IMMEDIATE transactions in config/settings/base.py make the two wait, not fail).
+            [PY, "-m", "celery", "--quiet", "-A", "config", "worker",
+             "-Q", ",".join(WORKER_QUEUES), "--pool=threads", "--concurrency=2",
+             "--loglevel=WARNING", "-B", "--schedule", str(VAR_DIR / "celerybeat-schedule")])),
+        ("dingsuite's web server", Popen(
+            [PY, "manage.py", "runserver", "--noreload", f"{HOST}:{WEB_PORT}"])),
+    ]
+
+
+def _summary(world: demo.DemoWorld, password: str) -> str:
+    corp = world.corp_ids[0]
+    userids = ", ".join(f'"{u}"' for u in world.sample_userids)
+    return "\n".join([
+        "",
+        "dingsuite is up. Ctrl-C stops everything.",
+        f"  admin        {WEB_URL}/admin/   user admin   password {password}",
+        f"  API docs     {WEB_URL}/api/docs/   (docs/api.md)",
+        f"  emulator     {EMULATOR_URL}   (docs/emulator.md)",
+        f"  suite        {world.suite_key}: corps {', '.join(world.corp_ids)} authorized",
+        f"  API key      {world.api_key}",
+        f"  internal app appkey {world.app['appkey']}  appsecret {world.app['appsecret']}  "
+        f"agent_id {world.app['agent_id']}  (corp {world.app['corp_id']})",
+        "",
+        f"Send a work notification to {len(world.sample_userids)} users of the first corp:",
+        f"  curl -s -X POST {WEB_URL}/api/v1/tenants/{corp}/notifications/ \\",
+        f"    -H 'Authorization: Bearer {world.api_key}' -H 'Content-Type: application/json' \\",
+        f"    -d '{{\"userid_list\": [{userids}], "
+        "\"msg\": {\"msgtype\": \"text\", \"text\": {\"content\": \"hello\"}}}'",
+        "",
+    ])
+
+
+def _wait_authorized(world: demo.DemoWorld, worker: subprocess.Popen) -> None:
+    """Until the API lists the demo corps as authorized tenants: the pushes went through the
+    callback, the inbox and the worker (so the summary comes after that noise)."""
+    def authorized(response) -> bool:
+        tenants = response.json()["results"]
+        return len([t for t in tenants if t["status"] == "authorized"]) >= len(world.corp_ids)
+
+    url = f"{WEB_URL}/api/v1/tenants/?status=authorized"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if worker.poll() is not None:
+            raise LaunchError("the Celery worker exited while the demo corps were authorizing")
+        try:
+            response = requests.get(url, headers={"Authorization": f"Bearer {world.api_key}"},
+                                    timeout=2)
+            if response.status_code == 200 and authorized(response):
+                return
+        except (requests.RequestException, ValueError, KeyError):
+            pass
+        time.sleep(0.3)  # waiting for the worker to apply the pushes; not test synchronisation
+    raise LaunchError("the demo corps were not authorized within 60 s (see the worker's log)")
+
+
+def _run(children: list[tuple[str, subprocess.Popen]]) -> None:
+    _, emulator_proc = children[0]
+    _wait_ready(f"{EMULATOR_URL}/_emulator/clock", emulator_proc, "the emulator",
+                lambda r: r.status_code == 200 and "now_ms" in r.json())
+    _wait_ready(f"{WEB_URL}/healthz", children[2][1], "dingsuite's web server",
+                lambda r: r.status_code == 200 and r.json() == {"status": "ok"})
+    password = _admin_password()
+    _ensure_admin(password)
+    control = EmulatorControl(EMULATOR_URL)
+    demo.build_emulator_side(control, WEB_URL)
+    world = demo.build_dingsuite_side(PY, ROOT, _env(), control)
+    demo.authorize_corps(control)
+    control.save_state()  # a crash of this launcher keeps the world made so far
+    _wait_authorized(world, children[1][1])
+    print(_summary(world, password), flush=True)
+    while all(child.poll() is None for _, child in children):
+        time.sleep(1)
+    dead = next(name for name, child in children if child.poll() is not None)
+    raise LaunchError(f"{dead} exited; stopping")
+
+
+def _stop(children: list[tuple[str, subprocess.Popen]]) -> None:
+    for _, child in children:
+        if child.poll() is None:
+            # SIGINT: the emulator saves its world on the way out, the others stop cleanly.
+            child.send_signal(signal.SIGINT)
+    for _, child in children:
+        try:
+            child.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
 
 
 def main() -> None:
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
-    _manage("migrate", "--noinput")
-    children = [
-        subprocess.Popen(
-            [PY, "-m", "dingtalk.emulator", "--host", HOST, "--port", str(EMULATOR_PORT)],
-            cwd=ROOT, env=_env(),
-        ),
-        subprocess.Popen(
-            # -B: the embedded beat runs the callback-event sweep (production runs beat apart).
-            # -Q: a worker without it consumes only the default queue, never a routed role's.
-            # Two threads: the demo database is SQLite, which takes one writer at a time, so more
-            # threads only wait on its lock (and past its timeout fail with "database is locked").
-            [PY, "-m", "celery", "-A", "config", "worker", "-Q", ",".join(WORKER_QUEUES),
-             "--pool=threads", "--concurrency=2", "--loglevel=INFO",
-             "-B", "--schedule", str(VAR_DIR / "celerybeat-schedule")],
-            cwd=ROOT, env=_env(),
-        ),
-        subprocess.Popen(
-            [PY, "manage.py", "runserver", "--noreload", f"{HOST}:{WEB_PORT}"],
-            cwd=ROOT, env=_env(),
-        ),
-    ]
+    children: list[tuple[str, subprocess.Popen]] = []
 
-    def stop(*_args) -> None:
-        for child in children:
-            child.terminate()
-        for child in children:
-            child.wait(timeout=10)
-        raise SystemExit(0)
+    def on_sigterm(*_args) -> None:
+        raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGTERM, on_sigterm)
     try:
-        _wait_http(f"{EMULATOR_URL}/_emulator/clock", "the emulator")
-        _wait_http(f"{WEB_URL}/healthz", "dingsuite")
-        _ensure_admin()
-        _seed_demo()
-        print(f"dingsuite is up: {WEB_URL}  (emulator {EMULATOR_URL}); Ctrl-C stops everything")
-        while all(child.poll() is None for child in children):
-            time.sleep(1)
-        print("a child process exited; stopping", file=sys.stderr)
+        _check_port_free(WEB_PORT, "WEB_PORT")
+        _check_port_free(EMULATOR_PORT, "EMULATOR_PORT")
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        _manage("migrate", "--noinput")
+        children = _start_children()
+        _run(children)
     except KeyboardInterrupt:
-        pass
-    stop()
-
+        raise SystemExit(0) from None
+    except (LaunchError, subprocess.CalledProcessError) as exc:
+        raise SystemExit(f"make run: {exc}") from None
+    finally:
+        _stop(children)  # whatever went wrong, no child outlives the launcher
 
 if __name__ == "__main__":
     main()

@@ -49,6 +49,10 @@ class Notification(models.Model):
     # Keep DingTalk's own to_all_user (one task, no per-recipient outcomes) instead of
     # expanding the whole company into userids.
     to_all_user_native = models.BooleanField(default=False)
+    # The seed's asyncsend_v2: exactly one batch carrying userids, dept_ids and to_all_user as
+    # given (DingTalk's own list limits: 100 userids, 20 dept ids), DingTalk expanding the
+    # departments; planning still books the ledger and the send still takes the limiter.
+    single_batch = models.BooleanField(default=False)
     # The `msg` as dingtalk.messages.from_dict checked it; or a template for suites whose
     # message_api is sendbytemplate (then msg is null).
     msg = models.JSONField(null=True, blank=True)
@@ -129,8 +133,16 @@ class NotificationBatch(models.Model):
     seq = models.PositiveIntegerField()
     # At most 100 (PROTOCOL 3.1's userid_list); empty for a native to_all_user send.
     userids = models.JSONField(default=list)
+    # A single-batch notification's departments and to_all_user, passed to DingTalk as given.
+    dept_ids = models.JSONField(default=list, blank=True)
+    to_all_user = models.BooleanField(default=False)
+    # Recipients DingTalk expands dept_ids / to_all_user into, as planning counted them (what
+    # the send takes from the limiter); 0: len(userids).
+    audience_size = models.PositiveIntegerField(default=0)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     task_id = models.BigIntegerField(null=True, blank=True)
+    # DingTalk's request_id of the send that answered task_id (the seed route answers it).
+    request_id = models.CharField(max_length=64, blank=True, default="")
     attempts = models.PositiveIntegerField(default=0)
     # When a send task was published for it: set, it holds one of its tenant's
     # MESSAGING_SEND_WINDOW_PER_TENANT turns (services/pacing.py); empty, it waits for one.
@@ -168,6 +180,11 @@ class NotificationBatch(models.Model):
     def __repr__(self) -> str:
         return (f"<NotificationBatch {self.pk} notification={self.notification_id} "
                 f"seq={self.seq} status={self.status}>")
+
+    @property
+    def progress_only(self) -> bool:
+        """A native to_all_user task: no recipient rows, only its progress is followed."""
+        return not self.userids and not self.dept_ids and not self.to_all_user
 
 
 class Recipient(models.Model):

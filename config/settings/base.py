@@ -81,6 +81,16 @@ DATABASES = {
 # No request-wide transaction: services keep their transactions short, with no DingTalk call
 # inside one (docs/architecture.md).
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The demo's SQLite serves a web server and a worker's threads at once: WAL lets readers go
+    # on during a write, IMMEDIATE takes the write lock when a transaction starts (a deferred
+    # one that upgrades later can fail at once with "database is locked" instead of waiting),
+    # and the busy timeout makes a writer wait for the lock rather than fail.
+    DATABASES["default"].setdefault("OPTIONS", {}).update({
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 30,
+    })
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 LANGUAGE_CODE = "en-us"

@@ -1,6 +1,7 @@
 """EmulatorServer: the emulator on werkzeug's threaded server, in a background thread."""
 
 import logging
+import signal
 import threading
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
@@ -71,7 +72,10 @@ class EmulatorServer:
         return self.base_url
 
     def serve_forever(self) -> None:
-        """Run in the calling thread until interrupted (the CLI)."""
+        """Run in the calling thread until interrupted (the CLI). SIGTERM stops it like Ctrl-C,
+        so a --state-file is saved either way."""
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, _interrupt)
         self.start()
         log.info("DingTalk emulator on %s", self.base_url)
         try:
@@ -95,3 +99,7 @@ class EmulatorServer:
             from .persist import save
 
             save(self.emulator, self.state_file)
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt

@@ -110,13 +110,14 @@ def _canonical_json_value(value: Any) -> Any:
 
 def _audience(userids: Iterable[str], dept_ids: Iterable[int], to_all_user: bool,
               to_all_user_native: bool, message: messages.Message | None,
-              tenant: Tenant) -> tuple[list[str], list[int]]:
+              tenant: Tenant, single_batch: bool = False) -> tuple[list[str], list[int]]:
+    # One batch is one DingTalk call: its own list limits (100 userids, 20 dept ids) apply.
+    limits = (messages.RecipientLimits() if single_batch
+              else messages.RecipientLimits(MAX_AUDIENCE_USERIDS, MAX_AUDIENCE_DEPT_IDS))
     try:
         users = list(dict.fromkeys(u.strip() for u in messages.userid_list(userids)))
         depts = list(dict.fromkeys(messages.dept_id_list(dept_ids)))
-        messages.recipients(users, depts, bool(to_all_user), msg=message,
-                            limits=messages.RecipientLimits(MAX_AUDIENCE_USERIDS,
-                                                            MAX_AUDIENCE_DEPT_IDS))
+        messages.recipients(users, depts, bool(to_all_user), msg=message, limits=limits)
     except messages.MessageError as exc:
         raise AudienceInvalid(str(exc)) from None
     if any(len(u) > _MAX_USERID for u in users) or any(d < 1 for d in depts):
@@ -143,6 +144,7 @@ def _first_or_conflict(existing: Notification, digest: str) -> Notification:
             "this idempotency key was used for another request",
             extra={"idempotency_key": existing.idempotency_key,
                    "notification_id": existing.pk})
+    existing.replayed = True  # the API answers a replay 200, a new notification 201
     return existing
 
 
@@ -176,12 +178,16 @@ def notification_create(
     idempotency_key: str | None = None,
     defer_held: bool = False,
     to_all_user_native: bool = False,
+    single_batch: bool = False,
 ) -> Notification:
     """Accept a work notification; a repeated idempotency key returns the first one (the same
-    request) or raises IdempotencyConflict (another request). Planning follows in a task."""
+    request) or raises IdempotencyConflict (another request). Planning follows in a task.
+    `single_batch`: one DingTalk task with the audience as given (the seed's asyncsend_v2)."""
     message, template, data = _content(tenant, msg, template_id, template_data)
     users, depts = _audience(userids, dept_ids, to_all_user, to_all_user_native, message,
-                             tenant)
+                             tenant, single_batch)
+    if single_batch and defer_held:
+        raise AudienceInvalid("a single-batch send cannot defer held recipients to a later day")
     msg_dict = message.to_dict() if message is not None else None
     if idempotency_key is not None and (not isinstance(idempotency_key, str)
                                         or not 0 < len(idempotency_key) <= _MAX_KEY):
@@ -189,7 +195,9 @@ def notification_create(
     digest = _request_digest(
         userids=sorted(users), dept_ids=sorted(depts), to_all_user=bool(to_all_user),
         to_all_user_native=bool(to_all_user_native), msg=msg_dict, template_id=template,
-        template_data=data, defer_held=bool(defer_held))
+        template_data=data, defer_held=bool(defer_held),
+        # Only when set: the digests of notifications stored before the flag stay the same.
+        **({"single_batch": True} if single_batch else {}))
     if idempotency_key is not None:
         existing = Notification.objects.filter(tenant=tenant,
                                                idempotency_key=idempotency_key).first()
@@ -206,7 +214,8 @@ def notification_create(
                 template_id=template, template_data=data,
                 content_digest=content_digest_of(msg=msg_dict, template_id=template,
                                                  template_data=data),
-                defer_held=bool(defer_held), next_attempt_at=clock.now())
+                defer_held=bool(defer_held), single_batch=bool(single_batch),
+                next_attempt_at=clock.now())
             notification_plan_enqueue_on_commit(notification_id=notification.pk)
     except IntegrityError:
         if idempotency_key is None:

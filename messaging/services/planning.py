@@ -134,6 +134,8 @@ def _plan_first(notification: Notification) -> None:
         chunks = _cut(admitted)
         if notification.to_all_user_native:
             chunks = [[]]  # DingTalk's own to_all_user: one task, no per-recipient rows
+        if notification.single_batch:
+            chunks = _single_chunk(notification, admitted)
         batch_ids = _create_batches(notification, chunks, first_seq=1, day=day)
         batch_of = {u: batch_ids[i] for i, chunk in enumerate(chunks) for u in chunk}
         Recipient.objects.bulk_create(
@@ -172,15 +174,37 @@ def _cut(userids: list[str]) -> list[list[str]]:
     return [userids[i:i + size] for i in range(0, len(userids), size)]
 
 
+def _single_chunk(notification: Notification, admitted: list[str]) -> list[list[str]]:
+    """A single-batch notification's one chunk: everyone admitted (named users and the members
+    its departments were expanded into). Nothing to send only when no named user was admitted
+    and it names no department and not the whole company: departments go to DingTalk as given,
+    which applies its own daily rules to members the ledger held (they stay held_back here)."""
+    if admitted or notification.dept_ids or notification.to_all_user:
+        return [admitted]
+    return []
+
+
+def _batch(notification: Notification, seq: int, chunk: list[str], day) -> NotificationBatch:
+    batch = NotificationBatch(notification_id=notification.pk, tenant_id=notification.tenant_id,
+                              seq=seq, userids=chunk, content_digest=notification.content_digest,
+                              ledger_day=day)
+    if notification.single_batch:
+        # DingTalk gets the named users, departments and to_all_user as given; the chunk also
+        # holds the department members counted at planning (the limiter's amount).
+        named = set(notification.userids)
+        batch.userids = [u for u in chunk if u in named]
+        batch.dept_ids, batch.to_all_user = notification.dept_ids, notification.to_all_user
+        batch.audience_size = len(chunk)
+    return batch
+
+
 def _create_batches(notification: Notification, chunks: list[list[str]], *,
                     first_seq: int, day) -> list[int]:
     """The batches, parked: once the transaction commits, the tenant's send window
     (services/pacing.py) queues as many as it has room for."""
     batches = NotificationBatch.objects.bulk_create(
-        [NotificationBatch(notification_id=notification.pk, tenant_id=notification.tenant_id,
-                           seq=first_seq + i, userids=chunk,
-                           content_digest=notification.content_digest, ledger_day=day)
-         for i, chunk in enumerate(chunks)], batch_size=1000)
+        [_batch(notification, first_seq + i, chunk, day) for i, chunk in enumerate(chunks)],
+        batch_size=1000)
     if batches:
         tenant_sends_promote_on_commit(tenant_id=notification.tenant_id)
     return [b.pk for b in batches]
@@ -269,3 +293,22 @@ def notifications_sweep(*, pending_after: timedelta, limit: int = 500) -> list[i
     if ids:
         logger.info("sweep queued planning for %s notification(s)", len(ids))
     return ids
+
+
+def batch_recipients_add(*, batch: NotificationBatch, userids: list[str]) -> int:
+    """Recipient rows (SENT, on `batch`) for users DingTalk's result names that planning did
+    not: a single batch's departments are expanded by DingTalk at send time, and someone may
+    have joined since. They are booked on the batch's ledger day (DingTalk counted them).
+    Inside the caller's transaction; returns how many were added."""
+    known = set(Recipient.objects.filter(notification_id=batch.notification_id,
+                                         userid__in=userids).values_list("userid", flat=True))
+    new = [u for u in dict.fromkeys(userids) if u not in known and 0 < len(u) <= 64]
+    if not new:
+        return 0
+    Recipient.objects.bulk_create(
+        [Recipient(notification_id=batch.notification_id, tenant_id=batch.tenant_id, userid=u,
+                   batch_id=batch.pk, outcome=Outcome.SENT) for u in new],
+        batch_size=_CHUNK, ignore_conflicts=True)
+    ledger_book(tenant=batch.tenant, day=batch.ledger_day or ledger_day(at=batch.sent_at),
+                userids=new, content_digest=batch.content_digest)
+    return len(new)

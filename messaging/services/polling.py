@@ -41,6 +41,7 @@ from messaging.services.batch_queue import (
     batch_poll_enqueue_on_commit,
 )
 from messaging.services.ledger import ledger_book, ledger_day
+from messaging.services.planning import batch_recipients_add
 from messaging.services.settling import notification_settle, notification_settle_if_due
 from tenants.errors import TenantInactive
 from tenants.models import Tenant
@@ -102,7 +103,7 @@ def batch_poll(*, batch_id: int) -> NotificationBatch | None:
 
 
 def _waiting(batch: NotificationBatch) -> bool:
-    if not batch.userids:  # a native to_all_user task: only its progress is known
+    if batch.progress_only:  # a native to_all_user task: only its progress is known
         return True
     return Recipient.objects.filter(batch=batch, outcome__in=_WAITING).exists()
 
@@ -119,7 +120,7 @@ def _poll(batch: NotificationBatch) -> int:
                 _again(batch, _progress_delay(batch), f"progress {progress.percent}%",
                        enqueue=True)
                 return 0
-            if not batch.userids:
+            if batch.progress_only:
                 _finish(batch, "")
                 return 0
         _take_api(tenant, "getsendresult")
@@ -244,6 +245,9 @@ def _record_result(batch: NotificationBatch, result: SendResult) -> int:
     with transaction.atomic():
         if not NotificationBatch.objects.filter(_held(batch)).exists():
             return 0
+        if batch.dept_ids or batch.to_all_user:  # DingTalk expanded them: rows for newcomers
+            batch_recipients_add(batch=batch,
+                                 userids=[*again, *(u for us in moves.values() for u in us)])
         rows = Recipient.objects.filter(batch=batch)
         for (outcome, code), userids in moves.items():
             if not userids:

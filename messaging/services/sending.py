@@ -94,7 +94,11 @@ def batch_send(*, batch_id: int) -> NotificationBatch | None:
         _inactive(batch)
     else:
         rules = _rules(tenant)
-        decision = acquire(rules, amount=max(1, len(batch.userids)))
+        # A single batch's departments count as the members planning found (audience_size),
+        # capped at what one admission can hold (DingTalk drops any excess per minute: resent).
+        amount = max(1, batch.audience_size or len(batch.userids))
+        decision = acquire(rules, amount=min([amount, *(r.limit for r in rules
+                                                         if not r.counts_calls)]))
         if not decision.allowed:
             _back_to_pending(batch, decision.retry_after_s + _fairness_delay(rules, decision),
                              f"limiter: {decision.blocking_rule or 'unavailable'}")
@@ -156,17 +160,18 @@ def _call(batch: NotificationBatch) -> None:
         client = client_for(tenant)
         if n.template_id:
             task = client.work_notices.send_by_template(
-                tenant.agent_id, n.template_id, n.template_data or {}, userids=batch.userids)
+                tenant.agent_id, n.template_id, n.template_data or {}, userids=batch.userids,
+                dept_ids=batch.dept_ids)
         else:
             task = client.work_notices.send(
-                tenant.agent_id, n.msg, userids=batch.userids,
-                to_all_user=n.to_all_user_native and not batch.userids)
+                tenant.agent_id, n.msg, userids=batch.userids, dept_ids=batch.dept_ids,
+                to_all_user=batch.to_all_user or (n.to_all_user_native and not batch.userids))
     except TenantInactive:
         _inactive(batch)
     except Exception as exc:
         _record_error(batch, exc)
     else:
-        _record_sent(batch, task.task_id)
+        _record_sent(batch, task.task_id, task.request_id)
 
 
 def _record_error(batch: NotificationBatch, exc: BaseException) -> None:
@@ -206,7 +211,7 @@ def _day(batch: NotificationBatch):
     return ledger_day(at=batch.notification.planned_at or clock.now())
 
 
-def _record_sent(batch: NotificationBatch, task_id: int) -> None:
+def _record_sent(batch: NotificationBatch, task_id: int, request_id: str | None = None) -> None:
     now = clock.now()
     with transaction.atomic():
         # A claim lost meanwhile (the sweep took an expired lease: UNKNOWN) still gets its
@@ -214,7 +219,8 @@ def _record_sent(batch: NotificationBatch, task_id: int) -> None:
         NotificationBatch.objects.filter(
             Q(status=Status.SENDING) | Q(status=Status.UNKNOWN, task_id__isnull=True),
             pk=batch.pk,
-        ).update(status=Status.SENT, task_id=task_id, sent_at=now, lease_expires_at=None,
+        ).update(status=Status.SENT, task_id=task_id, request_id=(request_id or "")[:64],
+                 sent_at=now, lease_expires_at=None,
                  attempts=batch.attempts + 1, last_error="",
                  poll_until=now + timedelta(seconds=settings.MESSAGING_POLL_WINDOW_S),
                  next_attempt_at=now + timedelta(seconds=settings.MESSAGING_POLL_FIRST_S))

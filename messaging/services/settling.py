@@ -72,8 +72,8 @@ def _awaiting_outcomes(n: Notification, batches) -> bool:
                                 batch__task_id__isnull=False).exists():
         return True
     # A native to_all_user task has no recipients: it waits for its batch to be done.
-    return batches.filter(userids=[], status__in=(BatchStatus.SENT, BatchStatus.UNKNOWN),
-                          task_id__isnull=False).exists()
+    return batches.filter(userids=[], dept_ids=[], to_all_user=False, task_id__isnull=False,
+                          status__in=(BatchStatus.SENT, BatchStatus.UNKNOWN)).exists()
 
 
 def _final(counts: dict[str, int], batches) -> str:
