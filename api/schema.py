@@ -5,6 +5,8 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 from rest_framework import serializers
 
+from api.pagination import PAGE_PARAMETERS, is_paginated, serializer_component_name
+
 
 class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
     target_class = "api.auth.ApiKeyAuthentication"
@@ -39,7 +41,21 @@ ERROR_STATUSES = {
 
 
 class ApiAutoSchema(AutoSchema):
-    """drf-spectacular's schema plus the error responses every operation shares."""
+    """drf-spectacular's schema plus the error responses every operation shares, and the
+    cursor parameters of every operation that answers a cursor page."""
+
+    def get_serializer_name(self, serializer, direction) -> str:
+        cls = serializer if isinstance(serializer, type) else type(serializer)
+        return serializer_component_name(cls)
+
+    def get_override_parameters(self):
+        parameters = super().get_override_parameters()
+        responses = self.get_response_serializers()
+        if isinstance(responses, dict):
+            responses = responses.get(200, responses.get("200"))
+        if self.method == "GET" and is_paginated(responses):
+            parameters = [*parameters, *PAGE_PARAMETERS]
+        return parameters
 
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)

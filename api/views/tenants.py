@@ -44,7 +44,8 @@ class TenantListApi(KeyApi):
     @extend_schema(operation_id="tenants_list", responses=paginated(TenantSummarySerializer),
                    parameters=[OpenApiParameter("status", enum=Tenant.Status.values)])
     def get(self, request):
-        filters = self.FilterSerializer(data=request.query_params)
+        # A plain dict: from a QueryDict DRF takes an empty value (?status=) for no filter.
+        filters = self.FilterSerializer(data=request.query_params.dict())
         filters.is_valid(raise_exception=True)
         qs = api_tenants_visible(api_key=self.api_key)
         if "status" in filters.validated_data:
