@@ -258,6 +258,7 @@ def main() -> None:
     # SIGTERM unwinds like Ctrl-C, so the finally below stops everything this bench started.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     base_db = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/dingsuite")
+    (ROOT / "var").mkdir(exist_ok=True)  # the logs' home; a fresh clone has none
     own_redis = OwnRedis(ROOT / "var" / "bench-callbacks-redis.log")
     proc, db_url = None, None
     try:

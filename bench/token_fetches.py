@@ -10,8 +10,12 @@ multiprocessing Barrier). Modes:
 - per-process: the same calls through a per-process cache without the shared lock
   (dingtalk's InMemoryTokenStore in each process).
 
-Prints get_corp_token fetches per tenant per window for both, and their ratio.
-Uses DATABASE_URL (server only; the database is dingsuite_bench_tokens) and REDIS_URL.
+Prints get_corp_token fetches per tenant per window for both, and their ratio, with the
+get_suite_token fetches beside them (the suite token every corp-token fetch of the legacy flow
+needs; SyncHTTP suites sign instead, so few or none are expected).
+Touches only what it starts: a database of its own on DATABASE_URL's server
+(dingsuite_bench_tokens_<random>, dropped at the end) and a private redis-server on a free port
+for the shared token store, so two runs at once do not meet.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
+import secrets
 import subprocess
 import sys
 import threading
@@ -28,7 +33,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-BENCH_DB = "dingsuite_bench_tokens"
+sys.path.insert(0, str(ROOT / "bench"))
 TEST_KEYS = ("dGVzdC1rZXktbmV3ZXN0LW5vdC1zZWNyZXQtMzJieXQ=,"
              "dGVzdC1rZXktb2xkZXItbm90LXNlY3JldC0zMmJ5dGU=")
 
@@ -38,20 +43,19 @@ def _db_url(base: str, name: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, ""))
 
 
-def _recreate_db(base: str) -> str:
+def _create_db(base: str, name: str) -> str:
     import psycopg
 
     with psycopg.connect(_db_url(base, "postgres"), autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {BENCH_DB}")
-    return _db_url(base, BENCH_DB)
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return _db_url(base, name)
 
 
-def _drop_db(base: str) -> None:
+def _drop_db(base: str, name: str) -> None:
     import psycopg
 
     with psycopg.connect(_db_url(base, "postgres"), autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _django(env: dict) -> None:
@@ -125,7 +129,7 @@ def worker_main(env, mode, userids, windows, threads, barrier, results) -> None:
     results.put(errors)
 
 
-def _run_mode(ctl, env, mode, userids, args) -> tuple[int, list[str], float]:
+def _run_mode(ctl, env, mode, userids, args) -> tuple[int, int, list[str], float]:
     ctx = multiprocessing.get_context("spawn")
     barrier, results = ctx.Barrier(args.processes + 1), ctx.Queue()
     procs = [ctx.Process(target=worker_main, args=(env, mode, userids, args.windows,
@@ -142,8 +146,10 @@ def _run_mode(ctl, env, mode, userids, args) -> tuple[int, list[str], float]:
     errors = [e for _ in procs for e in results.get(timeout=300)]
     for proc in procs:
         proc.join(timeout=60)
-    fetches = sum(ctl.counters()["token_fetches"].get("get_corp_token", {}).values())
-    return fetches, errors, time.perf_counter() - started
+    counted = ctl.counters()["token_fetches"]
+    corp = sum(counted.get("get_corp_token", {}).values())
+    suite = sum(counted.get("get_suite_token", {}).values())
+    return corp, suite, errors, time.perf_counter() - started
 
 
 def _setup_world(args):
@@ -174,11 +180,16 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> None:
     args = parse_args(argv)
+    from _callbacks_stack import OwnRedis
+
     base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/dingsuite")
-    db_url = _recreate_db(base)
+    db_name = f"dingsuite_bench_tokens_{secrets.token_hex(4)}"
+    (ROOT / "var").mkdir(exist_ok=True)
+    own_redis = OwnRedis(ROOT / "var" / f"bench-tokens-redis-{db_name}.log")
+    db_url = _create_db(base, db_name)
     server, ctl, remote, corps, userids = _setup_world(args)
     env = {"DJANGO_SETTINGS_MODULE": "config.settings.test", "DATABASE_URL": db_url,
-           "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+           "REDIS_URL": own_redis.url,
            "FIELD_ENCRYPTION_KEYS": os.environ.get("FIELD_ENCRYPTION_KEYS", TEST_KEYS),
            "DINGTALK_BASE_URL": ctl.base_url, "LOG_LEVEL": "WARNING"}
     try:
@@ -193,16 +204,18 @@ def main(argv=None) -> None:
               f"{args.windows} expiry windows (user/get for every tenant in each window)")
         figures = {}
         for mode in ("shared", "per-process"):
-            fetches, errors, wall = _run_mode(ctl, env, mode, userids, args)
-            figures[mode] = fetches / per_window
-            print(f"  {mode:12s} get_corp_token fetches: {fetches:4d} = "
-                  f"{figures[mode]:.2f} per tenant per window; failed calls: {len(errors)}; "
-                  f"{wall:.1f} s")
+            corp, suite, errors, wall = _run_mode(ctl, env, mode, userids, args)
+            figures[mode] = corp / per_window
+            print(f"  {mode:12s} get_corp_token fetches: {corp:4d} = "
+                  f"{figures[mode]:.2f} per tenant per window; get_suite_token fetches: "
+                  f"{suite:3d} = {suite / args.windows:.2f} per window; failed calls: "
+                  f"{len(errors)}; {wall:.1f} s")
         ratio = figures["per-process"] / figures["shared"] if figures["shared"] else float("inf")
         print(f"  per-process / shared = {ratio:.1f}x more token fetches without the shared lock")
     finally:
         server.stop()
-        _drop_db(base)
+        own_redis.stop()
+        _drop_db(base, db_name)
 
 
 if __name__ == "__main__":
