@@ -9,4 +9,18 @@ class ApiConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from api import schema  # noqa: F401  (registers the OpenAPI auth scheme)
+        from django.db.models.signals import post_save
+
+        from api import receivers, schema  # noqa: F401  (schema registers the auth scheme)
+        from messaging.models import Notification
+        from messaging.signals import notification_finished
+        from tenants import signals
+
+        # Tenant lifecycle -> webhook events (tenants sends each after its commit).
+        for name, receiver in receivers.TENANT_RECEIVERS.items():
+            getattr(signals, name).connect(receiver, dispatch_uid=f"api.webhooks.{name}")
+        # Finished notifications: the beat scan always; these two hear them sooner.
+        notification_finished.connect(receivers.on_notification_finished,
+                                      dispatch_uid="api.webhooks.notification_finished")
+        post_save.connect(receivers.on_notification_saved, sender=Notification,
+                          dispatch_uid="api.webhooks.notification_saved")

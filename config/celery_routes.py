@@ -22,6 +22,9 @@ _ROUTES = (
     ("messaging.*send*", "sends"),
     ("messaging.*poll*", "polls"),
     ("directory.*sync*", "sync"),
+    # Webhook deliveries wait on the ISV's servers (seconds at worst): with the other outbound,
+    # delay-tolerant calls, never ahead of callbacks; their sweep stays on default.
+    ("api.webhook_deliver", "polls"),
 )
 
 

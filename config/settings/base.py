@@ -143,6 +143,11 @@ CELERY_BEAT_SCHEDULE = {
     "messaging-notifications-sweep": {
         "task": "messaging.notifications_sweep", "schedule": TENANTS_SWEEP_EVERY_S,
     },
+    # Outbound webhooks: due and lost deliveries, and notifications that finished (api/tasks.py).
+    "api-webhooks-sweep": {
+        "task": "api.webhooks_sweep",
+        "schedule": float(os.environ.get("API_WEBHOOK_SWEEP_EVERY_S", "5")),
+    },
 }
 # A PENDING event due longer ago than this has lost its message: the sweep queues it again.
 TENANTS_SWEEP_PENDING_AFTER_S = int(os.environ.get("TENANTS_SWEEP_PENDING_AFTER_S", "20"))
@@ -260,6 +265,26 @@ API_KEY_THROTTLE_RATE = os.environ.get("API_KEY_THROTTLE_RATE", "1200/min")
 API_THROTTLE_CACHE = "default"
 # Request bodies nested deeper are refused with a 400 (api/parsers.py).
 API_MAX_JSON_DEPTH = int(os.environ.get("API_MAX_JSON_DEPTH", "32"))
+
+# Outbound webhooks (api/services/webhooks*.py, docs/webhooks.md). URLs that resolve to private,
+# loopback, link-local or otherwise non-global addresses are refused, at registration and at each
+# delivery, unless this is on (the demo and the tests, whose receivers run on 127.0.0.1).
+API_WEBHOOK_ALLOW_PRIVATE = os.environ.get("API_WEBHOOK_ALLOW_PRIVATE", "") in ("1", "true")
+# Short: a slow receiver holds a worker thread. No redirects are followed.
+API_WEBHOOK_CONNECT_TIMEOUT_S = float(os.environ.get("API_WEBHOOK_CONNECT_TIMEOUT_S", "3"))
+API_WEBHOOK_READ_TIMEOUT_S = float(os.environ.get("API_WEBHOOK_READ_TIMEOUT_S", "5"))
+# 5xx, timeouts and connection errors wait 10, 20, 40 ... s (jittered: 50-100% of it) up to an
+# hour; after this many attempts the delivery fails (4xx fail at once).
+API_WEBHOOK_RETRY_BASE_S = float(os.environ.get("API_WEBHOOK_RETRY_BASE_S", "10"))
+API_WEBHOOK_RETRY_MAX_S = float(os.environ.get("API_WEBHOOK_RETRY_MAX_S", "3600"))
+API_WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("API_WEBHOOK_MAX_ATTEMPTS", "8"))
+# A claimed delivery is its worker's this long (past the timeouts): a dead worker's delivery is
+# taken back by the sweep after it. A queued one not claimed this long lost its message.
+API_WEBHOOK_LEASE_S = int(os.environ.get("API_WEBHOOK_LEASE_S", "60"))
+API_WEBHOOK_REQUEUE_AFTER_S = int(os.environ.get("API_WEBHOOK_REQUEUE_AFTER_S", "30"))
+# The notification scan re-reads this far behind its watermark: a notification whose completion
+# committed late (completed_at stamped before commit) is still found.
+API_WEBHOOK_SCAN_OVERLAP_S = int(os.environ.get("API_WEBHOOK_SCAN_OVERLAP_S", "300"))
 
 # The shared cache (API throttling counts here): Redis when configured, so every process counts
 # the same requests; otherwise per process.

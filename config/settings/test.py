@@ -46,3 +46,6 @@ MESSAGING_LIMIT_SMOOTH_S = float(os.environ.get("MESSAGING_LIMIT_SMOOTH_S", "0")
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "memory://")
 CELERY_BROKER_TRANSPORT_OPTIONS = {}
 CELERY_QUEUE_PREFIX = os.environ.get("CELERY_QUEUE_PREFIX", "")
+
+# The tests' webhook receivers run on 127.0.0.1; the tests of the refusal turn this off.
+API_WEBHOOK_ALLOW_PRIVATE = True

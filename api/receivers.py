@@ -1,0 +1,68 @@
+"""The api app's receivers: tenant lifecycle signals and finished notifications become webhook
+events (connected in apps.py).
+
+Each runs after the change committed, in the sending process (usually a Celery worker): it
+writes rows and queues deliveries on commit, never an HTTP call. A failure is logged, never
+raised: the signal's other receivers (messaging's) must still run.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import transaction
+
+from api.models import WebhookEventType
+from api.services.webhooks_events import (
+    NOTIFICATION_EVENTS,
+    notification_event_record_by_id,
+    tenant_event_record,
+)
+
+logger = logging.getLogger("api.webhooks")
+
+
+def _tenant_receiver(event_type: str):
+    def receive(sender, tenant, **kwargs) -> None:
+        try:
+            tenant_event_record(event_type=event_type, tenant=tenant)
+        except Exception:
+            logger.exception("webhook event %s for tenant %s not recorded", event_type,
+                             getattr(tenant, "pk", None))
+
+    receive.__name__ = f"on_{event_type.replace('.', '_')}"
+    return receive
+
+
+TENANT_RECEIVERS = {
+    "tenant_authorized": _tenant_receiver(WebhookEventType.TENANT_AUTHORIZED),
+    "tenant_changed": _tenant_receiver(WebhookEventType.TENANT_CHANGED),
+    "tenant_relieved": _tenant_receiver(WebhookEventType.TENANT_RELIEVED),
+    "tenant_app_stopped": _tenant_receiver(WebhookEventType.TENANT_APP_STOPPED),
+    "tenant_app_restored": _tenant_receiver(WebhookEventType.TENANT_APP_RESTORED),
+}
+
+
+def _notification_record(notification_id: int) -> None:
+    try:
+        notification_event_record_by_id(notification_id=notification_id)
+    except Exception:
+        logger.exception("webhook event of notification %s not recorded (the scan will)",
+                         notification_id)
+
+
+def on_notification_finished(sender, notification, **kwargs) -> None:
+    """messaging.signals.notification_finished (sent after commit)."""
+    _notification_record(notification.pk)
+
+
+def on_notification_saved(sender, instance, update_fields=None, **kwargs) -> None:
+    """The fast path until messaging sends notification_finished: a save() that set a final
+    status (settling does) records the event after its commit. Finishes written with
+    update() (planning) send nothing; the scan finds those."""
+    if instance.status not in NOTIFICATION_EVENTS:
+        return
+    if update_fields is not None and "status" not in update_fields:
+        return
+    pk = instance.pk
+    transaction.on_commit(lambda: _notification_record(pk))
