@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 
+from api import admin_webhooks  # noqa: F401  (registers the webhook pages)
 from api.errors import ApiKeyInvalid
 from api.models import ApiKey
 from api.services.keys import api_key_check, api_key_create, api_key_revoke
