@@ -27,7 +27,8 @@ def webhook_endpoints_visible(*, api_key: ApiKey) -> QuerySet[WebhookEndpoint]:
 
 
 def webhook_endpoint_get(*, api_key: ApiKey, endpoint_id: int) -> WebhookEndpoint:
-    endpoint = webhook_endpoints_visible(api_key=api_key).filter(pk=endpoint_id).first()
+    endpoint = (webhook_endpoints_visible(api_key=api_key).filter(pk=endpoint_id).first()
+                if 0 < endpoint_id < 2**63 else None)  # past bigint: none, not a database error
     if endpoint is None:
         raise WebhookEndpointNotFound("no webhook endpoint with this id for this API key",
                                       extra={"id": endpoint_id})

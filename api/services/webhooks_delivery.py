@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import requests
+import urllib3
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
@@ -97,9 +98,11 @@ def _post(delivery: WebhookDelivery) -> Outcome:
                 timeout=(settings.API_WEBHOOK_CONNECT_TIMEOUT_S,
                          settings.API_WEBHOOK_READ_TIMEOUT_S))
             try:
-                text = response.raw.read(RESPONSE_BODY_KEPT).decode("utf-8", "replace")
-            except (requests.RequestException, OSError, ValueError):
-                text = ""
+                text = (response.raw.read(RESPONSE_BODY_KEPT, decode_content=True)
+                        .decode("utf-8", "replace"))
+            except (requests.RequestException, urllib3.exceptions.HTTPError, OSError,
+                    ValueError):
+                text = ""  # the status line is the answer; a body cut short changes nothing
             finally:
                 response.close()
     except (WebhookUrlRefused, AddressRefused) as exc:
@@ -153,7 +156,11 @@ def webhook_delivery_attempt(*, delivery_id: int) -> str | None:
     if delivery is None:
         return None
     attempted_at = clock.now()
-    outcome = _post(delivery)
+    try:
+        outcome = _post(delivery)
+    except Exception as exc:  # recorded as a retryable failure, so the attempt limit applies
+        logger.exception("webhook delivery %s: unexpected failure", delivery.pk)
+        outcome = Outcome(error=f"unexpected failure: {type(exc).__name__}", retry=True)
     status = _record(delivery, outcome, attempted_at)
     logger.info("webhook delivery %s (%s, endpoint %s) attempt %d: %s %s -> %s", delivery.pk,
                 delivery.event.event_type, delivery.endpoint_id, delivery.attempts,

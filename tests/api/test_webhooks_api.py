@@ -90,7 +90,8 @@ def test_webhooks_api_another_owners_endpoints_are_not_found(suite_client):
                                                format="json")
             assert response.status_code == 404, (method, tail, response.content)
             assert response.json()["error"]["code"] == "webhook_endpoint_not_found"
-    assert client_a.get(_detail(999_999)).status_code == 404
+    for missing in (999_999, 2**63, 10**30):
+        assert client_a.get(_detail(missing)).status_code == 404
     # Nothing of theirs changed: same secret, still there.
     assert WebhookEndpoint.objects.get(pk=theirs["id"]).secret == theirs["secret"]
 

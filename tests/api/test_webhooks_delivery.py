@@ -9,7 +9,7 @@ import socket
 import pytest
 
 from api.models import WebhookDelivery
-from api.services import webhooks_urls
+from api.services import webhooks_delivery, webhooks_urls
 from api.services.webhooks import webhook_endpoint_create
 from api.services.webhooks_delivery import (
     backoff_s,
@@ -183,3 +183,20 @@ def test_webhooks_replay_is_a_new_delivery_of_the_same_event(make_receiver):
     assert first.headers["X-Dingsuite-Event-Id"] == second.headers["X-Dingsuite-Event-Id"]
     assert first.body == second.body
     assert first.headers["X-Dingsuite-Delivery-Id"] != second.headers["X-Dingsuite-Delivery-Id"]
+
+
+def test_webhooks_delivery_an_unexpected_failure_is_recorded_and_counts(make_receiver,
+                                                                        monkeypatch, settings):
+    """A bug on our side must not leave the delivery leased and retried for ever."""
+    settings.API_WEBHOOK_MAX_ATTEMPTS = 1
+    receiver = make_receiver()
+    delivery, _ = _delivery_to(receiver.url)
+
+    def broken():
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(webhooks_delivery, "checked_session", broken)
+    delivery = _attempt(delivery)
+    assert delivery.status == Status.FAILED and delivery.lease_expires_at is None
+    assert delivery.last_error == "gave up after 1 attempts: unexpected failure: RuntimeError"
+    assert receiver.count() == 0

@@ -14,6 +14,7 @@ from api.services.webhooks_events import notification_events_scan, webhook_event
 from core import clock
 from dingtalk.isv import AuthInfo
 from messaging.models import Notification
+from messaging.signals import notification_finished
 from tenants import signals
 from tenants.models import Tenant
 from tenants.services.tenants import tenant_authorize, tenant_set_app_state
@@ -132,3 +133,29 @@ def test_webhooks_scan_a_full_page_holds_the_watermark_at_its_last_read(settings
     assert notification_events_scan(limit=2) == 2
     assert notification_events_scan(limit=2) == 1
     assert notification_events_scan(limit=2) == 0
+
+
+def test_webhooks_fast_path_a_saved_finish_is_recorded_after_commit_without_the_scan(
+        django_capture_on_commit_callbacks):
+    app = InternalAppFactory()
+    webhook_endpoint_create(app=app, url=URL)
+    n = _notification(app, Notification.Status.SENT, completed_ago_s=None)
+    n.status, n.completed_at = Notification.Status.FAILED, clock.now()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        n.save(update_fields=["status", "completed_at"])
+    assert callbacks  # recorded after the commit, not inside the saving transaction
+    assert WebhookEvent.objects.get(notification=n).event_type == "notification.failed"
+    with django_capture_on_commit_callbacks(execute=True):
+        n.save(update_fields=["last_error"])  # not a status change: nothing more
+    assert notification_events_scan() == 0
+    assert WebhookEvent.objects.count() == 1
+
+
+def test_webhooks_notification_finished_signal_is_heard_once_sent():
+    app = InternalAppFactory()
+    webhook_endpoint_create(app=app, url=URL)
+    n = _notification(app, Notification.Status.COMPLETED)
+    notification_finished.send(sender=Notification, notification=n)
+    notification_finished.send(sender=Notification, notification=n)
+    assert WebhookEvent.objects.filter(notification=n).count() == 1
+    assert notification_events_scan() == 0
