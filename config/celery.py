@@ -2,10 +2,35 @@
 
 import os
 
-from celery import Celery
+from celery import Celery, signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
 app = Celery("dingsuite")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@signals.after_setup_logger.connect
+@signals.after_setup_task_logger.connect
+def _worker_logging(logger, *args, **kwargs):
+    """The worker's own log handlers scrub secrets and, in production, write JSON lines."""
+    from django.conf import settings
+
+    from config.log_format import configure_handlers
+
+    configure_handlers(logger, json_lines=settings.LOG_FORMAT == "json")
+
+
+@signals.task_prerun.connect
+def _task_log_context(task_id=None, task=None, **kwargs):
+    from core import log_context
+
+    log_context.set_task(f"{getattr(task, 'name', '?')}[{task_id}]")
+
+
+@signals.task_postrun.connect
+def _task_log_context_done(**kwargs):
+    from core import log_context
+
+    log_context.set_task(None)

@@ -9,6 +9,7 @@ from api.auth import ApiKeyAuthentication, HasApiKey
 from api.models import ApiKey
 from api.selectors.tenants import api_tenant_get
 from api.throttling import ApiKeyRateThrottle
+from core import log_context
 from tenants.models import Tenant
 
 
@@ -33,3 +34,4 @@ class TenantApi(KeyApi):
     def initial(self, request, *args, **kwargs) -> None:
         super().initial(request, *args, **kwargs)
         self.tenant = api_tenant_get(api_key=request.auth, corp_id=kwargs.get("corp_id"))
+        log_context.set_tenant(self.tenant.corp_id)

@@ -25,6 +25,10 @@ if not CELERY_BROKER_URL:
 _keys = _required("FIELD_ENCRYPTION_KEYS")
 FIELD_ENCRYPTION_KEYS = [key.strip() for key in _keys.split(",") if key.strip()]
 DEBUG = False
+# One JSON object per log line unless LOG_FORMAT says otherwise (base.py reads the variable).
+if "LOG_FORMAT" not in os.environ:
+    LOG_FORMAT = "json"
+    LOGGING["handlers"]["console"]["formatter"] = "json"  # noqa: F405
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True

@@ -107,6 +107,7 @@ class SessionWorker:
     name: str  # the worker's node name, for remote control
     broker: str
     queues: list[str]
+    log_path: Path  # everything the worker printed (tests read it)
 
 
 @pytest.fixture(scope="session")
@@ -142,7 +143,8 @@ def celery_session_worker(django_db_setup, django_db_blocker, emulator_server,
         wait_for(lambda: proc.poll() is not None or "ready." in log_path.read_text(),
                  timeout=60, what="the Celery worker to start")
         assert proc.poll() is None, log_path.read_text()[-4000:]
-        worker = SessionWorker(proc=proc, name=name, broker=broker, queues=queues)
+        worker = SessionWorker(proc=proc, name=name, broker=broker, queues=queues,
+                               log_path=log_path)
         _session_worker.append(worker)
         yield worker
     finally:
