@@ -45,6 +45,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "config.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Static files (the admin's CSS and JS, Swagger UI) served by the app itself, in production
+    # too: no separate file server to configure (collected by `collectstatic`).
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -99,7 +102,7 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"
-STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "static"))
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 # Every Redis client dingsuite makes (core.redis) gives up within these: a hung Redis must cost
@@ -266,6 +269,9 @@ API_KEY_THROTTLE_RATE = os.environ.get("API_KEY_THROTTLE_RATE", "1200/min")
 API_THROTTLE_CACHE = "default"
 # Request bodies nested deeper are refused with a 400 (api/parsers.py).
 API_MAX_JSON_DEPTH = int(os.environ.get("API_MAX_JSON_DEPTH", "32"))
+# The seed's asyncsend_v2 waits this long for its batch's DingTalk task id before answering
+# 202 queued (the limiter is holding it); api/services/seed.py.
+API_SEED_SEND_WAIT_S = float(os.environ.get("API_SEED_SEND_WAIT_S", "10"))
 
 # Outbound webhooks (api/services/webhooks*.py, docs/webhooks.md). URLs that resolve to private,
 # loopback, link-local or otherwise non-global addresses are refused, at registration and at each

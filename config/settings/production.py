@@ -25,6 +25,12 @@ if not CELERY_BROKER_URL:
 _keys = _required("FIELD_ENCRYPTION_KEYS")
 FIELD_ENCRYPTION_KEYS = [key.strip() for key in _keys.split(",") if key.strip()]
 DEBUG = False
+# Collected files with content hashes in their names, compressed, cached for ever by browsers
+# (WhiteNoise serves them; the image runs collectstatic at build time).
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
 # One JSON object per log line unless LOG_FORMAT says otherwise (base.py reads the variable).
 if "LOG_FORMAT" not in os.environ:
     LOG_FORMAT = "json"

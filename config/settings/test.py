@@ -49,3 +49,7 @@ CELERY_QUEUE_PREFIX = os.environ.get("CELERY_QUEUE_PREFIX", "")
 
 # The tests' webhook receivers run on 127.0.0.1; the tests of the refusal turn this off.
 API_WEBHOOK_ALLOW_PRIVATE = True
+
+# Static files straight from the apps (no collectstatic in a test run), looked up per request.
+WHITENOISE_AUTOREFRESH = True
+WHITENOISE_USE_FINDERS = True
