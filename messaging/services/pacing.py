@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Count, Q
 
 from core import clock
@@ -39,26 +39,41 @@ def _in_window() -> Q:
     return Q(status=Status.SENDING) | Q(status=Status.PENDING, queued_at__isnull=False)
 
 
+# The window's room and the next parked batches, queued in one statement (it runs once per
+# batch sent, so its round trips count). Its snapshot is taken after the tenant's lock.
+_PROMOTE_SQL = """
+UPDATE {batch} SET queued_at = %(now)s, next_attempt_at = %(now)s
+WHERE id IN (
+    SELECT id FROM {batch}
+    WHERE tenant_id = %(tenant)s AND status = %(pending)s AND queued_at IS NULL
+      AND (next_attempt_at IS NULL OR next_attempt_at <= %(now)s)
+    ORDER BY seq, id
+    LIMIT GREATEST(0, %(window)s - (
+        SELECT count(*) FROM {batch}
+        WHERE tenant_id = %(tenant)s AND (status = %(sending)s
+                                          OR (status = %(pending)s AND queued_at IS NOT NULL)))))
+  AND status = %(pending)s AND queued_at IS NULL
+RETURNING id, seq
+"""
+
+
 def tenant_sends_promote(*, tenant_id: int) -> list[int]:
     """Queue the tenant's next parked batches while its window has room; returns their ids."""
-    window = settings.MESSAGING_SEND_WINDOW_PER_TENANT
     with transaction.atomic():
         # The tenant row's lock serialises promotions of one tenant across workers, so two
         # finishing sends never both fill the same free turn.
-        tenant = Tenant.objects.select_for_update(of=("self",)).filter(pk=tenant_id).first()
+        tenant = (Tenant.objects.select_for_update(of=("self",)).only("status", "suspended")
+                  .filter(pk=tenant_id).first())
         if tenant is None or not tenant.is_active:
             return []
-        batches = NotificationBatch.objects.filter(tenant_id=tenant_id)
-        room = window - batches.filter(_in_window()).count()
-        if room <= 0:
-            return []
-        now = clock.now()
-        due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
-        ids = list(batches.filter(due, status=Status.PENDING, queued_at__isnull=True)
-                   .order_by("seq", "id").values_list("id", flat=True)[:room])
+        with connection.cursor() as cursor:
+            cursor.execute(_PROMOTE_SQL.format(batch=NotificationBatch._meta.db_table), {
+                "now": clock.now(), "tenant": tenant_id, "pending": Status.PENDING.value,
+                "sending": Status.SENDING.value,
+                "window": settings.MESSAGING_SEND_WINDOW_PER_TENANT})
+            ids = [pk for pk, _ in sorted(cursor.fetchall(), key=lambda row: (row[1], row[0]))]
         if not ids:
             return []
-        NotificationBatch.objects.filter(id__in=ids).update(queued_at=now, next_attempt_at=now)
         transaction.on_commit(lambda: [batch_send_enqueue(batch_id=i) for i in ids])
     return ids
 

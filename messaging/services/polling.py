@@ -21,13 +21,14 @@ a dead worker dropped are picked up by the sweep (polls_sweep) from next_attempt
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max, Q
 
 from core import clock
@@ -74,13 +75,29 @@ def batch_poll_claim(*, batch_id: int) -> NotificationBatch | None:
     if not claimed:
         return None
     # (None if the row went meanwhile: its notification was deleted.)
-    return NotificationBatch.objects.select_related(
-        "notification", "tenant", "tenant__suite").filter(
+    return NotificationBatch.objects.select_related("tenant", "tenant__suite").filter(
         pk=batch_id).first()
 
 
 def _held(batch: NotificationBatch) -> Q:
     return Q(pk=batch.pk, status__in=_POLLED, claimed_at=batch.claimed_at)
+
+
+def _update(batch: NotificationBatch, **fields) -> bool:
+    """Update the batch if this poll still holds it. Applied, the instance follows the row
+    without reading it back (a re-read per poll decoded its userids once more); else it is
+    read again."""
+    if NotificationBatch.objects.filter(_held(batch)).update(**fields):
+        for name, value in fields.items():
+            setattr(batch, name, value)
+        return True
+    _reread(batch)
+    return False
+
+
+def _reread(batch: NotificationBatch) -> None:
+    with contextlib.suppress(NotificationBatch.DoesNotExist):  # its notification was deleted
+        batch.refresh_from_db()
 
 
 def batch_poll(*, batch_id: int) -> NotificationBatch | None:
@@ -94,7 +111,6 @@ def batch_poll(*, batch_id: int) -> NotificationBatch | None:
         _finish(batch, "polling window over")
     else:
         sent_again = _poll(batch)
-    batch.refresh_from_db()
     if sent_again:  # a new pending batch: the notification is sending again
         notification_settle(notification_id=batch.notification_id)
     else:
@@ -108,12 +124,19 @@ def _waiting(batch: NotificationBatch) -> bool:
     return Recipient.objects.filter(batch=batch, outcome__in=_WAITING).exists()
 
 
+def _result_answers(batch: NotificationBatch) -> bool:
+    """getsendresult alone tells who is done in a batch of named users: it lists only the
+    recipients DingTalk has processed, and the others stay waiting for the next poll. So no
+    getsendprogress first: one call per poll instead of two (and of the monthly call budget)."""
+    return bool(batch.userids) and not batch.dept_ids and not batch.to_all_user
+
+
 def _poll(batch: NotificationBatch) -> int:
     """One poll; returns how many recipients were put into a new batch to send again."""
     tenant = batch.tenant
     try:
         client = client_for(tenant)
-        if _waiting(batch):
+        if not _result_answers(batch) and _waiting(batch):
             _take_api(tenant, "getsendprogress")
             progress = client.work_notices.progress(tenant.agent_id, batch.task_id)
             if not progress.done:
@@ -182,14 +205,16 @@ def _stretch(batch: NotificationBatch) -> float:
     return 2.0 if left > 0.25 else 4.0 if left > 0.1 else 8.0
 
 
-def _progress_delay(batch: NotificationBatch) -> float:
-    return _stretch(batch) * min(max(_age_s(batch) / 4, settings.MESSAGING_POLL_FIRST_S),
-                                 settings.MESSAGING_POLL_PROGRESS_MAX_S)
+def _progress_delay(batch: NotificationBatch, stretch: float | None = None) -> float:
+    stretch = _stretch(batch) if stretch is None else stretch
+    return stretch * min(max(_age_s(batch) / 4, settings.MESSAGING_POLL_FIRST_S),
+                         settings.MESSAGING_POLL_PROGRESS_MAX_S)
 
 
-def _read_delay(batch: NotificationBatch) -> float:
-    return _stretch(batch) * min(max(_age_s(batch) / 2, settings.MESSAGING_POLL_READ_MIN_S),
-                                 settings.MESSAGING_POLL_READ_MAX_S)
+def _read_delay(batch: NotificationBatch, stretch: float | None = None) -> float:
+    stretch = _stretch(batch) if stretch is None else stretch
+    return stretch * min(max(_age_s(batch) / 2, settings.MESSAGING_POLL_READ_MIN_S),
+                         settings.MESSAGING_POLL_READ_MAX_S)
 
 
 def _until_next_month() -> float:
@@ -207,16 +232,14 @@ def _next_at(batch: NotificationBatch, delay: float) -> datetime:
 
 def _again(batch: NotificationBatch, delay: float, note: str, *, enqueue: bool = False) -> None:
     with transaction.atomic():
-        if NotificationBatch.objects.filter(_held(batch)).update(
-                lease_expires_at=None, next_attempt_at=_next_at(batch, delay),
-                last_error=note[:_MAX_ERROR]) and enqueue:
+        if _update(batch, lease_expires_at=None, next_attempt_at=_next_at(batch, delay),
+                   last_error=note[:_MAX_ERROR]) and enqueue:
             batch_poll_enqueue_on_commit(batch_id=batch.pk, countdown=delay)
 
 
 def _finish(batch: NotificationBatch, note: str) -> None:
-    NotificationBatch.objects.filter(_held(batch)).update(
-        status=Status.DONE, lease_expires_at=None, next_attempt_at=None,
-        last_error=note[:_MAX_ERROR])
+    _update(batch, status=Status.DONE, lease_expires_at=None, next_attempt_at=None,
+            last_error=note[:_MAX_ERROR])
     logger.info("batch %s done polling%s", batch.pk, f" ({note})" if note else "")
 
 
@@ -244,37 +267,84 @@ def _record_result(batch: NotificationBatch, result: SendResult) -> int:
     moves, again = _outcomes(result, resent=batch.resends > 0)
     with transaction.atomic():
         if not NotificationBatch.objects.filter(_held(batch)).exists():
+            _reread(batch)
             return 0
         if batch.dept_ids or batch.to_all_user:  # DingTalk expanded them: rows for newcomers
             batch_recipients_add(batch=batch,
                                  userids=[*again, *(u for us in moves.values() for u in us)])
-        rows = Recipient.objects.filter(batch=batch)
-        for (outcome, code), userids in moves.items():
-            if not userids:
-                continue
-            # Read status only moves forward: unread -> read, never back.
-            before = (*_WAITING, Outcome.UNREAD) if outcome == Outcome.READ else _WAITING
-            rows.filter(userid__in=userids, outcome__in=before).update(outcome=outcome,
-                                                                       code=code)
+        counts = _recipients_move(batch, moves)
         delivered = [*result.read_userids, *result.unread_userids]
         if batch.status == Status.UNKNOWN and delivered:
             ledger_book(tenant=batch.tenant, day=batch.ledger_day or ledger_day(at=batch.sent_at),
                         userids=delivered, content_digest=batch.content_digest)
+        waiting = sum(counts[o] for o in _WAITING)
         if again:
-            _send_again(batch, rows.filter(userid__in=again, outcome__in=_WAITING))
-        _schedule_next(batch)
+            waiting -= _send_again(batch, Recipient.objects.filter(
+                batch=batch, userid__in=again, outcome__in=_WAITING))
+        _schedule_next(batch, waiting=waiting > 0, unread=counts[Outcome.UNREAD] > 0)
     logger.info("batch %s: %s read, %s unread, %s forbidden, %s to send again after the "
                 "window", batch.pk, len(result.read_userids), len(result.unread_userids),
                 len(result.forbidden), len(again))
     return len(again)
 
 
-def _send_again(batch: NotificationBatch, rows) -> None:
+# One getsendresult's outcomes in one statement (a poll per batch of 100 made one UPDATE per
+# outcome and two EXISTS after them): each recipient still waiting takes the first of its moves
+# in _outcomes' order, and an unread one only read (read status never goes back); the batch's
+# recipients are counted by outcome afterwards. (Listed both unread and read, a user is only
+# given read: applied in order, unread then read end there too.)
+_MOVE_SQL = """
+WITH v AS (
+    SELECT * FROM unnest(%(userids)s::text[], %(outcomes)s::text[], %(codes)s::text[],
+                         %(ranks)s::int[]) AS v (userid, outcome, code, rank)),
+pick AS (
+    SELECT DISTINCT ON (r.id) r.id, v.outcome, v.code
+    FROM {recipient} r JOIN v ON v.userid = r.userid
+    WHERE r.batch_id = %(batch)s
+      AND (r.outcome IN (%(sent)s, %(unknown)s)
+           OR (v.outcome = %(read)s AND r.outcome = %(unread)s))
+    ORDER BY r.id, v.rank),
+moved AS (
+    UPDATE {recipient} r SET outcome = pick.outcome, code = pick.code
+    FROM pick WHERE r.id = pick.id
+    RETURNING r.id, r.outcome)
+SELECT COALESCE(moved.outcome, r.outcome), count(*)
+FROM {recipient} r LEFT JOIN moved ON moved.id = r.id
+WHERE r.batch_id = %(batch)s
+GROUP BY 1
+"""
+
+
+def _recipients_move(batch: NotificationBatch, moves: dict[tuple[str, str], list[str]],
+                     ) -> Counter[str]:
+    """Apply the moves to the batch's recipients; their count by outcome afterwards."""
+    read = set(moves.get((Outcome.READ, ""), ()))
+    userids: list[str] = []
+    outcomes: list[str] = []
+    codes: list[str] = []
+    ranks: list[int] = []
+    for rank, ((outcome, code), users) in enumerate(moves.items()):
+        for userid in users:
+            if outcome != Outcome.UNREAD or userid not in read:
+                userids.append(userid)
+                outcomes.append(str(outcome))
+                codes.append(code)
+                ranks.append(rank)
+    with connection.cursor() as cursor:
+        cursor.execute(_MOVE_SQL.format(recipient=Recipient._meta.db_table), {
+            "userids": userids, "outcomes": outcomes, "codes": codes, "ranks": ranks,
+            "batch": batch.pk, "sent": Outcome.SENT.value, "unknown": Outcome.UNKNOWN.value,
+            "read": Outcome.READ.value, "unread": Outcome.UNREAD.value})
+        return Counter({outcome: n for outcome, n in cursor.fetchall()})
+
+
+def _send_again(batch: NotificationBatch, rows) -> int:
     """Recipients DingTalk dropped for a per-minute quota: a new batch, parked until after the
-    window; the sweep's promotion gives it a turn in its tenant's window then."""
+    window; the sweep's promotion gives it a turn in its tenant's window then. Returns how
+    many."""
     userids = list(rows.order_by("id").values_list("userid", flat=True))
     if not userids:
-        return
+        return 0
     Notification.objects.select_for_update().filter(pk=batch.notification_id).first()
     last = NotificationBatch.objects.filter(notification_id=batch.notification_id).aggregate(
         m=Max("seq"))["m"] or 0
@@ -287,22 +357,25 @@ def _send_again(batch: NotificationBatch, rows) -> None:
         batch=retry, outcome=Outcome.PENDING, code="")
     # The sweep promotes it once due (every 30 s): a countdown message a worker holds for a
     # minute would be lost with a restart anyway.
+    return len(userids)
 
 
-def _schedule_next(batch: NotificationBatch) -> None:
-    rows = Recipient.objects.filter(batch=batch)
+def _schedule_next(batch: NotificationBatch, *, waiting: bool, unread: bool) -> None:
+    """The next poll: soon while a recipient waits, a read refresh while one has not read it,
+    else none (DONE)."""
     fields: dict = {"status": Status.SENT, "lease_expires_at": None, "last_error": ""}
-    if rows.filter(outcome__in=_WAITING).exists():
-        delay = _progress_delay(batch)
+    stretch = _stretch(batch) if waiting or unread else 1.0
+    if waiting:
+        delay = _progress_delay(batch, stretch)
         fields["next_attempt_at"] = _next_at(batch, delay)
         batch_poll_enqueue_on_commit(batch_id=batch.pk, countdown=delay)
-    elif rows.filter(outcome=Outcome.UNREAD).exists() and _stretch(batch) < 8:
+    elif unread and stretch < 8:
         # Read refreshes are far apart: the sweep runs them from next_attempt_at. (Below a
         # tenth of the monthly budget they stop: outcomes matter more than read marks.)
-        fields["next_attempt_at"] = _next_at(batch, _read_delay(batch))
+        fields["next_attempt_at"] = _next_at(batch, _read_delay(batch, stretch))
     else:
         fields.update(status=Status.DONE, next_attempt_at=None)
-    NotificationBatch.objects.filter(_held(batch)).update(**fields)
+    _update(batch, **fields)
 
 
 def polls_sweep(*, limit: int = 500) -> list[int]:

@@ -25,6 +25,7 @@ recipients UNKNOWN for good.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 from datetime import timedelta
@@ -63,6 +64,10 @@ logger = logging.getLogger("messaging.sending")
 Status = NotificationBatch.Status
 Outcome = Recipient.Outcome
 _MAX_ERROR = 2000
+# A notification's audience and counts (100,000 userids for a big one) are not what a send
+# needs: loaded with every batch, they were decoded once per batch of 100.
+_NOT_FOR_SENDING = ("notification__userids", "notification__dept_ids", "notification__counts",
+                    "notification__dept_errors")
 
 
 def batch_claim(*, batch_id: int) -> NotificationBatch | None:
@@ -76,11 +81,24 @@ def batch_claim(*, batch_id: int) -> NotificationBatch | None:
     if not claimed:
         return None
     return NotificationBatch.objects.select_related(
-        "notification", "tenant", "tenant__suite").filter(pk=batch_id).first()
+        "notification", "tenant", "tenant__suite").defer(*_NOT_FOR_SENDING).filter(
+        pk=batch_id).first()
 
 
 def _held(batch: NotificationBatch) -> Q:
     return Q(pk=batch.pk, status=Status.SENDING, claimed_at=batch.claimed_at)
+
+
+def _update(batch: NotificationBatch, where: Q, **fields) -> bool:
+    """A conditional UPDATE of the batch. Applied, the instance follows the row without reading
+    it back (a re-read per send decoded its userids once more); else it is read again."""
+    if NotificationBatch.objects.filter(where).update(**fields):
+        for name, value in fields.items():
+            setattr(batch, name, value)
+        return True
+    with contextlib.suppress(NotificationBatch.DoesNotExist):  # its notification was deleted
+        batch.refresh_from_db()
+    return False
 
 
 def batch_send(*, batch_id: int) -> NotificationBatch | None:
@@ -104,7 +122,6 @@ def batch_send(*, batch_id: int) -> NotificationBatch | None:
                              f"limiter: {decision.blocking_rule or 'unavailable'}")
         else:
             _call(batch)
-    batch.refresh_from_db()
     notification_settle_if_due(batch=batch)
     if batch.status != Status.PENDING:
         tenant_sends_promote(tenant_id=batch.tenant_id)
@@ -216,14 +233,13 @@ def _record_sent(batch: NotificationBatch, task_id: int, request_id: str | None 
     with transaction.atomic():
         # A claim lost meanwhile (the sweep took an expired lease: UNKNOWN) still gets its
         # task id: DingTalk has the task, and the poller settles it.
-        NotificationBatch.objects.filter(
-            Q(status=Status.SENDING) | Q(status=Status.UNKNOWN, task_id__isnull=True),
-            pk=batch.pk,
-        ).update(status=Status.SENT, task_id=task_id, request_id=(request_id or "")[:64],
-                 sent_at=now, lease_expires_at=None,
-                 attempts=batch.attempts + 1, last_error="",
-                 poll_until=now + timedelta(seconds=settings.MESSAGING_POLL_WINDOW_S),
-                 next_attempt_at=now + timedelta(seconds=settings.MESSAGING_POLL_FIRST_S))
+        _update(batch, Q(pk=batch.pk) & (Q(status=Status.SENDING)
+                                         | Q(status=Status.UNKNOWN, task_id__isnull=True)),
+                status=Status.SENT, task_id=task_id, request_id=(request_id or "")[:64],
+                sent_at=now, lease_expires_at=None,
+                attempts=batch.attempts + 1, last_error="",
+                poll_until=now + timedelta(seconds=settings.MESSAGING_POLL_WINDOW_S),
+                next_attempt_at=now + timedelta(seconds=settings.MESSAGING_POLL_FIRST_S))
         Recipient.objects.filter(batch=batch, outcome__in=(Outcome.PENDING, Outcome.UNKNOWN)
                                  ).update(outcome=Outcome.SENT)
         # Planning booked them; only entries a lost answer made UNKNOWN need settling.
@@ -236,9 +252,9 @@ def _record_sent(batch: NotificationBatch, task_id: int, request_id: str | None 
 
 def _record_unknown(batch: NotificationBatch, note: str) -> None:
     with transaction.atomic():
-        if not NotificationBatch.objects.filter(_held(batch)).update(
-                status=Status.UNKNOWN, lease_expires_at=None, sent_at=clock.now(),
-                attempts=batch.attempts + 1, last_error=note[:_MAX_ERROR]):
+        if not _update(batch, _held(batch), status=Status.UNKNOWN, lease_expires_at=None,
+                       sent_at=clock.now(), attempts=batch.attempts + 1,
+                       last_error=note[:_MAX_ERROR]):
             return
         batch_mark_unknown(batch=batch)
     logger.warning("batch %s: the send's answer was lost (%s); marked unknown, not resent",
@@ -255,9 +271,8 @@ def batch_mark_unknown(*, batch: NotificationBatch) -> None:
 
 def _record_failed(batch: NotificationBatch, code: str, note: str) -> None:
     with transaction.atomic():
-        if not NotificationBatch.objects.filter(_held(batch)).update(
-                status=Status.FAILED, lease_expires_at=None, attempts=batch.attempts + 1,
-                last_error=note[:_MAX_ERROR]):
+        if not _update(batch, _held(batch), status=Status.FAILED, lease_expires_at=None,
+                       attempts=batch.attempts + 1, last_error=note[:_MAX_ERROR]):
             return
         Recipient.objects.filter(batch=batch, outcome=Outcome.PENDING).update(
             outcome=Outcome.FAILED, code=code[:32], detail=note[:_MAX_ERROR])
@@ -273,10 +288,9 @@ def _back_to_pending(batch: NotificationBatch, delay: float, note: str, *,
     refusal is pacing, not a try."""
     delay = max(delay, 0.05)
     with transaction.atomic():
-        if NotificationBatch.objects.filter(_held(batch)).update(
-                status=Status.PENDING, lease_expires_at=None, last_error=note[:_MAX_ERROR],
-                attempts=batch.attempts + (1 if tried else 0),
-                next_attempt_at=clock.now() + timedelta(seconds=delay)):
+        if _update(batch, _held(batch), status=Status.PENDING, lease_expires_at=None,
+                   last_error=note[:_MAX_ERROR], attempts=batch.attempts + (1 if tried else 0),
+                   next_attempt_at=clock.now() + timedelta(seconds=delay)):
             batch_send_enqueue_on_commit(batch_id=batch.pk, countdown=delay)
     logger.info("batch %s back to pending for %.1f s (%s)", batch.pk, delay, note)
 
@@ -286,19 +300,17 @@ def _inactive(batch: NotificationBatch) -> None:
     tenant = Tenant.objects.get(pk=batch.tenant_id)
     with transaction.atomic():
         if tenant.status == Tenant.Status.RELIEVED:
-            if NotificationBatch.objects.filter(_held(batch)).update(
-                    status=Status.CANCELLED, lease_expires_at=None, queued_at=None,
-                    last_error="the tenant relieved the app"):
+            if _update(batch, _held(batch), status=Status.CANCELLED, lease_expires_at=None,
+                       queued_at=None, last_error="the tenant relieved the app"):
                 Recipient.objects.filter(batch=batch, outcome=Outcome.PENDING).update(
                     outcome=Outcome.CANCELLED)
                 ledger_release(tenant=tenant, day=_day(batch), userids=batch.userids,
                                content_digest=batch.content_digest)
         else:
             # Held gives up its turn: lifecycle promotes it again when the tenant is back.
-            NotificationBatch.objects.filter(_held(batch)).update(
-                status=Status.HELD, lease_expires_at=None, queued_at=None,
-                last_error=f"tenant inactive: {tenant.status}"
-                           f"{' (suspended)' if tenant.suspended else ''}")
+            _update(batch, _held(batch), status=Status.HELD, lease_expires_at=None,
+                    queued_at=None, last_error=f"tenant inactive: {tenant.status}"
+                                               f"{' (suspended)' if tenant.suspended else ''}")
     logger.info("batch %s: tenant %s inactive (%s)", batch.pk, tenant.corp_id, tenant.status)
 
 

@@ -62,6 +62,30 @@ def test_batch_poll_records_every_recipient_and_refreshes_read_status(emulator, 
     assert n.counts[Outcome.READ] == 7 and n.counts[Outcome.UNREAD] == len(active) - 7
 
 
+def test_batch_poll_of_named_users_asks_getsendresult_only(emulator, make_app):
+    """getsendresult lists only the recipients DingTalk has processed: the others stay waiting
+    and are polled again soon, and no getsendprogress call is made (nor counted against the
+    app's monthly call budget)."""
+    tenant, corp, _ = make_app(users=60)
+    emulator.set_config(notices={"delivery_rate_per_s": 10})
+    n = create_and_plan(tenant, userids=corp["userids"][:40], msg=text())
+    _send_due(emulator, n)
+    _poll_due(emulator, n, seconds=1.0)
+    (batch,) = _batches(n)
+    waiting = {u for u in _active(n) if outcomes(n)[u][0] == Outcome.SENT}
+    assert 20 < len(waiting) < len(_active(n))  # about 10 processed in the first second
+    assert batch.status == BatchStatus.SENT and batch.next_attempt_at <= clock.now() + timedelta(
+        seconds=2)
+    _poll_due(emulator, n, seconds=5.0)
+    after = [outcomes(n)[u][0] for u in waiting]
+    assert Outcome.SENT not in after and after.count(Outcome.UNREAD) > len(after) / 2
+    n.refresh_from_db()
+    assert n.status in Notification.FINAL
+    calls = emulator.counters()["calls"]
+    assert calls.get(_RESULT, 0) == 2
+    assert calls.get("topapi/message/corpconversation/getsendprogress", 0) == 0
+
+
 def test_batch_poll_sends_per_minute_drops_again_after_the_window(emulator, make_app):
     tenant, _, _ = make_app(users=250)
     emulator.set_config(notices={"per_minute_app_corp": 120})
@@ -152,7 +176,7 @@ def test_polls_keep_the_apps_per_api_budget_without_calling(emulator, make_app, 
     (a,), (b,) = _batches(first), _batches(second)
     assert a.status == b.status == BatchStatus.SENT, (a.last_error, b.last_error)
     batch_poll(batch_id=a.pk)
-    held = batch_poll(batch_id=b.pk)  # its getsendprogress had no room this second
+    held = batch_poll(batch_id=b.pk)  # its getsendresult had no room this second
     assert held.status == BatchStatus.SENT and "limiter: api:" in held.last_error
     assert 0 < (held.next_attempt_at - clock.now()).total_seconds() <= 1.0
     assert emulator.counters()["calls"].get(_RESULT, 0) == results + 1
