@@ -5,9 +5,6 @@ from django.urls import include, path
 
 from config.health import healthz, readyz
 
-# The admin's "View site" link: the API's documentation (there is no public site at /).
-admin.site.site_url = "/api/docs/"
-
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz),

@@ -8,11 +8,14 @@ import logging
 
 from django import forms
 from django.contrib import admin, messages
+from django.db.models import Max
 from django.utils.html import format_html
+from django.utils.timesince import timesince, timeuntil
 
+from core import clock
 from core.redact import redacted_json
 from tenants.errors import ServiceError
-from tenants.models import CallbackEvent, Tenant
+from tenants.models import CallbackEvent, Suite, Tenant
 from tenants.services.call_budget import call_budget_summary, tenant_call_budget_set
 from tenants.services.events import callback_event_reprocess
 from tenants.services.reauth import corp_reauthorize
@@ -92,13 +95,13 @@ class TenantActions:
 @admin.register(Tenant)
 class TenantAdmin(TenantActions, admin.ModelAdmin):
     list_display = ["corp_id", "corp_name", "kind", "suite", "appkey", "status", "suspended",
-                    "agent_id", "scopes_summary", "last_event_at"]
+                    "agent_id", "token_state", "scopes_summary", "last_event_at"]
     list_filter = ["kind", "suite", "status", "suspended"]
     search_fields = ["corp_id", "corp_name", "full_corp_name", "appkey"]
     list_select_related = ["suite"]
     fields = ["kind", "suite", "appkey", "app_name", "corp_id", "corp_name", "full_corp_name",
               "status", "suspended", "agent_id", "app_id", "auth_user_id",
-              "has_permanent_code", "scopes_summary", "monthly_call_budget",
+              "permanent_code_state", "token_state", "scopes_summary", "monthly_call_budget",
               "call_budget_state", "auth_scopes_view", "auth_info_view", "authorized_at",
               "relieved_at", "last_event_at", "created_at", "updated_at"]
     # Only the budget is an operator's to edit; the rest is DingTalk's word.
@@ -112,9 +115,31 @@ class TenantAdmin(TenantActions, admin.ModelAdmin):
         # One column: a whole-row save would overwrite what a callback changed meanwhile.
         tenant_call_budget_set(tenant=obj, budget=form.cleaned_data.get("monthly_call_budget"))
 
-    @admin.display(description="Permanent code", boolean=True)
-    def has_permanent_code(self, obj):
-        return bool(obj.permanent_code)
+    def get_queryset(self, request):
+        # The newest token's expiry per tenant in the same query (not one query per row).
+        return super().get_queryset(request).annotate(token_expires_at=Max(
+            "access_tokens__expires_at"))
+
+    @admin.display(description="Token", ordering="token_expires_at")
+    def token_state(self, obj):
+        expires = getattr(obj, "token_expires_at", None)
+        if expires is None:
+            return "none yet" if obj.is_active else "-"
+        if expires <= clock.now():
+            return format_html('<span style="color: #ba2121">expired {} ago</span>',
+                               timesince(expires))
+        return f"valid for {timeuntil(expires)}"
+
+    @admin.display(description="Permanent code")
+    def permanent_code_state(self, obj):
+        # Only legacy HTTP-push suites are given one; its absence elsewhere is normal.
+        if obj.suite is None or obj.suite.push_style != Suite.PushStyle.HTTP:
+            return "not used (signed calls)" if obj.suite else "not used (internal app)"
+        if obj.permanent_code:
+            return "stored (encrypted)"
+        return format_html('<span style="color: #ba2121">{}</span>',
+                           "missing (an HTTP-push suite needs it for tokens; see the "
+                           "tenant's events)")
 
     @admin.display(description="Scopes")
     def scopes_summary(self, obj):
