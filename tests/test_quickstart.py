@@ -161,6 +161,13 @@ def test_quickstart_run_brings_up_the_demo_keeps_it_and_stops_cleanly(tmp_path):
     assert (tmp_path / "admin-password").stat().st_mode & 0o077 == 0
 
 
+def test_quickstart_worker_consumes_every_queue():
+    from config.celery_routes import queue_names
+    from devserver.launcher import WORKER_QUEUES
+
+    assert sorted(WORKER_QUEUES) == sorted(queue_names(""))
+
+
 def test_quickstart_a_port_in_use_is_a_clear_error(tmp_path):
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
