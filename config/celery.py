@@ -9,6 +9,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 app = Celery("dingsuite")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# config's own task (the daily purge across apps); imported here so every worker registers it.
+import config.retention  # noqa: E402, F401
 
 
 @signals.after_setup_logger.connect

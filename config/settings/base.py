@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 
 from config.celery_routes import task_routes
 
@@ -141,6 +142,12 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 # retries, lost authorizations) every 30 s.
 TENANTS_SWEEP_EVERY_S = float(os.environ.get("TENANTS_SWEEP_EVERY_S", "30"))
 CELERY_BEAT_SCHEDULE = {
+    # The daily purge of what no one needs any more (config/retention.py), at 03:17 in
+    # DingTalk's time zone: off the hour, at night for Chinese corps.
+    "config-retention-purge": {
+        "task": "config.retention_purge",
+        "schedule": crontab(hour=19, minute=17),  # UTC
+    },
     "tenants-callback-events-sweep": {
         "task": "tenants.callback_events_sweep", "schedule": TENANTS_SWEEP_EVERY_S,
     },
@@ -153,6 +160,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(os.environ.get("API_WEBHOOK_SWEEP_EVERY_S", "5")),
     },
 }
+# Retention (config/retention.py; days). Events still waiting, failing or dead are never purged.
+TENANTS_RETAIN_EVENTS_DAYS = int(os.environ.get("TENANTS_RETAIN_EVENTS_DAYS", "30"))
+TENANTS_RETAIN_TICKETS_DAYS = int(os.environ.get("TENANTS_RETAIN_TICKETS_DAYS", "7"))
+MESSAGING_RETAIN_RECIPIENTS_DAYS = int(os.environ.get("MESSAGING_RETAIN_RECIPIENTS_DAYS", "30"))
+MESSAGING_RETAIN_LEDGER_DAYS = int(os.environ.get("MESSAGING_RETAIN_LEDGER_DAYS", "7"))
+API_WEBHOOK_RETAIN_DAYS = int(os.environ.get("API_WEBHOOK_RETAIN_DAYS", "30"))
 # A PENDING event due longer ago than this has lost its message: the sweep queues it again.
 TENANTS_SWEEP_PENDING_AFTER_S = int(os.environ.get("TENANTS_SWEEP_PENDING_AFTER_S", "20"))
 # A worker holds a PROCESSING event for this long and renews the lease every third of it while
