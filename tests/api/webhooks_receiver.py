@@ -31,11 +31,12 @@ class Received:
 
 
 class Receiver:
-    """Answers each POST with the next of `statuses` (then `default`), after `delay_s`."""
+    """Answers each POST with the next of `statuses` (then `default`), after the next of
+    `delays` (then `delay_s`) seconds."""
 
     def __init__(self, statuses=(), default: int = 200, delay_s: float = 0.0,
-                 location: str = "") -> None:
-        self.statuses = list(statuses)
+                 location: str = "", delays=()) -> None:
+        self.statuses, self.delays = list(statuses), list(delays)
         self.default, self.delay_s, self.location = default, delay_s, location
         self.received: list[Received] = []
         self._lock = threading.Lock()
@@ -47,8 +48,9 @@ class Receiver:
                 with receiver._lock:
                     receiver.received.append(Received(self.path, dict(self.headers), body))
                     status = receiver.statuses.pop(0) if receiver.statuses else receiver.default
-                if receiver.delay_s:
-                    time.sleep(receiver.delay_s)  # a slow receiver is the behaviour under test
+                    delay = receiver.delays.pop(0) if receiver.delays else receiver.delay_s
+                if delay:
+                    time.sleep(delay)  # a slow receiver is the behaviour under test
                 try:
                     self.send_response(status)
                     if receiver.location:
