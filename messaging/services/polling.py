@@ -4,8 +4,10 @@
    due and whose poll lease is free. Zero rows: not due, someone else polls it, or it is done.
 2. Past poll_until (MESSAGING_POLL_WINDOW_S after the send; DingTalk keeps a task 24 h): DONE,
    no call. Polling stops there.
-3. While a recipient still waits (SENT, UNKNOWN): getsendprogress until status 2, backing off
-   with the task's age; then getsendresult. Afterwards only getsendresult, to refresh read
+3. A batch of named users: getsendresult alone, which lists only the recipients DingTalk has
+   processed; while one still waits (SENT, UNKNOWN) the next poll comes soon, backing off with
+   the task's age. A batch DingTalk expands (departments, to_all_user) or a native to_all_user
+   task: getsendprogress until status 2 first. Afterwards only getsendresult, to refresh read
    status, every half of the task's age (1 min to 1 h) until poll_until; DONE once everyone
    has read it.
 4. The result, recipient by recipient: read / unread (delivered), invalid_user, failed,

@@ -15,13 +15,13 @@ none for suite tenants; 0 means none. Months are calendar months in TENANTS_CALL
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from datetime import date
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
 
 from core import clock
 from core.cache import ProcessCache
@@ -37,6 +37,16 @@ BASIC_PREFIXES = (
 )
 
 _budgets: ProcessCache[int] = ProcessCache(max_age=30.0)
+# The count this process last took per tenant: (month, calls, monotonic time). A poll takes a
+# call and then asks how much is left; the count its own call returned answers that, fresh
+# for this long, instead of reading the row again.
+_SEEN_FOR_S = 2.0
+_seen: dict[int, tuple[date, int, float]] = {}
+_TAKE_SQL = """
+UPDATE {table} SET calls = calls + 1
+WHERE tenant_id = %s AND month = %s AND calls < %s AND exhausted_at IS NULL
+RETURNING calls
+"""
 
 
 def is_basic(path: str) -> bool:
@@ -73,23 +83,31 @@ def call_budget_take(*, tenant_id: int, path: str) -> None:
     if not budget:
         return
     month = current_month()
-    rows = MonthlyCallCount.objects.filter(tenant_id=tenant_id, month=month)
-    room = rows.filter(calls__lt=budget, exhausted_at__isnull=True)
-    if room.update(calls=F("calls") + 1):
-        return
-    if not rows.exists():
+    calls = _take(tenant_id, month, budget)
+    if calls is None and not MonthlyCallCount.objects.filter(
+            tenant_id=tenant_id, month=month).exists():
         try:
             with transaction.atomic():
                 MonthlyCallCount.objects.create(tenant_id=tenant_id, month=month, calls=1)
-            return
+            calls = 1
         except IntegrityError:
-            pass
-    # Another thread or process created the month's row between our update and now: count on
-    # it (a miss here would refuse a call with the budget untouched).
-    if room.update(calls=F("calls") + 1):
-        return
-    raise CallBudgetSpent(f"the tenant's monthly call budget ({budget}) is spent until "
-                          f"the next month", path=path)
+            # Another thread or process created the month's row between our update and now:
+            # count on it (a miss here would refuse a call with the budget untouched).
+            calls = _take(tenant_id, month, budget)
+    if calls is None:
+        _seen.pop(tenant_id, None)
+        raise CallBudgetSpent(f"the tenant's monthly call budget ({budget}) is spent until "
+                              f"the next month", path=path)
+    _seen[tenant_id] = (month, calls, time.monotonic())
+
+
+def _take(tenant_id: int, month: date, budget: int) -> int | None:
+    """One call counted on the month's row if it has room: the count after it, else None."""
+    with connection.cursor() as cursor:
+        cursor.execute(_TAKE_SQL.format(table=MonthlyCallCount._meta.db_table),
+                       [tenant_id, month, budget])
+        row = cursor.fetchone()
+    return None if row is None else row[0]
 
 
 def call_budget_gate(tenant_id: int) -> Callable[[str, str], None]:
@@ -104,6 +122,7 @@ def call_budget_exhausted(*, tenant: Tenant, detail: str = "") -> None:
     """DingTalk answered 90020: no call of this tenant's until the month ends (operators see
     it on the tenant's page and in the log)."""
     month = current_month()
+    _seen.pop(tenant.pk, None)
     row, _ = MonthlyCallCount.objects.get_or_create(tenant=tenant, month=month)
     if row.exhausted_at is None:
         MonthlyCallCount.objects.filter(pk=row.pk).update(exhausted_at=clock.now())
@@ -117,7 +136,11 @@ def call_budget_left(*, tenant: Tenant) -> float | None:
     budget = call_budget_for(tenant=tenant)
     if not budget:
         return None
-    row = MonthlyCallCount.objects.filter(tenant=tenant, month=current_month()).first()
+    month = current_month()
+    seen = _seen.get(tenant.pk)
+    if seen is not None and seen[0] == month and time.monotonic() - seen[2] < _SEEN_FOR_S:
+        return max(0.0, 1.0 - seen[1] / budget)
+    row = MonthlyCallCount.objects.filter(tenant=tenant, month=month).first()
     if row is None:
         return 1.0
     if row.exhausted_at is not None:
