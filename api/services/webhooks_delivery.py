@@ -23,7 +23,7 @@ from django.db import transaction
 from django.db.models import F, Q
 
 from api.models import WebhookAttempt, WebhookDelivery
-from api.services.webhooks_errors import WebhookUrlRefused
+from api.services.webhooks_errors import WebhookHostUnresolved, WebhookUrlRefused
 from api.services.webhooks_queue import deliveries_enqueue_on_commit, delivery_enqueue
 from api.services.webhooks_urls import AddressRefused, checked_session, url_check
 from core import clock
@@ -105,6 +105,8 @@ def _post(delivery: WebhookDelivery) -> Outcome:
                 text = ""  # the status line is the answer; a body cut short changes nothing
             finally:
                 response.close()
+    except WebhookHostUnresolved:
+        return Outcome(error="the host cannot be resolved", retry=True, duration_ms=took())
     except (WebhookUrlRefused, AddressRefused) as exc:
         return Outcome(error=f"refused: {exc}", duration_ms=took())
     except requests.Timeout:

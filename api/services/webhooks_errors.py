@@ -4,7 +4,7 @@ services so the webhook work touches no shared module; api/errors.py lists the o
 from core.errors import ServiceError
 
 __all__ = ["WebhookEndpointInvalid", "WebhookEndpointNotFound", "WebhookForbidden",
-           "WebhookUrlRefused"]
+           "WebhookHostUnresolved", "WebhookUrlRefused"]
 
 
 class WebhookEndpointInvalid(ServiceError):
@@ -18,6 +18,10 @@ class WebhookUrlRefused(ServiceError):
     address that is not public (API_WEBHOOK_ALLOW_PRIVATE off)."""
 
     code = "webhook_url_refused"
+
+
+class WebhookHostUnresolved(WebhookUrlRefused):
+    """The URL's host does not resolve (now): refused at registration, retried at delivery."""
 
 
 class WebhookEndpointNotFound(ServiceError):

@@ -151,6 +151,10 @@ def notification_events_scan(*, limit: int = SCAN_BATCH) -> int:
     mark, _ = WebhookScanMark.objects.get_or_create(name=SCAN_MARK,
                                                     defaults={"mark": now - overlap})
     since, handled_to, made = mark.mark - overlap, now, 0
+    if not WebhookEndpoint.objects.filter(is_active=True).exists():
+        # Nobody listens: nothing to read (an endpoint made later hears from then on).
+        WebhookScanMark.objects.filter(name=SCAN_MARK, mark__lt=now).update(mark=now)
+        return 0
     by_type: dict[str, list[str]] = {}
     for status, event_type in NOTIFICATION_EVENTS.items():
         by_type.setdefault(event_type, []).append(status)

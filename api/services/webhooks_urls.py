@@ -18,7 +18,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-from api.services.webhooks_errors import WebhookUrlRefused
+from api.services.webhooks_errors import WebhookHostUnresolved, WebhookUrlRefused
 
 MAX_URL_LENGTH = 2000
 
@@ -79,8 +79,8 @@ def url_check(url: str) -> None:
     try:
         addresses = resolve(host, port)
     except (OSError, UnicodeError):
-        raise WebhookUrlRefused("the webhook URL's host cannot be resolved",
-                                extra={"host": host}) from None
+        raise WebhookHostUnresolved("the webhook URL's host cannot be resolved",
+                                    extra={"host": host}) from None
     refused = [a for a in addresses if not address_allowed(a)]
     if refused or not addresses:
         raise WebhookUrlRefused(

@@ -200,3 +200,11 @@ def test_webhooks_delivery_an_unexpected_failure_is_recorded_and_counts(make_rec
     assert delivery.status == Status.FAILED and delivery.lease_expires_at is None
     assert delivery.last_error == "gave up after 1 attempts: unexpected failure: RuntimeError"
     assert receiver.count() == 0
+
+
+def test_webhooks_delivery_a_host_that_does_not_resolve_is_retried(settings):
+    delivery, _ = _delivery_to("http://no-such-host.invalid/hook")  # registered while allowed
+    settings.API_WEBHOOK_ALLOW_PRIVATE = False
+    delivery = _attempt(delivery)
+    assert delivery.status == Status.RETRYING
+    assert delivery.last_error == "the host cannot be resolved"

@@ -159,3 +159,15 @@ def test_webhooks_notification_finished_signal_is_heard_once_sent():
     notification_finished.send(sender=Notification, notification=n)
     assert WebhookEvent.objects.filter(notification=n).count() == 1
     assert notification_events_scan() == 0
+
+
+def test_webhooks_scan_without_any_active_endpoint_reads_nothing_and_moves_on():
+    app = InternalAppFactory()
+    endpoint = webhook_endpoint_create(app=app, url=URL, is_active=False).endpoint
+    _notification(app, Notification.Status.COMPLETED, completed_ago_s=10)
+    assert notification_events_scan() == 0
+    assert abs((WebhookScanMark.objects.get().mark - clock.now()).total_seconds()) < 5
+    endpoint.is_active = True
+    endpoint.save()
+    # Within the overlap: heard once someone listens.
+    assert notification_events_scan() == 1
