@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 
 from config.celery import app
+from core.metrics import PURGED_ROWS
 
 logger = logging.getLogger("config.retention")
 
@@ -18,6 +19,8 @@ def retention_purge_all(*, batch_size: int = 1000) -> dict[str, int]:
     counts: dict[str, int] = {}
     for purge in (tenants_purge, messaging_purge, api_purge):
         counts.update(purge(batch_size=batch_size))
+    for kind, n in counts.items():
+        PURGED_ROWS.labels(kind=kind).inc(n)
     logger.info("retention purge: %s", ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
     return counts
 

@@ -4,11 +4,13 @@ from django.contrib import admin
 from django.urls import include, path
 
 from config.health import healthz, readyz
+from config.metrics_view import metrics
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz),
     path("readyz", readyz),
+    path("metrics", metrics),
     path("", include("api.urls")),
     path("", include("tenants.urls")),
 ]

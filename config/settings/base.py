@@ -160,6 +160,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(os.environ.get("API_WEBHOOK_SWEEP_EVERY_S", "5")),
     },
 }
+# /metrics (config/metrics_view.py): when set, scrapes must send `Authorization: Bearer <it>`.
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 # Retention (config/retention.py; days). Events still waiting, failing or dead are never purged.
 TENANTS_RETAIN_EVENTS_DAYS = int(os.environ.get("TENANTS_RETAIN_EVENTS_DAYS", "30"))
 TENANTS_RETAIN_TICKETS_DAYS = int(os.environ.get("TENANTS_RETAIN_TICKETS_DAYS", "7"))

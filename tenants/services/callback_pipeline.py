@@ -18,6 +18,7 @@ from typing import Any
 
 from django.conf import settings
 
+from core.metrics import CALLBACK_SECONDS, CALLBACKS
 from dingtalk.crypto import CallbackCrypto
 from dingtalk.events import parse_callback
 from tenants.errors import CallbackRejected, CallbackTooLarge, ServiceError
@@ -73,13 +74,18 @@ def callback_handle(receiver: Receiver, *, key: str, signature: str | None,
     try:
         reply, stored = _receive(receiver, key, signature, timestamp, nonce, body)
     except ServiceError as exc:
+        CALLBACKS.labels(owner=receiver.label, kind="", outcome=exc.code).inc()
         logger.warning("callback rejected %s=%s status=%s code=%s reason=%s", receiver.label,
                        shown(key), exc.http_status, exc.code,
                        exc.extra.get("log_reason", exc.message))
         raise
+    elapsed = time.perf_counter() - started
+    CALLBACK_SECONDS.labels(owner=receiver.label).observe(elapsed)
+    for kind in set(stored.kinds) or {""}:
+        CALLBACKS.labels(owner=receiver.label, kind=kind, outcome="accepted").inc()
     logger.info("callback accepted %s=%s kinds=%s new=%d repeats=%d ms=%.1f", receiver.label,
                 shown(key), ",".join(stored.kinds), len(stored.new_ids), stored.repeats,
-                (time.perf_counter() - started) * 1000)
+                elapsed * 1000)
     return reply
 
 
