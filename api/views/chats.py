@@ -8,6 +8,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
+from api.fields import TEXT_PATTERN, TextField, WholeNumberField
 from api.pagination import paginated
 from api.pagination_positions import PositionCursorPagination
 from api.views.base import TenantApi
@@ -31,8 +32,12 @@ def _valid(serializer_class: type, data) -> dict:
     return serializer.validated_data
 
 
+CHAT_ID = OpenApiParameter("chat_id", {"type": "string", "maxLength": MAX_ID,
+                                       "pattern": TEXT_PATTERN}, OpenApiParameter.PATH)
+
+
 class ChatIdSerializer(serializers.Serializer):
-    chat_id = serializers.CharField(max_length=MAX_ID)
+    chat_id = serializers.RegexField(TEXT_PATTERN, max_length=MAX_ID, trim_whitespace=False)
 
 
 class ChatSerializer(serializers.Serializer):
@@ -49,13 +54,13 @@ class ChatDetailSerializer(ChatSerializer):
 
 
 class ChatCreateInputSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=MAX_CHAT_NAME)
-    owner = serializers.CharField(max_length=MAX_USERID)
+    name = TextField(max_length=MAX_CHAT_NAME)
+    owner = TextField(max_length=MAX_USERID)
     useridlist = serializers.ListField(
-        child=serializers.CharField(max_length=MAX_USERID), min_length=1,
+        child=TextField(max_length=MAX_USERID), min_length=1,
         max_length=MAX_CREATE_MEMBERS, help_text="the first members, the owner among them")
     options = serializers.DictField(
-        child=serializers.IntegerField(min_value=0, max_value=1), required=False,
+        child=WholeNumberField(from_text=False, min_value=0, max_value=1), required=False,
         help_text=f"chat/create flags, each 0 or 1: {', '.join(sorted(CREATE_OPTIONS))}")
 
     def validate_useridlist(self, value: list[str]) -> list[str]:
@@ -96,7 +101,8 @@ class ChatDetailApi(TenantApi):
 
     OutputSerializer = ChatDetailSerializer
 
-    @extend_schema(operation_id="chats_retrieve", responses=OutputSerializer)
+    @extend_schema(operation_id="chats_retrieve", parameters=[CHAT_ID],
+                   responses=OutputSerializer)
     def get(self, request, corp_id: str, chat_id: str):
         chat_id = _valid(ChatIdSerializer, {"chat_id": chat_id})["chat_id"]
         return Response(self.OutputSerializer(chat_get(tenant=self.tenant, chat_id=chat_id)).data)
@@ -122,7 +128,7 @@ class ChatMessageSendApi(TenantApi):
     InputSerializer = ChatMessageSendInputSerializer
     OutputSerializer = ChatMessageSerializer
 
-    @extend_schema(operation_id="chats_message_send", request=InputSerializer,
+    @extend_schema(operation_id="chats_message_send", parameters=[CHAT_ID], request=InputSerializer,
                    responses={201: OutputSerializer})
     def post(self, request, corp_id: str, chat_id: str):
         chat_id = _valid(ChatIdSerializer, {"chat_id": chat_id})["chat_id"]
@@ -144,11 +150,13 @@ class ChatMessageReadersApi(TenantApi):
     """
 
     class FilterSerializer(serializers.Serializer):
-        message_id = serializers.CharField(max_length=MAX_ID, trim_whitespace=False)
+        message_id = serializers.RegexField(TEXT_PATTERN, max_length=MAX_ID,
+                                            trim_whitespace=False)
 
     @extend_schema(operation_id="chats_message_readers",
                    parameters=[FilterSerializer, OpenApiParameter("cursor", str),
-                               OpenApiParameter("page_size", int)],
+                               OpenApiParameter("page_size", {"type": "integer", "minimum": 1,
+                                                              "maximum": 200})],
                    responses=paginated(ChatReaderSerializer))
     def get(self, request, corp_id: str):
         message_id = _valid(self.FilterSerializer, request.query_params.dict())["message_id"]

@@ -14,6 +14,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
+from api.fields import TEXT_PATTERN, TrueFalseField, WholeNumberField
 from api.pagination import paginated
 from api.pagination_positions import PositionCursorPagination
 from api.views.base import TenantApi
@@ -22,10 +23,16 @@ from directory.services import reads
 
 PAGE_PARAMETERS = [
     OpenApiParameter("cursor", str, description="opaque: the `next` or `previous` link's"),
-    OpenApiParameter("page_size", int, description="1-200 (default 50)"),
+    OpenApiParameter("page_size", {"type": "integer", "minimum": 1, "maximum": 200},
+                     description="results per page, 1 to 200 (default 50; members: pages of "
+                                 "at most 100, DingTalk's own limit)"),
 ]
-DEPT_ID = OpenApiParameter("dept_id", int, OpenApiParameter.PATH,
-                           description="a DingTalk department id (root 1)")
+DEPT_ID = OpenApiParameter("dept_id", {"type": "integer", "minimum": 1, "maximum": reads.MAX_ID},
+                           OpenApiParameter.PATH, description="a DingTalk department id (root 1)")
+USERID = OpenApiParameter("userid", {"type": "string", "maxLength": reads.MAX_USERID,
+                                     "pattern": TEXT_PATTERN}, OpenApiParameter.PATH)
+UNIONID = OpenApiParameter("unionid", {"type": "string", "maxLength": reads.MAX_UNIONID,
+                                       "pattern": TEXT_PATTERN}, OpenApiParameter.PATH)
 LANG = OpenApiParameter("lang", enum=list(reads.LANGS))
 
 
@@ -36,12 +43,13 @@ def _valid(serializer_class: type, data) -> dict:
 
 
 class DeptIdSerializer(serializers.Serializer):
-    dept_id = serializers.IntegerField(min_value=1, max_value=reads.MAX_ID)
+    dept_id = WholeNumberField(min_value=1, max_value=reads.MAX_ID)
 
 
 class UseridSerializer(serializers.Serializer):
     # Text, not a slug: DingTalk lets a corp choose its userids.
-    userid = serializers.CharField(max_length=reads.MAX_USERID, trim_whitespace=False)
+    userid = serializers.RegexField(TEXT_PATTERN, max_length=reads.MAX_USERID,
+                                    trim_whitespace=False)
 
 
 class LangSerializer(serializers.Serializer):
@@ -120,8 +128,8 @@ class DepartmentListApi(TenantApi):
     `fetch_child=true`, in DingTalk's order."""
 
     class FilterSerializer(LangSerializer):
-        parent = serializers.IntegerField(min_value=1, max_value=reads.MAX_ID, default=1)
-        fetch_child = serializers.BooleanField(default=False)
+        parent = WholeNumberField(min_value=1, max_value=reads.MAX_ID, default=1)
+        fetch_child = TrueFalseField(default=False)
 
     @extend_schema(operation_id="directory_departments_list",
                    parameters=[FilterSerializer, *PAGE_PARAMETERS],
@@ -176,7 +184,8 @@ class UserParentDepartmentsApi(TenantApi):
 
     OutputSerializer = UserParentPathsSerializer
 
-    @extend_schema(operation_id="directory_user_parent_departments", responses=OutputSerializer)
+    @extend_schema(operation_id="directory_user_parent_departments", parameters=[USERID],
+                   responses=OutputSerializer)
     def get(self, request, corp_id: str, userid: str):
         userid = _userid(userid)
         paths = reads.user_parent_paths(tenant=self.tenant, userid=userid)
@@ -192,7 +201,7 @@ class UserCountApi(TenantApi):
     """How many users the corp has (`only_active=true`: those who activated DingTalk)."""
 
     class FilterSerializer(serializers.Serializer):
-        only_active = serializers.BooleanField(default=False)
+        only_active = TrueFalseField(default=False)
 
     OutputSerializer = UserCountSerializer
 
@@ -207,7 +216,7 @@ class UserCountApi(TenantApi):
 class UserDetailApi(TenantApi):
     """One user (a suite's tenant never sees mobile or email: DingTalk withholds them)."""
 
-    @extend_schema(operation_id="directory_user_retrieve", parameters=[LANG],
+    @extend_schema(operation_id="directory_user_retrieve", parameters=[USERID, LANG],
                    responses=DirectoryUserSerializer)
     def get(self, request, corp_id: str, userid: str):
         lang = _valid(LangSerializer, request.query_params.dict()).get("lang")
@@ -265,11 +274,13 @@ class UserByUnionidApi(TenantApi):
     """The userid behind a unionid in this corp (contact_type 0 employee, 1 external)."""
 
     class InputSerializer(serializers.Serializer):
-        unionid = serializers.CharField(max_length=reads.MAX_UNIONID, trim_whitespace=False)
+        unionid = serializers.RegexField(TEXT_PATTERN, max_length=reads.MAX_UNIONID,
+                                         trim_whitespace=False)
 
     OutputSerializer = UnionidLookupSerializer
 
-    @extend_schema(operation_id="directory_user_by_unionid", responses=OutputSerializer)
+    @extend_schema(operation_id="directory_user_by_unionid", parameters=[UNIONID],
+                   responses=OutputSerializer)
     def get(self, request, corp_id: str, unionid: str):
         unionid = _valid(self.InputSerializer, {"unionid": unionid})["unionid"]
         found = reads.userid_by_unionid(tenant=self.tenant, unionid=unionid)

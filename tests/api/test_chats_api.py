@@ -100,6 +100,10 @@ def test_chats_a_suite_tenant_is_409_before_any_call(emulator, make_suite_side):
     ({"options": {"icon": 1}}, "options"),
     ({"options": {"searchable": 2}}, "options"),
     ({"options": ["searchable"]}, "options"),
+    ({"options": {"searchable": "1"}}, "options"),  # text is not a JSON integer
+    ({"options": {"searchable": True}}, "options"),
+    ({"name": 123}, "name"),  # nor is a number text
+    ({"useridlist": [1, 2], "owner": "1"}, "useridlist"),
 ])
 def test_chats_create_bad_input_is_400_naming_the_field(emulator, app, change, field):
     tenant, corp, client = app
@@ -135,6 +139,7 @@ def test_chats_send_bad_message_is_400(emulator, app, body, code):
 @pytest.mark.parametrize(("path", "field"), [
     (f"chats/{'c' * 129}/", "chat_id"),
     ("chats/%00/", "chat_id"),
+    ("chats/%20/", "chat_id"),
     ("chat-message-readers/?message_id=%00", "message_id"),
     ("chat-message-readers/", "message_id"),
     (f"chat-message-readers/?message_id={'m' * 129}", "message_id"),

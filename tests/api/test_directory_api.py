@@ -156,6 +156,12 @@ def test_directory_unknown_user_is_404_with_dingtalks_errcode(app_world):
     (f"departments/{'9' * 2000}/sub-ids/", "dept_id"),
     ("departments/abc/members/", "dept_id"),
     ("departments/%00/member-ids/", "dept_id"),
+    ("departments/1.0/", "dept_id"),  # DRF alone would read these as 1
+    ("departments/%201/", "dept_id"),
+    ("departments/?parent=2.0", "parent"),
+    ("departments/?fetch_child=1", "fetch_child"),  # a query boolean is true or false
+    ("departments/?fetch_child=", "fetch_child"),
+    ("users/count/?only_active=yes", "only_active"),
     ("departments/?parent=-3", "parent"),
     ("departments/?parent=0", "parent"),
     ("departments/?fetch_child=maybe", "fetch_child"),
@@ -164,6 +170,8 @@ def test_directory_unknown_user_is_404_with_dingtalks_errcode(app_world):
     ("users/%00/", "userid"),
     (f"users/{'u' * 65}/", "userid"),
     ("users/a%00b/parent-departments/", "userid"),
+    ("users/%20%20/", "userid"),
+    ("users/by-unionid/%20/", "unionid"),
     (f"users/by-unionid/{'x' * 101}/", "unionid"),
     ("users/by-unionid/%00/", "unionid"),
     ("users/count/?only_active=2", "only_active"),
