@@ -27,3 +27,6 @@ if not os.environ.get("CELERY_BROKER_URL") and not os.environ.get("REDIS_URL"):
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
+
+# The demo's webhook receivers run on this machine: allow private and loopback URLs here only.
+API_WEBHOOK_ALLOW_PRIVATE = True
