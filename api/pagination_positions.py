@@ -29,6 +29,11 @@ class PositionCursorPagination:
     # The same bound as api.pagination.ApiCursorPagination, so one OpenAPI description fits.
     max_page_size = 200
 
+    def __init__(self, *, max_position: int = 10**12) -> None:
+        # A position past it is no link of ours (a list's own bound, e.g. the furthest offset
+        # the directory passes to DingTalk).
+        self.max_position = max_position
+
     @staticmethod
     def encode(position: int) -> str:
         return base64.urlsafe_b64encode(f"p={position}".encode()).decode().rstrip("=")
@@ -41,7 +46,7 @@ class PositionCursorPagination:
             except (ValueError, UnicodeDecodeError):
                 text = ""
         match = _TOKEN.fullmatch(text)
-        if match is None:
+        if match is None or int(match.group(1)) > self.max_position:
             raise NotFound("not a cursor of this list: follow the `next` or `previous` link "
                            "as given", code="invalid_cursor")
         return int(match.group(1))

@@ -249,7 +249,7 @@ class DepartmentMembersApi(TenantApi):
     def get(self, request, corp_id: str, dept_id: str):
         dept_id = _dept_id(dept_id)
         filters = _valid(self.FilterSerializer, request.query_params.dict())
-        paginator = PositionCursorPagination()
+        paginator = PositionCursorPagination(max_position=reads.MAX_OFFSET)
         offset, size = paginator.read(request)
         # DingTalk's pages hold at most 100: a bigger page_size gets pages of 100.
         size = min(size, MAX_PAGE_SIZE)

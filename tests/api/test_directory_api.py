@@ -100,6 +100,9 @@ def test_directory_members_paged_forward_and_back(app_world):
     ids = _all_pages(client, url, 5)
     assert len(ids) == len({r["userid"] for r in ids})
     assert {r["userid"] for r in ids} == _members(world, dept)
+    first_ids = client.get(url).json()
+    later = client.get(client.get(first_ids["next"]).json()["next"]).json()
+    assert client.get(client.get(later["previous"]).json()["previous"]).json() == first_ids
     members_url = f"{_base(tenant)}departments/{dept}/members/?page_size=5&order=entry_asc"
     members = _all_pages(client, members_url, 5)
     assert [m["userid"] for m in members] and len(members) > 5
@@ -191,7 +194,8 @@ def test_directory_bad_input_is_400_naming_the_field(emulator, make_app_side, pa
     assert emulator.counters()["calls"] == before  # DingTalk never saw it
 
 
-@pytest.mark.parametrize("cursor", ["garbage", "%00", "cD0tMQ", "x" * 300])
+# "cD0tMQ" is p=-1; "cD0xMDAwMDAx" p=1000001, past the furthest offset passed to DingTalk.
+@pytest.mark.parametrize("cursor", ["garbage", "%00", "cD0tMQ", "cD0xMDAwMDAx", "x" * 300])
 def test_directory_a_forged_cursor_is_invalid_cursor(emulator, make_app_side, cursor):
     tenant, _, key = make_app_side(users=3)
     response = key_client(key).get(f"{_base(tenant)}departments/1/members/?cursor={cursor}")
