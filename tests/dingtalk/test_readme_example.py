@@ -15,19 +15,18 @@ def readme_example() -> str:
 
 
 def test_readme_example_runs_against_the_emulator(emulator):
+    from devserver.demo import APP, MANAGER
+
+    # The world `make run` builds (devserver/demo.py): its internal app and user manager01.
     corp = emulator.create_corp(users=3)
-    app = emulator.create_app(corp["corp_id"])
-    userid = corp["userids"][0]
-    # Fill the placeholders from an emulator corp; everything else runs as printed.
-    source = (readme_example()
-              .replace('appkey="..."', f'appkey="{app["appkey"]}"')
-              .replace('appsecret="..."', f'appsecret="{app["appsecret"]}"')
-              .replace("http://127.0.0.1:9000", emulator.base_url)
-              .replace("manager01", userid)
-              .replace("agent_id=123", f"agent_id={app['agent_id']}"))
-    assert app["appkey"] in source and emulator.base_url in source
+    emulator.contact_change(corp["corp_id"], "user_add_org", user=dict(MANAGER))
+    emulator.create_app(corp["corp_id"], appkey=APP["appkey"], appsecret=APP["appsecret"],
+                        agent_id=APP["agent_id"])
+    # Everything runs as printed, on this test's emulator port.
+    source = readme_example().replace("http://127.0.0.1:9000", emulator.base_url)
+    assert APP["appkey"] in source and emulator.base_url in source
     scope: dict = {}
     exec(compile(source, "README.md", "exec"), scope)  # noqa: S102 (our own README text)
     scope["client"].close()
-    assert scope["user"].userid == userid
+    assert scope["user"].userid == MANAGER["userid"]
     assert emulator.task(scope["task"].task_id)["recipients"] == 1
