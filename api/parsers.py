@@ -1,14 +1,16 @@
-"""Request body parsing that refuses what would break later: JSON nested deeper than
+"""Request body parsing that refuses what would break later: a JSON body larger than
+API_MAX_JSON_BYTES (413, read no further), JSON nested deeper than
 API_MAX_JSON_DEPTH (Python's parser would hit its recursion limit, a 500), NUL characters
 (PostgreSQL cannot store them in text or jsonb, a 500 at write time) and, through DRF's strict
 mode, NaN and Infinity. Each is a 400 with a clear message."""
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 from django.conf import settings
-from rest_framework.exceptions import ParseError
+from rest_framework.exceptions import APIException, ParseError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 
 
@@ -31,8 +33,31 @@ def check_json_value(value: Any, *, max_depth: int | None = None) -> None:
                 stack.extend((v, depth + 1) for v in item)
 
 
+def _bounded(stream, parser_context) -> io.BytesIO:
+    """The body, read up to API_MAX_JSON_BYTES: DRF's JSON parser reads the stream whole, and
+    Django's DATA_UPLOAD_MAX_MEMORY_SIZE guards only forms and request.body."""
+    limit = settings.API_MAX_JSON_BYTES
+    request = (parser_context or {}).get("request")
+    declared = request.META.get("CONTENT_LENGTH") if request is not None else None
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise RequestTooLarge(limit)
+    body = stream.read(limit + 1) if stream is not None else b""
+    if len(body) > limit:
+        raise RequestTooLarge(limit)
+    return io.BytesIO(body)
+
+
+class RequestTooLarge(APIException):
+    status_code = 413
+    default_code = "request_too_large"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"a JSON body is at most {limit} bytes")
+
+
 class SafeJSONParser(JSONParser):
     def parse(self, stream, media_type=None, parser_context=None):
+        stream = _bounded(stream, parser_context)
         try:
             data = super().parse(stream, media_type, parser_context)
         except RecursionError:

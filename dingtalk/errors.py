@@ -54,7 +54,8 @@ NOT_FOUND_ERRCODES: frozenset[int] = frozenset(
     {60003, 60121, 33012, 60111, 404, 40016, 34001, 70001, 70003, 70004, 40090}
 )
 INVALID_REQUEST_ERRCODES: frozenset[int] = frozenset(
-    {40035, 400002, 400402, 40003, 40006, 40008, 40009, 40031, 40048, 40056}
+    # 40007: an invalid media_id (DingTalk's global table; the emulator's notices answer it).
+    {40035, 400002, 400402, 40003, 40006, 40007, 40008, 40009, 40031, 40048, 40056}
     | set(range(40068, 40071))
     | {40078, 40102, 42007, 42008, 41001, 41028, 41029, 41049, 41101}
     | set(range(41021, 41028))
