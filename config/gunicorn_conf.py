@@ -1,4 +1,8 @@
-"""gunicorn settings for the dingsuite web process (callbacks, admin, API)."""
+"""gunicorn settings for the dingsuite web process (callbacks, admin, API).
+
+Part of the installed package, so an install without a source tree has it too:
+`gunicorn -c python:config.gunicorn_conf config.wsgi` (the systemd unit and the image).
+"""
 
 import multiprocessing
 import os
