@@ -11,13 +11,29 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 .PHONY: venv run test lint bench-client bench-emulator bench-callbacks bench-crypto bench-faults \
 	bench-recovery bench-delivery bench-api emulator clean
 
-$(VENV)/.installed: pyproject.toml
+# Exact versions from requirements-dev.lock (everything, dev tools included), then dingsuite
+# itself, editable, with nothing resolved again: every machine, CI and the image (which uses
+# requirements.lock, the same versions without the dev tools) run the same packages.
+$(VENV)/.installed: pyproject.toml requirements-dev.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -r requirements-dev.lock
+	$(PY) -m pip install --quiet --no-deps -e .
 	touch $@
 
 venv: $(VENV)/.installed
+
+# Re-resolve the lock files from pyproject.toml's ranges after editing them. Versions already
+# locked stay where they still fit; move them with LOCK_ARGS="--upgrade" (everything) or
+# LOCK_ARGS="--upgrade-package celery". requirements.lock is resolved from the dev lock, so the
+# two never disagree. Commit both files.
+.PHONY: lock
+LOCK_FLAGS := --quiet --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links
+lock: venv
+	CUSTOM_COMPILE_COMMAND="make lock" $(VENV)/bin/pip-compile $(LOCK_FLAGS) $(LOCK_ARGS) \
+		--extra dev -o requirements-dev.lock pyproject.toml
+	cp requirements-dev.lock requirements.lock
+	CUSTOM_COMPILE_COMMAND="make lock" $(VENV)/bin/pip-compile $(LOCK_FLAGS) \
+		-o requirements.lock pyproject.toml
 
 run: venv
 	$(PY) -m devserver
