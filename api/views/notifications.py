@@ -4,6 +4,7 @@ views only accept, read and stop."""
 
 from __future__ import annotations
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -107,8 +108,8 @@ class NotificationListCreateApi(TenantApi):
     @extend_schema(operation_id="notifications_list",
                    responses=paginated(NotificationSummarySerializer),
                    parameters=[OpenApiParameter("status", enum=Notification.Status.values),
-                               OpenApiParameter("created_after", str),
-                               OpenApiParameter("created_before", str)])
+                               OpenApiParameter("created_after", OpenApiTypes.DATETIME),
+                               OpenApiParameter("created_before", OpenApiTypes.DATETIME)])
     def get(self, request, corp_id: str):
         filters = self.FilterSerializer(data=request.query_params.dict())
         filters.is_valid(raise_exception=True)

@@ -284,6 +284,9 @@ API_KEY_THROTTLE_RATE = os.environ.get("API_KEY_THROTTLE_RATE", "1200/min")
 API_THROTTLE_CACHE = "default"
 # Request bodies nested deeper are refused with a 400 (api/parsers.py).
 API_MAX_JSON_DEPTH = int(os.environ.get("API_MAX_JSON_DEPTH", "32"))
+# The seed's asyncsend_v2 waits this long for its batch's DingTalk task id before answering
+# 202 queued (the limiter is holding it); api/services/seed.py.
+API_SEED_SEND_WAIT_S = float(os.environ.get("API_SEED_SEND_WAIT_S", "10"))
 # ... and larger JSON bodies with a 413 (a 100,000-userid notification is about 2 MB).
 API_MAX_JSON_BYTES = int(os.environ.get("API_MAX_JSON_BYTES", str(4 * 1024 * 1024)))
 # The seed's asyncsend_v2 waits this long for its batch's DingTalk task id before answering

@@ -79,11 +79,13 @@ def test_notifications_recipients_page_by_cursor_and_filter_by_outcome(
     assert client.get(_url(tenant, 999999, "recipients")).status_code == 404
 
 
-def test_notifications_list_filters_by_status_and_creation_time(make_app_side):
+def test_notifications_list_filters_by_status_and_creation_time(celery_worker, make_app_side):
     tenant, corp, key = make_app_side(users=5)
     client = key_client(key)
     ids = [client.post(_url(tenant), {"userid_list": corp["userids"][:1], "msg": _text(str(i))},
                        format="json").json()["id"] for i in range(3)]
+    for pk in ids:  # finished first: nothing moves their status while the test sets one
+        _finished(client, tenant, pk, NStatus.COMPLETED, NStatus.PARTIALLY_FAILED)
     Notification.objects.filter(pk=ids[0]).update(status=NStatus.CANCELLED,
                                                   created_at=clock.now() - timedelta(days=2))
     everything = client.get(_url(tenant) + "?page_size=2").json()
@@ -102,7 +104,7 @@ def test_notifications_list_filters_by_status_and_creation_time(make_app_side):
 
 
 def test_notifications_idempotency_key_replays_the_first_and_refuses_another_body(
-        make_app_side):
+        celery_worker, make_app_side):
     tenant, corp, key = make_app_side(users=5)
     client = key_client(key)
     body = {"userid_list": corp["userids"][:2], "msg": _text("once")}
@@ -123,7 +125,8 @@ def test_notifications_idempotency_key_replays_the_first_and_refuses_another_bod
     assert Notification.objects.filter(tenant=tenant).count() == 2
 
 
-def test_notifications_concurrent_requests_with_one_key_make_one_notification(make_app_side):
+def test_notifications_concurrent_requests_with_one_key_make_one_notification(
+        celery_worker, make_app_side):
     tenant, corp, key = make_app_side(users=5)
     body = {"userid_list": corp["userids"][:3], "msg": _text("race")}
     answers, start = [], threading.Barrier(6)
@@ -188,7 +191,8 @@ def test_notifications_to_all_user_of_a_suite_is_409(make_suite_side):
     assert response.json()["error"]["code"] == "to_all_user_internal_apps_only"
 
 
-def test_notifications_inactive_tenant_is_409_and_its_history_stays_readable(make_app_side):
+def test_notifications_inactive_tenant_is_409_and_its_history_stays_readable(
+        celery_worker, make_app_side):
     tenant, corp, key = make_app_side(users=5)
     client = key_client(key)
     body = {"userid_list": corp["userids"][:1], "msg": _text()}
@@ -255,7 +259,7 @@ def test_notifications_a_send_dingtalk_refuses_shows_failed_with_its_errcode(
     assert {r["code"] for r in failed} == {"40035"}
 
 
-def test_notifications_another_tenants_notification_is_404(make_suite_side):
+def test_notifications_another_tenants_notification_is_404(celery_worker, make_suite_side):
     side = make_suite_side(tenants=2)
     mine, theirs = side.tenants
     pk = side.client.post(_url(theirs), {"userid_list": side.corps[1]["userids"][:1],
