@@ -9,6 +9,11 @@
    chunks), the ledger's admissions and bookings for today, batches of at most 100 userids,
    and the next status: SENDING, or COMPLETED when nothing is left to send (FAILED when no
    department could be read and nobody was named).
+   A single-batch notification (the seed's asyncsend_v2) gets exactly one batch: its admitted
+   named users, its dept_ids and to_all_user as given (DingTalk expands the departments), and
+   the department members counted here as its audience_size (the limiter's amount); polling
+   adds rows for anyone DingTalk's expansion reached that this one did not
+   (batch_recipients_add).
 
 A failure a retry can fix puts it back to ACCEPTED with a backoff (the countdown task is the
 fast path, the sweep the one that survives a dead worker); an inactive tenant holds it (HELD) or,

@@ -262,3 +262,22 @@ def test_seed_routes_side_by_side_with_their_v1_twins(celery_worker, emulator, m
         unread = client.get(_v1(tenant, f"notifications/{pk}/recipients/"),
                             {"outcome": Recipient.Outcome.UNREAD}).json()["results"]
         assert sorted(r["userid"] for r in unread) == sorted(result["unread_user_id_list"])
+
+
+def test_seed_asyncsend_v2_to_a_department_is_one_task_dingtalk_expands(
+        celery_worker, emulator, make_app_side):
+    tenant, corp, key = make_app_side(users=40)
+    user = _user(emulator, corp)
+    dept = int(user["depts"][0])
+    response = _seed(key_client(key), tenant, "asyncsend_v2",
+                     {"dept_id_list": str(dept), "msg": "部门通知"}, fmt="multipart")
+    assert response.status_code == 200, response.content
+    (batch,) = NotificationBatch.objects.filter(tenant=tenant)
+    assert batch.dept_ids == [dept] and batch.userids == []
+    assert batch.task_id == response.json()["data"]["task_id"]
+    n = wait_for(lambda: Notification.objects.filter(
+        tenant=tenant, status=NStatus.COMPLETED).first(), timeout=60, what="completion")
+    delivered = emulator.task(batch.task_id)["send_result"]["unread_user_id_list"]
+    assert user["userid"] in delivered
+    assert sorted(Recipient.objects.filter(notification=n, outcome=Recipient.Outcome.UNREAD)
+                  .values_list("userid", flat=True)) == sorted(delivered)
