@@ -7,7 +7,6 @@ with a forged position (which DRF would let fail in the query: a 500).
 """
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
@@ -48,14 +47,15 @@ def _invalid_cursor() -> NotFound:
                     code="invalid_cursor")
 
 
-# The query parameters of every paginated list (api/schema.py adds them to such operations).
+# The query parameters of every paginated list, as OpenAPI parameter objects: api/schema.py puts
+# them into every operation that answers a page, in place of any the view declared itself.
 PAGE_PARAMETERS = [
-    OpenApiParameter("cursor", str, description="opaque: from a page's `next` or "
-                     "`previous` link"),
-    OpenApiParameter("page_size", {"type": "integer", "minimum": 1,
-                                   "maximum": ApiCursorPagination.max_page_size}, description=(
-        f"results per page, 1 to {ApiCursorPagination.max_page_size} "
-        f"(default {ApiCursorPagination.page_size})")),
+    {"name": "cursor", "in": "query", "required": False, "schema": {"type": "string"},
+     "description": "opaque: from a page's `next` or `previous` link"},
+    {"name": "page_size", "in": "query", "required": False,
+     "schema": {"type": "integer", "minimum": 1, "maximum": ApiCursorPagination.max_page_size},
+     "description": f"results per page, 1 to {ApiCursorPagination.max_page_size} "
+                    f"(default {ApiCursorPagination.page_size})"},
 ]
 
 _paginated: dict[type, type] = {}

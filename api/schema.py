@@ -41,21 +41,29 @@ ERROR_STATUSES = {
 
 
 class ApiAutoSchema(AutoSchema):
-    """drf-spectacular's schema plus the error responses every operation shares, and the
-    cursor parameters of every operation that answers a cursor page."""
+    """drf-spectacular's schema plus the error responses every operation shares, one
+    description of the cursor parameters for every operation that answers a page (so each
+    list states page_size's bounds), and component names that keep nested serializers apart."""
 
     def get_serializer_name(self, serializer, direction) -> str:
         cls = serializer if isinstance(serializer, type) else type(serializer)
         return serializer_component_name(cls)
 
-    def get_override_parameters(self):
-        parameters = super().get_override_parameters()
+    def get_operation(self, *args, **kwargs):
+        operation = super().get_operation(*args, **kwargs)
+        if operation is not None and self.method == "GET" and self._answers_a_page():
+            names = {p["name"] for p in PAGE_PARAMETERS}
+            kept = [p for p in operation.get("parameters", [])
+                    if not (p.get("in") == "query" and p.get("name") in names)]
+            operation["parameters"] = sorted([*kept, *PAGE_PARAMETERS],
+                                             key=lambda p: (p["name"], p["in"]))
+        return operation
+
+    def _answers_a_page(self) -> bool:
         responses = self.get_response_serializers()
         if isinstance(responses, dict):
             responses = responses.get(200, responses.get("200"))
-        if self.method == "GET" and is_paginated(responses):
-            parameters = [*parameters, *PAGE_PARAMETERS]
-        return parameters
+        return is_paginated(responses)
 
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)

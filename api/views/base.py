@@ -33,5 +33,8 @@ class TenantApi(KeyApi):
 
     def initial(self, request, *args, **kwargs) -> None:
         super().initial(request, *args, **kwargs)
-        self.tenant = api_tenant_get(api_key=request.auth, corp_id=kwargs.get("corp_id"))
-        log_context.set_tenant(self.tenant.corp_id)
+        # A method the view does not have is its 405 whatever the corp id: that says nothing
+        # about which tenants exist.
+        if hasattr(self, request.method.lower()):
+            self.tenant = api_tenant_get(api_key=request.auth, corp_id=kwargs.get("corp_id"))
+            log_context.set_tenant(self.tenant.corp_id)
