@@ -1,10 +1,11 @@
 """The deployment's own commands, run: the systemd units' ExecStart lines (web, both workers,
 beat) with the venv standing in for /opt/dingsuite and a temporary directory for
 /var/lib/dingsuite, configured by deploy/env.example (hosts and secrets replaced), on a database
-of their own; `dingsuite migrate` as the documented steps run it; compose's web healthcheck
-against that web; and the compose demo profile's seeding (devserver/compose_demo.py) against a
-real emulator, through real callbacks and a real worker, twice (the second run changes
-nothing)."""
+of their own; `dingsuite migrate` and `collectstatic` as the documented steps run them;
+compose's web healthcheck against that web; the TLS settings' effect (no redirect, HSTS and
+Secure cookies behind a proxy that says HTTPS); and the compose demo profile's seeding
+(devserver/compose_demo.py) against a real emulator, through real callbacks and a real worker,
+twice (the second run changes nothing)."""
 
 import os
 import re
@@ -163,13 +164,15 @@ def _seed(stack: Stack) -> subprocess.CompletedProcess:
 
 @pytest.mark.integration
 def test_deploy_units_run_and_the_compose_demo_seeds_a_suite(stack):
-    # Step 4 of docs/deploy.md: the schema through the installed `dingsuite` command, which
+    # Step 4 of docs/deploy.md: schema and static files through the installed `dingsuite`, which
     # reads the env file itself (no DJANGO_SETTINGS_MODULE or secrets in its environment).
     migrate_env = {k: v for k, v in stack.env().items() if k not in stack.env_values}
-    done = subprocess.run([str(BIN / "dingsuite"), "migrate", "--noinput", "-v", "0"],
-                          cwd=stack.var_dir, timeout=300, capture_output=True, text=True,
-                          env=migrate_env | {"DINGSUITE_ENV_FILE": str(stack.env_file)})
-    assert done.returncode == 0, done.stderr[-2000:]
+    for step in (["migrate", "--noinput"], ["collectstatic", "--noinput"]):
+        done = subprocess.run([str(BIN / "dingsuite"), *step, "-v", "0"],
+                              cwd=stack.var_dir, timeout=300, capture_output=True, text=True,
+                              env=migrate_env | {"DINGSUITE_ENV_FILE": str(stack.env_file)})
+        assert done.returncode == 0, done.stderr[-2000:]
+    assert (stack.var_dir / "static" / "staticfiles.json").exists()  # STATIC_ROOT's default
 
     # compose's emulator service, as written (its state file on the demo volume).
     compose = yaml.safe_load((DEPLOY / "compose.yml").read_text())
@@ -201,6 +204,15 @@ def test_deploy_units_run_and_the_compose_demo_seeds_a_suite(stack):
     # Beat's schedule lands where the unit says (the docs' /var/lib/dingsuite).
     _poll(lambda: any(stack.var_dir.glob("celerybeat-schedule*")), timeout=60,
           what="beat's schedule file")
+
+    # TLS ends in front: no redirect of plain HTTP (DingTalk's gateway forbids one), HSTS and
+    # Secure cookies when the proxy says the request was HTTPS.
+    login = f"{stack.web_url}/admin/login/"
+    plain = requests.get(login, allow_redirects=False, timeout=10)
+    assert plain.status_code == 200 and "Strict-Transport-Security" not in plain.headers
+    behind_tls = requests.get(login, headers={"X-Forwarded-Proto": "https"}, timeout=10)
+    assert behind_tls.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+    assert "secure" in behind_tls.headers["Set-Cookie"].lower()
 
     first = _seed(stack)
     assert first.returncode == 0, (first.stderr[-2000:], stack.log("worker-callbacks"))
