@@ -281,3 +281,15 @@ def test_seed_asyncsend_v2_to_a_department_is_one_task_dingtalk_expands(
     assert user["userid"] in delivered
     assert sorted(Recipient.objects.filter(notification=n, outcome=Recipient.Outcome.UNREAD)
                   .values_list("userid", flat=True)) == sorted(delivered)
+
+
+def test_seed_dingtalk_unreachable_is_502_and_suites_to_all_user_is_400(emulator,
+                                                                        make_suite_side):
+    side = make_suite_side(tenants=1)
+    tenant = side.tenants[0]
+    emulator.add_fault("auth/scopes", drop=True)
+    gone = _seed(side.client, tenant, "authScopes")
+    assert gone.status_code == 502 and set(gone.json()) == {"msg"}
+    everyone = _seed(side.client, tenant, "asyncsend_v2", {"to_all_user": True, "msg": "x"})
+    assert everyone.status_code == 400 and "41028" in everyone.json()["msg"]
+    assert not Notification.objects.exists()
