@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -37,7 +38,8 @@ from core import clock
 from dingtalk.api.models import SendResult
 from dingtalk.errors import ApiError, QuotaExceeded
 from dingtalk.repeat import retryable_error
-from messaging.limiter import acquire, app_api_calls_rule
+from messaging.limiter import acquire, app_api_calls_rule, egress_rule
+from messaging.limiter.egress import egress_gate_active, egress_prepaid
 from messaging.models import Notification, NotificationBatch, Recipient
 from messaging.services.batch_queue import (
     batch_poll_enqueue,
@@ -60,6 +62,7 @@ PER_MINUTE_CODES = frozenset({"143103", "143104", "143203", "143204"})
 # Identical content the same day: on a same-day resend of a batch whose first answer was lost,
 # this means the first send reached the user (a DUPLICATE, delivered), not a failure.
 IDENTICAL_CONTENT_CODES = frozenset({"143106", "143206"})
+_NOTICES = "topapi/message/corpconversation"  # the polls' paths, as the egress gate sees them
 _POLLED = (Status.SENT, Status.UNKNOWN)
 _WAITING = (Outcome.SENT, Outcome.UNKNOWN)
 _MAX_ERROR = 2000
@@ -139,8 +142,8 @@ def _poll(batch: NotificationBatch) -> int:
     try:
         client = client_for(tenant)
         if not _result_answers(batch) and _waiting(batch):
-            _take_api(tenant, "getsendprogress")
-            progress = client.work_notices.progress(tenant.agent_id, batch.task_id)
+            with _api_call(tenant, "getsendprogress"):
+                progress = client.work_notices.progress(tenant.agent_id, batch.task_id)
             if not progress.done:
                 _again(batch, _progress_delay(batch), f"progress {progress.percent}%",
                        enqueue=True)
@@ -148,8 +151,8 @@ def _poll(batch: NotificationBatch) -> int:
             if batch.progress_only:
                 _finish(batch, "")
                 return 0
-        _take_api(tenant, "getsendresult")
-        result = client.work_notices.result(tenant.agent_id, batch.task_id)
+        with _api_call(tenant, "getsendresult"):
+            result = client.work_notices.result(tenant.agent_id, batch.task_id)
     except _NoRoom as wait:
         # Read refreshes fall due together (the sweep queues them at once): the app's 20 calls
         # per second per API are kept here, without holding a worker in the client's retry.
@@ -184,14 +187,22 @@ class _NoRoom(Exception):
         self.retry_after_s, self.note = max(retry_after_s, 0.05), note
 
 
-def _take_api(tenant: Tenant, api: str) -> None:
-    """One call of the app's per-API budget (90018: 20 per second), or _NoRoom. An unavailable
-    limiter lets the poll through: a poll only reads, and DingTalk's throttle is retried."""
+@contextlib.contextmanager
+def _api_call(tenant: Tenant, api: str) -> Iterator[None]:
+    """One call of the app's per-API budget (90018: 20 per second) and of the egress budget
+    (which the call's request then does not take again in the transport's gate), or _NoRoom.
+    An unavailable limiter lets the poll through: a poll only reads, and DingTalk's throttle
+    is retried."""
     app_key = tenant.suite.suite_key if tenant.kind == Tenant.Kind.SUITE else \
         tenant.app_key_label
-    decision = acquire([app_api_calls_rule(app_key=app_key, api=api)], 1)
+    gated = egress_gate_active()
+    rules = [app_api_calls_rule(app_key=app_key, api=api), *([egress_rule()] if gated else [])]
+    decision = acquire(rules, 1)
     if not decision.allowed and not decision.unavailable:
         raise _NoRoom(decision.retry_after_s, f"limiter: {decision.blocking_rule}")
+    with egress_prepaid(f"{_NOTICES}/{api}") if gated and decision.allowed else (
+            contextlib.nullcontext()):
+        yield
 
 
 def _age_s(batch: NotificationBatch) -> float:
@@ -267,14 +278,38 @@ def _outcomes(result: SendResult, *, resent: bool = False,
 
 def _record_result(batch: NotificationBatch, result: SendResult) -> int:
     moves, again = _outcomes(result, resent=batch.resends > 0)
+    if (batch.status == Status.SENT and not again and not batch.dept_ids
+            and not batch.to_all_user):
+        # The usual poll: the moves, then the next poll, in two statements and no transaction.
+        # Both hold only under this poll's claim, and moves can be made twice: a poll that dies
+        # between them leaves its lease to run out, and the batch is polled again.
+        counts = _recipients_move(batch, moves)
+        if counts is None:
+            _reread(batch)
+            return 0
+        _schedule_next(batch, waiting=sum(counts[o] for o in _WAITING) > 0,
+                       unread=counts[Outcome.UNREAD] > 0)
+    elif not _record_unusual(batch, result, moves, again):
+        return 0
+    logger.info("batch %s: %s read, %s unread, %s forbidden, %s to send again after the "
+                "window", batch.pk, len(result.read_userids), len(result.unread_userids),
+                len(result.forbidden), len(again))
+    return len(again)
+
+
+def _record_unusual(batch: NotificationBatch, result: SendResult,
+                    moves: dict[tuple[str, str], list[str]], again: list[str]) -> bool:
+    """An UNKNOWN batch's delivered recipients booked, per-minute drops sent again, rows for
+    the members DingTalk expanded departments into: all in one transaction. False when this
+    poll's claim was lost."""
     with transaction.atomic():
         if not NotificationBatch.objects.filter(_held(batch)).exists():
             _reread(batch)
-            return 0
+            return False
         if batch.dept_ids or batch.to_all_user:  # DingTalk expanded them: rows for newcomers
             batch_recipients_add(batch=batch,
                                  userids=[*again, *(u for us in moves.values() for u in us)])
-        counts = _recipients_move(batch, moves)
+        counts = _recipients_move(batch, moves) or Counter()
         delivered = [*result.read_userids, *result.unread_userids]
         if batch.status == Status.UNKNOWN and delivered:
             ledger_book(tenant=batch.tenant, day=batch.ledger_day or ledger_day(at=batch.sent_at),
@@ -284,42 +319,49 @@ def _record_result(batch: NotificationBatch, result: SendResult) -> int:
             waiting -= _send_again(batch, Recipient.objects.filter(
                 batch=batch, userid__in=again, outcome__in=_WAITING))
         _schedule_next(batch, waiting=waiting > 0, unread=counts[Outcome.UNREAD] > 0)
-    logger.info("batch %s: %s read, %s unread, %s forbidden, %s to send again after the "
-                "window", batch.pk, len(result.read_userids), len(result.unread_userids),
-                len(result.forbidden), len(again))
-    return len(again)
+    return True
 
 
 # One getsendresult's outcomes in one statement (a poll per batch of 100 made one UPDATE per
 # outcome and two EXISTS after them): each recipient still waiting takes the first of its moves
 # in _outcomes' order, and an unread one only read (read status never goes back); the batch's
 # recipients are counted by outcome afterwards. (Listed both unread and read, a user is only
-# given read: applied in order, unread then read end there too.)
+# given read: applied in order, unread then read end there too.) Nothing moves unless this poll
+# still holds the batch; the last row (outcome NULL) says whether it does.
 _MOVE_SQL = """
-WITH v AS (
+WITH held AS (
+    SELECT id FROM {batch}
+    WHERE id = %(batch)s AND status IN (%(polled)s, %(polled_unknown)s)
+      AND claimed_at = %(claimed)s),
+v AS (
     SELECT * FROM unnest(%(userids)s::text[], %(outcomes)s::text[], %(codes)s::text[],
                          %(ranks)s::int[]) AS v (userid, outcome, code, rank)),
 pick AS (
     SELECT DISTINCT ON (r.id) r.id, v.outcome, v.code
     FROM {recipient} r JOIN v ON v.userid = r.userid
-    WHERE r.batch_id = %(batch)s
+    WHERE r.batch_id IN (SELECT id FROM held)
       AND (r.outcome IN (%(sent)s, %(unknown)s)
            OR (v.outcome = %(read)s AND r.outcome = %(unread)s))
     ORDER BY r.id, v.rank),
 moved AS (
     UPDATE {recipient} r SET outcome = pick.outcome, code = pick.code
-    FROM pick WHERE r.id = pick.id
+    FROM pick
+    WHERE r.id = pick.id AND (r.outcome IN (%(sent)s, %(unknown)s)
+                              OR (pick.outcome = %(read)s AND r.outcome = %(unread)s))
     RETURNING r.id, r.outcome)
 SELECT COALESCE(moved.outcome, r.outcome), count(*)
 FROM {recipient} r LEFT JOIN moved ON moved.id = r.id
-WHERE r.batch_id = %(batch)s
+WHERE r.batch_id IN (SELECT id FROM held)
 GROUP BY 1
+UNION ALL
+SELECT NULL, count(*) FROM held
 """
 
 
 def _recipients_move(batch: NotificationBatch, moves: dict[tuple[str, str], list[str]],
-                     ) -> Counter[str]:
-    """Apply the moves to the batch's recipients; their count by outcome afterwards."""
+                     ) -> Counter[str] | None:
+    """Apply the moves to the batch's recipients; their count by outcome afterwards, or None
+    when this poll no longer holds the batch (nothing moved)."""
     read = set(moves.get((Outcome.READ, ""), ()))
     userids: list[str] = []
     outcomes: list[str] = []
@@ -333,11 +375,16 @@ def _recipients_move(batch: NotificationBatch, moves: dict[tuple[str, str], list
                 codes.append(code)
                 ranks.append(rank)
     with connection.cursor() as cursor:
-        cursor.execute(_MOVE_SQL.format(recipient=Recipient._meta.db_table), {
+        cursor.execute(_MOVE_SQL.format(recipient=Recipient._meta.db_table,
+                                        batch=NotificationBatch._meta.db_table), {
             "userids": userids, "outcomes": outcomes, "codes": codes, "ranks": ranks,
-            "batch": batch.pk, "sent": Outcome.SENT.value, "unknown": Outcome.UNKNOWN.value,
-            "read": Outcome.READ.value, "unread": Outcome.UNREAD.value})
-        return Counter({outcome: n for outcome, n in cursor.fetchall()})
+            "batch": batch.pk, "claimed": batch.claimed_at, "polled": Status.SENT.value,
+            "polled_unknown": Status.UNKNOWN.value, "sent": Outcome.SENT.value,
+            "unknown": Outcome.UNKNOWN.value, "read": Outcome.READ.value,
+            "unread": Outcome.UNREAD.value})
+        rows = cursor.fetchall()
+    counts = Counter({outcome: n for outcome, n in rows if outcome is not None})
+    return counts if any(n for outcome, n in rows if outcome is None) else None
 
 
 def _send_again(batch: NotificationBatch, rows) -> int:
@@ -367,17 +414,17 @@ def _schedule_next(batch: NotificationBatch, *, waiting: bool, unread: bool) -> 
     else none (DONE)."""
     fields: dict = {"status": Status.SENT, "lease_expires_at": None, "last_error": ""}
     stretch = _stretch(batch) if waiting or unread else 1.0
+    delay = _progress_delay(batch, stretch) if waiting else 0.0
     if waiting:
-        delay = _progress_delay(batch, stretch)
         fields["next_attempt_at"] = _next_at(batch, delay)
-        batch_poll_enqueue_on_commit(batch_id=batch.pk, countdown=delay)
     elif unread and stretch < 8:
         # Read refreshes are far apart: the sweep runs them from next_attempt_at. (Below a
         # tenth of the monthly budget they stop: outcomes matter more than read marks.)
         fields["next_attempt_at"] = _next_at(batch, _read_delay(batch, stretch))
     else:
         fields.update(status=Status.DONE, next_attempt_at=None)
-    _update(batch, **fields)
+    if _update(batch, **fields) and waiting:
+        batch_poll_enqueue_on_commit(batch_id=batch.pk, countdown=delay)
 
 
 def polls_sweep(*, limit: int = 500) -> list[int]:

@@ -31,16 +31,17 @@ import random
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
 
 from core import clock
+from dingtalk.api.models import SendTask
 from dingtalk.errors import ApiError, EgressLimited, QuotaExceeded
 from dingtalk.messages import MessageError
 from dingtalk.repeat import may_repeat, retryable_error
 from messaging.limiter import LimiterUnavailable, acquire, notice_send_rules, usage
-from messaging.limiter.egress import egress_gate_active
-from messaging.models import NotificationBatch, Recipient
+from messaging.limiter.egress import egress_gate_active, egress_prepaid
+from messaging.models import Notification, NotificationBatch, Recipient
 from messaging.services.batch_queue import (
     batch_poll_enqueue_on_commit,
     batch_send_enqueue,
@@ -64,6 +65,7 @@ logger = logging.getLogger("messaging.sending")
 Status = NotificationBatch.Status
 Outcome = Recipient.Outcome
 _MAX_ERROR = 2000
+_NOTICES = "topapi/message/corpconversation"  # the sends' paths, as the egress gate sees them
 # A notification's audience and counts (100,000 userids for a big one) are not what a send
 # needs: loaded with every batch, they were decoded once per batch of 100.
 _NOT_FOR_SENDING = ("notification__userids", "notification__dept_ids", "notification__counts",
@@ -96,9 +98,13 @@ def _update(batch: NotificationBatch, where: Q, **fields) -> bool:
         for name, value in fields.items():
             setattr(batch, name, value)
         return True
+    _reread(batch)
+    return False
+
+
+def _reread(batch: NotificationBatch) -> None:
     with contextlib.suppress(NotificationBatch.DoesNotExist):  # its notification was deleted
         batch.refresh_from_db()
-    return False
 
 
 def batch_send(*, batch_id: int) -> NotificationBatch | None:
@@ -122,21 +128,22 @@ def batch_send(*, batch_id: int) -> NotificationBatch | None:
                              f"limiter: {decision.blocking_rule or 'unavailable'}")
         else:
             _call(batch)
-    notification_settle_if_due(batch=batch)
     if batch.status != Status.PENDING:
+        # First: the tenant's next send is queued before this notification is recounted.
         tenant_sends_promote(tenant_id=batch.tenant_id)
+    notification_settle_if_due(batch=batch)
     return batch
 
 
 def _rules(tenant: Tenant):
+    # The egress call too: the send's request then passes the transport's gate without a
+    # second acquire (_call: egress_prepaid).
     api = "sendbytemplate" if _by_template(tenant) else "asyncsend_v2"
-    egress = not egress_gate_active()  # else the transport's gate counts the call
     if tenant.kind == Tenant.Kind.SUITE:
         key = tenant.suite.suite_key
-        return notice_send_rules(app_key=key, corp_id=tenant.corp_id, suite_key=key, api=api,
-                                 egress=egress)
+        return notice_send_rules(app_key=key, corp_id=tenant.corp_id, suite_key=key, api=api)
     return notice_send_rules(app_key=tenant.app_key_label, corp_id=tenant.corp_id,
-                             suite_key=None, api=api, egress=egress)
+                             suite_key=None, api=api)
 
 
 _SHARED = ("notice:suite:", "notice:corp:")
@@ -173,22 +180,30 @@ def _by_template(tenant: Tenant) -> bool:
 
 def _call(batch: NotificationBatch) -> None:
     n, tenant = batch.notification, batch.tenant
+    api = "sendbytemplate" if n.template_id else "asyncsend_v2"
+    prepaid = egress_prepaid(f"{_NOTICES}/{api}") if egress_gate_active() else (
+        contextlib.nullcontext())
     try:
-        client = client_for(tenant)
-        if n.template_id:
-            task = client.work_notices.send_by_template(
-                tenant.agent_id, n.template_id, n.template_data or {}, userids=batch.userids,
-                dept_ids=batch.dept_ids)
-        else:
-            task = client.work_notices.send(
-                tenant.agent_id, n.msg, userids=batch.userids, dept_ids=batch.dept_ids,
-                to_all_user=batch.to_all_user or (n.to_all_user_native and not batch.userids))
+        with prepaid:
+            task = _hand_over(batch, n, tenant)
     except TenantInactive:
         _inactive(batch)
     except Exception as exc:
         _record_error(batch, exc)
     else:
         _record_sent(batch, task.task_id, task.request_id)
+
+
+def _hand_over(batch: NotificationBatch, n: Notification, tenant: Tenant) -> SendTask:
+    """The one DingTalk call: asyncsend_v2, or sendbytemplate for a template."""
+    client = client_for(tenant)
+    if n.template_id:
+        return client.work_notices.send_by_template(
+            tenant.agent_id, n.template_id, n.template_data or {}, userids=batch.userids,
+            dept_ids=batch.dept_ids)
+    return client.work_notices.send(
+        tenant.agent_id, n.msg, userids=batch.userids, dept_ids=batch.dept_ids,
+        to_all_user=batch.to_all_user or (n.to_all_user_native and not batch.userids))
 
 
 def _record_error(batch: NotificationBatch, exc: BaseException) -> None:
@@ -228,25 +243,56 @@ def _day(batch: NotificationBatch):
     return ledger_day(at=batch.notification.planned_at or clock.now())
 
 
+# The batch SENT with its task id and its recipients SENT, in one statement (the batch's row
+# first: its lock orders this against the sweep, which marks both UNKNOWN the same way round).
+# A claim lost meanwhile (the sweep took an expired lease: UNKNOWN) still gets its task id:
+# DingTalk has the task, and the poller settles it.
+_SENT_SQL = """
+WITH sent AS (
+    UPDATE {batch} SET status = %(sent)s, task_id = %(task_id)s, request_id = %(request_id)s,
+        sent_at = %(now)s, lease_expires_at = NULL, attempts = %(attempts)s, last_error = '',
+        poll_until = %(poll_until)s, next_attempt_at = %(next_attempt_at)s
+    WHERE id = %(batch)s
+      AND (status = %(sending)s OR (status = %(unknown)s AND task_id IS NULL))
+    RETURNING id),
+moved AS (
+    UPDATE {recipient} SET outcome = %(recipient_sent)s
+    WHERE batch_id IN (SELECT id FROM sent)
+      AND outcome IN (%(recipient_pending)s, %(recipient_unknown)s)
+    RETURNING 1)
+SELECT (SELECT count(*) FROM sent), (SELECT count(*) FROM moved)
+"""
+
+
 def _record_sent(batch: NotificationBatch, task_id: int, request_id: str | None = None) -> None:
     now = clock.now()
+    fields = {"status": Status.SENT, "task_id": task_id, "request_id": (request_id or "")[:64],
+              "sent_at": now, "lease_expires_at": None, "attempts": batch.attempts + 1,
+              "last_error": "",
+              "poll_until": now + timedelta(seconds=settings.MESSAGING_POLL_WINDOW_S),
+              "next_attempt_at": now + timedelta(seconds=settings.MESSAGING_POLL_FIRST_S)}
     with transaction.atomic():
-        # A claim lost meanwhile (the sweep took an expired lease: UNKNOWN) still gets its
-        # task id: DingTalk has the task, and the poller settles it.
-        _update(batch, Q(pk=batch.pk) & (Q(status=Status.SENDING)
-                                         | Q(status=Status.UNKNOWN, task_id__isnull=True)),
-                status=Status.SENT, task_id=task_id, request_id=(request_id or "")[:64],
-                sent_at=now, lease_expires_at=None,
-                attempts=batch.attempts + 1, last_error="",
-                poll_until=now + timedelta(seconds=settings.MESSAGING_POLL_WINDOW_S),
-                next_attempt_at=now + timedelta(seconds=settings.MESSAGING_POLL_FIRST_S))
-        Recipient.objects.filter(batch=batch, outcome__in=(Outcome.PENDING, Outcome.UNKNOWN)
-                                 ).update(outcome=Outcome.SENT)
+        with connection.cursor() as cursor:
+            cursor.execute(_SENT_SQL.format(batch=NotificationBatch._meta.db_table,
+                                            recipient=Recipient._meta.db_table), {
+                "task_id": task_id, "request_id": fields["request_id"], "now": now,
+                "attempts": fields["attempts"], "poll_until": fields["poll_until"],
+                "next_attempt_at": fields["next_attempt_at"], "sent": Status.SENT.value,
+                "batch": batch.pk,
+                "sending": Status.SENDING.value, "unknown": Status.UNKNOWN.value,
+                "recipient_sent": Outcome.SENT.value, "recipient_pending": Outcome.PENDING.value,
+                "recipient_unknown": Outcome.UNKNOWN.value})
+            (applied, _), = cursor.fetchall()
         # Planning booked them; only entries a lost answer made UNKNOWN need settling.
         ledger_confirm(tenant=batch.tenant, day=_day(batch), userids=batch.userids,
                        content_digest=batch.content_digest)
         batch_poll_enqueue_on_commit(batch_id=batch.pk,
                                      countdown=settings.MESSAGING_POLL_FIRST_S)
+    if applied:
+        for name, value in fields.items():
+            setattr(batch, name, value)
+    else:
+        _reread(batch)
     logger.info("batch %s sent: task %s, %s recipients", batch.pk, task_id, len(batch.userids))
 
 

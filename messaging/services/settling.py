@@ -32,7 +32,9 @@ _OPEN = (Status.SENDING, Status.SENT, Status.HELD)
 def notification_settle(*, notification_id: int) -> Notification | None:
     """Recount the notification and move it on when its batches allow; None if it is gone."""
     with transaction.atomic():
-        n = Notification.objects.select_for_update().filter(pk=notification_id).first()
+        # (Not its audience: a big notification's userids are no part of a recount.)
+        n = (Notification.objects.select_for_update().defer("userids", "dept_ids", "dept_errors")
+             .filter(pk=notification_id).first())
         if n is None:
             return None
         counts = notification_counts_refresh(notification=n)

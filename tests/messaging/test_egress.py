@@ -7,7 +7,9 @@ import secrets
 import pytest
 
 from dingtalk.errors import EgressLimited
+from messaging.limiter import egress_rule, usage
 from messaging.models import NotificationBatch
+from messaging.services.polling import batch_poll
 from messaging.services.sending import batch_send
 from tenants.services.clients import client_for
 from tests.conftest import advance_time
@@ -69,5 +71,24 @@ def test_a_send_the_gate_holds_back_waits_without_counting_a_try(emulator, make_
     (batch,) = NotificationBatch.objects.filter(notification=n)
     batch = batch_send(batch_id=batch.pk)
     assert batch.status == NotificationBatch.Status.PENDING and batch.attempts == 0
-    assert "EgressLimited" in batch.last_error and batch.task_id is None
+    # (The send takes the egress call in its own acquire; its request then passes the gate.)
+    assert "limiter: egress:" in batch.last_error and batch.task_id is None
     assert _calls(emulator, "topapi/message/corpconversation/asyncsend_v2") == 0
+
+
+def test_a_send_and_its_poll_take_the_egress_budget_once_each(emulator, make_app, settings):
+    """Both take the egress call in their own acquire; the transport's gate then lets their
+    request through without counting it a second time."""
+    tenant, _, _ = make_app(users=5)
+    n = create_and_plan(tenant, to_all_user=True, msg=text())
+    client_for(tenant).access_token()
+    settings.MESSAGING_EGRESS_NAME = f"test-{secrets.token_hex(6)}"
+    (batch,) = NotificationBatch.objects.filter(notification=n)
+    assert batch_send(batch_id=batch.pk).status == NotificationBatch.Status.SENT
+    advance_time(emulator, 2)
+    assert batch_poll(batch_id=batch.pk).status == NotificationBatch.Status.SENT
+    assert _calls(emulator, "topapi/message/corpconversation/getsendresult") == 1
+    (egress,) = usage([egress_rule()])
+    assert egress.used == 2  # asyncsend_v2 and getsendresult, once each
+    client_for(tenant).departments.list_ids(1)  # any other request still takes the gate
+    assert usage([egress_rule()])[0].used == 3
