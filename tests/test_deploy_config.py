@@ -8,6 +8,7 @@ tests/test_deploy_run.py."""
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 from importlib import metadata
@@ -340,8 +341,8 @@ def test_deploy_units_use_what_the_documented_steps_create():
     tmpfiles = DEPLOY / "systemd" / "dingsuite.tmpfiles"
     assert installed["/etc/sysusers.d/dingsuite.conf"] == "deploy/systemd/dingsuite.sysusers"
     assert installed["/etc/tmpfiles.d/dingsuite.conf"] == "deploy/systemd/dingsuite.tmpfiles"
-    assert ["systemd-sysusers", "/etc/sysusers.d/dingsuite.conf"] in steps
-    assert ["systemd-tmpfiles", "--create", "/etc/tmpfiles.d/dingsuite.conf"] in steps
+    assert ["systemd-sysusers", "dingsuite.conf"] in steps
+    assert ["systemd-tmpfiles", "--create", "dingsuite.conf"] in steps
     users = {line.split()[1] for line in sysusers.read_text().splitlines()
              if line.startswith("u ")}
     dirs = {line.split()[1]: line.split()[3:5] for line in tmpfiles.read_text().splitlines()
@@ -377,6 +378,47 @@ def test_deploy_units_use_what_the_documented_steps_create():
     assert {argv[argv.index("/opt/dingsuite/bin/dingsuite") + 1] for argv in managed} == {
         "migrate", "collectstatic", "createsuperuser"}
     assert all(argv[:3] == ["sudo", "-u", "dingsuite"] for argv in managed)
+
+
+@pytest.mark.skipif(not shutil.which("systemd-sysusers") or not shutil.which("systemd-tmpfiles"),
+                    reason="needs systemd-sysusers and systemd-tmpfiles")
+def test_deploy_documented_first_step_creates_the_user_and_directories(tmp_path):
+    """Step 1 as written, in a scratch root (systemd's --root): the user, /etc/dingsuite and
+    /var/lib/dingsuite, with the owners and modes the units and the env file need."""
+    root = tmp_path / "root"
+    (root / "etc").mkdir(parents=True)
+    (root / "etc" / "passwd").write_text("root:x:0:0:root:/root:/bin/sh\n")
+    (root / "etc" / "group").write_text("root:x:0:\n")
+    ran = 0
+    for argv in documented_steps():
+        if argv[0] == "install" and argv[-1].startswith(("/etc/sysusers.d/", "/etc/tmpfiles.d/")):
+            target = root / argv[-1].lstrip("/")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(ROOT / argv[-2], target)
+        elif argv[0] in ("systemd-sysusers", "systemd-tmpfiles"):
+            done = subprocess.run([argv[0], f"--root={root}", *argv[1:]], capture_output=True,
+                                  text=True, timeout=60)
+            assert done.returncode == 0, done.stderr
+            ran += 1
+    assert ran == 2
+    users = {line.split(":")[0]: line.split(":") for line in
+             (root / "etc" / "passwd").read_text().splitlines()}
+    uid, gid, home = int(users["dingsuite"][2]), int(users["dingsuite"][3]), users["dingsuite"][5]
+    assert home == "/var/lib/dingsuite"
+    state, config = (root / "var/lib/dingsuite").stat(), (root / "etc/dingsuite").stat()
+    assert (state.st_uid, state.st_gid, oct(state.st_mode & 0o777)) == (uid, gid, "0o750")
+    assert (config.st_uid, config.st_gid, oct(config.st_mode & 0o777)) == (0, gid, "0o750")
+
+
+@pytest.mark.skipif(not shutil.which("systemd-analyze"), reason="needs systemd-analyze")
+def test_deploy_units_pass_systemd_analyze_verify(tmp_path):
+    """No unknown key, bad value or syntax error (the binaries: this venv's, as installed)."""
+    for path in UNITS:
+        text = path.read_text().replace("/opt/dingsuite/bin/", f"{Path(sys.executable).parent}/")
+        (tmp_path / path.name).write_text(text)
+    done = subprocess.run(["systemd-analyze", "verify", *sorted(map(str, tmp_path.iterdir()))],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and not (done.stdout + done.stderr).strip(), done.stderr
 
 
 def test_deploy_units_one_beat_and_every_queue_consumed():
