@@ -321,6 +321,7 @@ def test_deploy_image_installs_the_lock_and_uses_the_entry_points():
     lock_install = dockerfile.index("pip install --no-cache-dir -r requirements.lock")
     assert lock_install < dockerfile.index("pip install --no-cache-dir --no-deps .")
     assert "dingsuite collectstatic --noinput" in dockerfile
+    assert "ENV DJANGO_SETTINGS_MODULE=config.settings.production" in dockerfile
     assert 'CMD ["gunicorn", "-c", "python:config.gunicorn_conf", "config.wsgi"]' in dockerfile
     assert "install -d -o dingsuite -g dingsuite" in dockerfile  # the volume's owner
     ignored = (DEPLOY / "Dockerfile.dockerignore").read_text().split()
@@ -360,6 +361,9 @@ def test_deploy_units_use_what_the_documented_steps_create():
         keys = unit(path)
         assert keys["User"] == ["dingsuite"] and "dingsuite" in users
         assert keys["EnvironmentFile"] == ["/etc/dingsuite/env"]
+        # Not left to a default: importing config (its Celery app) defaults to the local
+        # settings before config.wsgi's own default to production could apply.
+        assert "DJANGO_SETTINGS_MODULE=config.settings.production" in keys["Environment"]
         assert keys["WorkingDirectory"] == ["/var/lib/dingsuite"]
         assert dirs["/var/lib/dingsuite"] == ["dingsuite", "dingsuite"]
         assert keys["StateDirectory"] == ["dingsuite"] and keys["Restart"] == ["always"]
