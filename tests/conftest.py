@@ -42,6 +42,26 @@ def _clock_back_to_real_time():
         clock.reset()
 
 
+@pytest.fixture(autouse=True)
+def _session_worker_idle_before_flush(request):
+    """Once the session's Celery worker runs, this process publishes to it for the rest of the
+    session, whether a test asked for the worker or not: a transactional test's tasks could
+    still be running when its database is flushed, and the flush's TRUNCATE can deadlock with
+    them. So after every transactional test the worker is left idle (queues purged, countdowns
+    revoked, running tasks awaited). Asking for `transactional_db` here makes this teardown run
+    before the flush."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = bool(marker and (marker.kwargs.get("transaction")
+                                     or (marker.args and marker.args[0])))
+    if transactional:
+        request.getfixturevalue("transactional_db")
+    yield
+    if transactional:
+        from tests.tenants.conftest import session_worker_quiesce
+
+        session_worker_quiesce()
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """pytest-django's test database, and before it is dropped, no session left on it.

@@ -161,13 +161,16 @@ def celery_session_worker(django_db_setup, django_db_blocker, emulator_server,
 
 @pytest.fixture
 def celery_worker(celery_session_worker, transactional_db):
-    """The session's worker, left idle when the test ends: what the test queued is dropped,
-    what the worker holds for later (countdowns) is revoked, and what it is running is awaited.
-    Otherwise a task of this test runs into the next one's database flush, whose TRUNCATE can
-    deadlock with it. (Asking for `transactional_db` makes this teardown run before the
-    flush.)"""
+    """The session's worker. It is left idle when the test ends, before the database flush
+    (tests/conftest.py's _session_worker_idle_before_flush, for every transactional test)."""
     yield celery_session_worker.proc
-    _worker_quiesce(celery_session_worker)
+
+
+def session_worker_quiesce() -> None:
+    """Leave the session's worker idle, if it runs: what was queued is dropped, what it holds
+    for later (countdowns) is revoked, and what it is running is awaited."""
+    if _session_worker:
+        _worker_quiesce(_session_worker[0])
 
 
 def _worker_quiesce(worker: SessionWorker) -> None:
