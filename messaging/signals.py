@@ -5,10 +5,9 @@
   `sender=Notification, notification=<Notification>`, never by a rolled-back change; receivers
   must be quick and idempotent (write rows, enqueue on commit).
 
-Not sent yet: the places that finish a notification (planning, settling, cancel, recall) are to
-send it once, each after its commit. Until then api finds finished notifications with a scan of
-completed_at (api/services/webhooks_events.py) and a post_save fast path; the receiver is
-already connected (api/apps.py), so sending it makes every finish heard at once.
+Sent through messaging/services/finishing.py by planning, cancel, the relieve cascade, recall
+and settling, each after its commit. api also scans completed_at (api/services/webhooks_events.py)
+as the safety net for a finish whose signal was lost with its process.
 """
 
 from django.dispatch import Signal

@@ -17,6 +17,7 @@ from django.db import transaction
 
 from core import clock
 from messaging.models import Notification, NotificationBatch, Recipient
+from messaging.services.finishing import notification_finished_on_commit
 from messaging.services.ledger import ledger_release
 from messaging.services.notifications import notification_plan_enqueue_on_commit
 from messaging.services.pacing import tenant_sends_promote_on_commit
@@ -73,9 +74,13 @@ def tenant_batches_cancel(*, tenant: Tenant) -> list[int]:
         NotificationBatch.objects.filter(id__in=ids).update(
             status=BatchStatus.CANCELLED, next_attempt_at=None, lease_expires_at=None,
             queued_at=None, last_error="the tenant relieved the app")
-        _held_notifications(tenant, planned=False).update(
+        unplanned = list(_held_notifications(tenant, planned=False)
+                         .values_list("pk", flat=True))
+        Notification.objects.filter(pk__in=unplanned).update(
             status=Notification.Status.CANCELLED, completed_at=clock.now(),
             last_error="the tenant relieved the app")
+        for notification_id in unplanned:
+            notification_finished_on_commit(notification_id=notification_id)
         Recipient.objects.filter(batch_id__in=ids, outcome=Recipient.Outcome.PENDING).update(
             outcome=Recipient.Outcome.CANCELLED)
         for batch in batches:

@@ -33,6 +33,7 @@ from messaging.errors import (
     ToAllUserNotForSuites,
 )
 from messaging.models import Notification, NotificationBatch, Recipient
+from messaging.services.finishing import notification_finished_on_commit
 from messaging.services.ledger import (
     content_digest_of,
     ledger_day,
@@ -264,6 +265,7 @@ def notification_cancel(*, notification: Notification) -> Notification:
         if not sent_any:
             locked.status = Status.CANCELLED
             locked.completed_at = clock.now()
+            notification_finished_on_commit(notification_id=locked.pk)
         locked.next_attempt_at = None
         locked.lease_expires_at = None
         locked.save(update_fields=["status", "completed_at", "next_attempt_at",

@@ -34,6 +34,7 @@ from core import clock
 from dingtalk.repeat import retryable_error
 from messaging.models import Notification, NotificationBatch, Recipient
 from messaging.services.audience import audience_expand
+from messaging.services.finishing import notification_finished_on_commit
 from messaging.services.ledger import (
     daily_cap_for,
     ledger_admit,
@@ -158,6 +159,8 @@ def _plan_first(notification: Notification) -> None:
             lease_expires_at=None, last_error="",
             next_attempt_at=ledger_next_day_start(at=now) if deferred else None)
         notification_counts_refresh(notification=notification)
+        if completed is not None:
+            notification_finished_on_commit(notification_id=notification.pk)
     logger.info("notification %s planned: %s recipients, %s batches, %s held, %s unreadable "
                 "departments", notification.pk, len(userids), len(chunks), len(held),
                 len(dept_errors))
@@ -249,9 +252,12 @@ def _finish(notification: Notification, status: str, note: str, *,
     if notification.status == Status.SENDING:  # a deferred run: release it, retry later
         status, next_attempt_at = Status.SENDING, next_attempt_at or clock.now() + _lease()
     final = status in Notification.FINAL
-    return bool(Notification.objects.filter(_held(notification)).update(
+    written = bool(Notification.objects.filter(_held(notification)).update(
         status=status, last_error=note[:_MAX_ERROR], lease_expires_at=None,
         next_attempt_at=next_attempt_at, completed_at=clock.now() if final else None))
+    if written and final:
+        notification_finished_on_commit(notification_id=notification.pk)
+    return written
 
 
 def _retryable(exc: BaseException) -> bool:

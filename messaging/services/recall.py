@@ -55,6 +55,7 @@ from messaging.errors_recall import (
     StatusBarFailed,
 )
 from messaging.models import Notification, NotificationBatch, Recipient
+from messaging.services.finishing import notification_finished_on_commit
 from messaging.services.ledger import ledger_day, ledger_release
 from messaging.services.notifications import notification_counts_refresh
 from messaging.services.pacing import tenant_sends_promote_on_commit
@@ -225,6 +226,7 @@ def _recall_finish(n: Notification, now: datetime) -> None:
                                 "answer was lost: without its task id DingTalk cannot recall it")
     Notification.objects.filter(pk=n.pk).update(**fields)
     notification_counts_refresh(notification=n)
+    notification_finished_on_commit(notification_id=n.pk)
 
 
 def _recall_batches(tenant: Tenant, targets: list[NotificationBatch],
