@@ -96,6 +96,10 @@ class Notification(models.Model):
         indexes = [
             models.Index(fields=["status", "next_attempt_at"], name="notification_status_due"),
             models.Index(fields=["tenant", "-created_at"], name="notification_tenant_recent"),
+            # api's webhook scan reads finished notifications by completed_at, the retention
+            # purge the old ones.
+            models.Index(fields=["completed_at"], name="notification_completed",
+                         condition=Q(completed_at__isnull=False)),
         ]
 
     def __str__(self) -> str:
