@@ -9,7 +9,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/dingsuite
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 
 .PHONY: venv run test lint bench-client bench-emulator bench-callbacks bench-crypto bench-faults \
-	bench-recovery bench-delivery bench-api emulator clean
+	bench-recovery bench-delivery bench-api bench-scaleout emulator clean
 
 # Exact versions from requirements-dev.lock (everything, dev tools included), then dingsuite
 # itself, editable, with nothing resolved again: every machine, CI and the image (which uses
@@ -72,6 +72,10 @@ bench-callbacks: venv
 bench-delivery: venv
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
 		$(PY) bench/delivery.py $(BENCH_ARGS)
+
+# One web process and one worker, then two and four, on one database and Redis (scaleout.py).
+bench-scaleout: venv
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(PY) bench/scaleout.py $(BENCH_ARGS)
 
 # The REST API under gunicorn: its own database, redis-server and emulator (bench/api.py).
 bench-api: venv
