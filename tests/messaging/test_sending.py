@@ -1,19 +1,23 @@
 """Sending batches to the emulator: task ids, the limiter, lost answers, refusals, inactive
 tenants. The send service runs in this process; the emulator answers over HTTP."""
 
+import threading
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.test import TestCase
 
 from core import clock
 from messaging.models import LedgerEntry, Notification, NotificationBatch, Recipient
+from messaging.services import pacing, sending
 from messaging.services.polling import batch_poll
 from messaging.services.sending import batch_send, batches_sweep
 from tenants.models import Tenant
+from tenants.services.clients import client_for
 from tests.conftest import advance_time
 from tests.messaging.notification_support import create_and_plan, outcomes, text, to_morning
-from tests.tenants.conftest import authorized_tenant
+from tests.tenants.conftest import authorized_tenant, wait_for
 
 pytestmark = pytest.mark.django_db
 
@@ -217,3 +221,50 @@ def test_the_sweep_settles_what_a_dead_worker_left_unsettled(emulator, make_app)
     n.refresh_from_db()
     assert n.status == Notification.Status.SENT
     assert notifications_settle_sweep() == []  # recipients wait for the poller: nothing to do
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_answer_that_comes_after_the_sweep_took_the_lease_still_records_the_task(
+        emulator, make_app, settings, monkeypatch):
+    """The sender's lease ran out while DingTalk was answering: the sweep marked the batch,
+    its recipients and their bookings UNKNOWN; the answer then records its task id all the
+    same, the recipients SENT and the bookings BOOKED again (one statement for the batch and
+    its recipients, the bookings after it in the same transaction)."""
+    # This test sends and polls itself: the session's Celery worker, if an earlier test
+    # started it, would otherwise take the committed batch first (and poll it later).
+    monkeypatch.setattr(pacing, "batch_send_enqueue", lambda **_: None)
+    monkeypatch.setattr(sending, "batch_poll_enqueue_on_commit", lambda **_: None)
+    to_morning(emulator)
+    tenant, _, _ = make_app(users=20)
+    n = create_and_plan(tenant, to_all_user=True, msg=text())
+    (batch,) = _batches(n)
+    client_for(tenant).access_token()  # the token fetch is not what the fault delays
+    emulator.add_fault("topapi/message/corpconversation/asyncsend_v2", latency_ms=5000,
+                       count=1)
+
+    def send() -> None:
+        try:
+            batch_send(batch_id=batch.pk)
+        finally:
+            connection.close()
+
+    sender = threading.Thread(target=send)
+    sender.start()
+    try:
+        wait_for(lambda: NotificationBatch.objects.filter(
+            pk=batch.pk, status=BatchStatus.SENDING).exists(), what="the claim")
+        advance_time(emulator, settings.MESSAGING_SEND_LEASE_S + 1)
+        batches_sweep(pending_after=timedelta(seconds=20))
+        batch.refresh_from_db()
+        assert batch.status == BatchStatus.UNKNOWN and batch.task_id is None
+        assert set(LedgerEntry.objects.filter(tenant=tenant).values_list("state", flat=True)
+                   ) == {LedgerEntry.State.UNKNOWN}
+    finally:
+        sender.join(timeout=30)
+    batch.refresh_from_db()
+    assert batch.status == BatchStatus.SENT and batch.task_id is not None
+    assert set(Recipient.objects.filter(batch=batch).values_list("outcome", flat=True)) == {
+        Outcome.SENT}
+    assert set(LedgerEntry.objects.filter(tenant=tenant).values_list("state", flat=True)) == {
+        LedgerEntry.State.BOOKED}
+    assert _sends(emulator) == 1
