@@ -38,6 +38,11 @@ ERROR_STATUSES = {
     "429": "throttled (this key's rate, or DingTalk's): see Retry-After",
     "502": "DingTalk failed or could not be reached",
 }
+# And these, every operation that takes a body.
+BODY_ERROR_STATUSES = {
+    "413": "the body is too large (or an upload past DingTalk's size limit)",
+    "415": "the body's Content-Type is not one the operation takes",
+}
 
 
 class ApiAutoSchema(AutoSchema):
@@ -70,7 +75,10 @@ class ApiAutoSchema(AutoSchema):
         if direction != "response" or not self.path.startswith("/api/v1/"):
             return responses
         error = self._get_response_for_code(ErrorSerializer, "400", direction=direction)
-        for status_code, description in ERROR_STATUSES.items():
+        statuses = dict(ERROR_STATUSES)
+        if self.method in ("POST", "PUT", "PATCH"):
+            statuses.update(BODY_ERROR_STATUSES)
+        for status_code, description in statuses.items():
             if status_code not in responses:
                 responses[status_code] = {**error, "description": description}
         return responses
