@@ -52,7 +52,8 @@ def _session_worker_idle_before_flush(request):
     before the flush."""
     marker = request.node.get_closest_marker("django_db")
     transactional = bool(marker and (marker.kwargs.get("transaction")
-                                     or (marker.args and marker.args[0])))
+                                     or (marker.args and marker.args[0]))) or bool(
+        {"transactional_db", "live_server"} & set(request.fixturenames))
     if transactional:
         request.getfixturevalue("transactional_db")
     yield
