@@ -91,9 +91,11 @@ def call_budget_take(*, tenant_id: int, path: str) -> None:
                 MonthlyCallCount.objects.create(tenant_id=tenant_id, month=month, calls=1)
             calls = 1
         except IntegrityError:
-            # Another thread or process created the month's row between our update and now:
-            # count on it (a miss here would refuse a call with the budget untouched).
-            calls = _take(tenant_id, month, budget)
+            pass
+    if calls is None:
+        # Another thread or process created the month's row between our update and now: count
+        # on it (a miss here would refuse a call with the budget untouched).
+        calls = _take(tenant_id, month, budget)
     if calls is None:
         _seen.pop(tenant_id, None)
         raise CallBudgetSpent(f"the tenant's monthly call budget ({budget}) is spent until "
