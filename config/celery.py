@@ -26,13 +26,21 @@ def _worker_logging(logger, *args, **kwargs):
 
 @signals.task_prerun.connect
 def _task_log_context(task_id=None, task=None, **kwargs):
+    from django.db import close_old_connections
+
     from core import log_context
 
+    # Connections are kept across tasks (CELERY_DB_REUSE_MAX): drop one past CONN_MAX_AGE or
+    # left broken by the last task, as Django does around each request.
+    close_old_connections()
     log_context.set_task(f"{getattr(task, 'name', '?')}[{task_id}]")
 
 
 @signals.task_postrun.connect
 def _task_log_context_done(**kwargs):
+    from django.db import close_old_connections
+
     from core import log_context
 
+    close_old_connections()
     log_context.set_task(None)

@@ -118,6 +118,11 @@ CELERY_TASK_IGNORE_RESULT = True
 # No global acks_late: each task states its own delivery rule on its decorator. Event processing
 # is idempotent and opts in; a send never does (a redelivered send is a second message).
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A worker keeps its database connection across tasks (Celery's Django fixup otherwise closes it
+# around every task: a new PostgreSQL connection per send and per poll, ~12% of their CPU and
+# about half of bench (c)'s rate); config/celery.py still drops one that is too old or broken
+# before and after each task, as Django does per request.
+CELERY_DB_REUSE_MAX = int(os.environ.get("CELERY_DB_REUSE_MAX", "1000"))
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Queues per role (config/celery_routes.py); workers name theirs with -Q. The prefix lets a test
 # run (or two deployments sharing a broker) keep to its own queues.
@@ -284,9 +289,6 @@ API_KEY_THROTTLE_RATE = os.environ.get("API_KEY_THROTTLE_RATE", "1200/min")
 API_THROTTLE_CACHE = "default"
 # Request bodies nested deeper are refused with a 400 (api/parsers.py).
 API_MAX_JSON_DEPTH = int(os.environ.get("API_MAX_JSON_DEPTH", "32"))
-# The seed's asyncsend_v2 waits this long for its batch's DingTalk task id before answering
-# 202 queued (the limiter is holding it); api/services/seed.py.
-API_SEED_SEND_WAIT_S = float(os.environ.get("API_SEED_SEND_WAIT_S", "10"))
 # ... and larger JSON bodies with a 413 (a 100,000-userid notification is about 2 MB).
 API_MAX_JSON_BYTES = int(os.environ.get("API_MAX_JSON_BYTES", str(4 * 1024 * 1024)))
 # The seed's asyncsend_v2 waits this long for its batch's DingTalk task id before answering
