@@ -16,6 +16,7 @@ from django.db.models import Exists, OuterRef, Q
 
 from core import clock
 from messaging.models import Notification, NotificationBatch, Recipient
+from messaging.services.finishing import notification_finished_on_commit
 from messaging.services.notifications import notification_counts_refresh
 from tenants.models import Tenant
 
@@ -60,6 +61,8 @@ def notification_settle(*, notification_id: int) -> Notification | None:
             n.status = status
             n.completed_at = clock.now() if status in Notification.FINAL else None
             n.save(update_fields=["status", "completed_at"])
+            if status in Notification.FINAL:
+                notification_finished_on_commit(notification_id=n.pk)
     return n
 
 

@@ -51,3 +51,24 @@ def test_finishing_a_failing_receiver_does_not_break_the_cancel(
         notification_finished.disconnect(dispatch_uid="test_finishing_broken")
     assert Notification.objects.get(pk=n.pk).status == Notification.Status.CANCELLED
     assert heard == [(n.pk, Notification.Status.CANCELLED)]
+
+
+def test_finishing_settling_to_completed_is_heard(heard, django_capture_on_commit_callbacks):
+    from core import clock
+    from messaging.models import NotificationBatch, Recipient
+    from messaging.services.settling import notification_settle
+
+    tenant = InternalAppFactory()
+    n = Notification.objects.create(tenant=tenant, userids=["u1"], msg=text("x"),
+                                    status=Notification.Status.SENT, planned_at=clock.now())
+    batch = NotificationBatch.objects.create(notification=n, tenant=tenant, seq=1,
+                                             userids=["u1"], status=NotificationBatch.Status.DONE,
+                                             task_id=123)
+    Recipient.objects.create(notification=n, tenant=tenant, userid="u1", batch=batch,
+                             outcome=Recipient.Outcome.READ)
+    with django_capture_on_commit_callbacks(execute=True):
+        notification_settle(notification_id=n.pk)
+    assert heard == [(n.pk, Notification.Status.COMPLETED)]
+    with django_capture_on_commit_callbacks(execute=True):
+        notification_settle(notification_id=n.pk)  # already final: nothing more
+    assert len(heard) == 1
