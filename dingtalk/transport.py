@@ -12,6 +12,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from dingtalk.errors import (
+    ApiError,
     BadResponse,
     ConnectionFailed,
     DingTalkTimeout,
@@ -78,8 +79,13 @@ class Transport:
         pool_size: int = 32,
         session: requests.Session | None = None,
         gate: Callable[[str, str], None] | None = None,
+        observe: Callable[[str, str, float], None] | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        # Called as observe(path, errcode, seconds) after every request that left: errcode "0"
+        # for success, DingTalk's errcode (or its new-API code) for a refusal, "transport" when
+        # no usable answer came. The application counts calls there (metrics); it never raises.
+        self.observe = observe
         # Called as gate(method, path) before every request, token fetches included; it may
         # raise (EgressLimited) to keep the call from leaving. The application sets it (a
         # shared egress budget across processes: messaging/limiter/egress.py).
@@ -135,11 +141,29 @@ class Transport:
         url = f"{self.base_url}/{path.lstrip('/')}"
         query = {k: _query_value(v) for k, v in (params or {}).items() if v is not None}
         started = time.monotonic()
-        response = self._send(method, url, safe, query, json, files)
-        elapsed_ms = (time.monotonic() - started) * 1000
-        logger.debug("%s %s -> HTTP %s in %.0f ms", method, safe, response.status_code,
-                     elapsed_ms)
-        return self._check(method, safe, response)
+        outcome = "transport"
+        try:
+            response = self._send(method, url, safe, query, json, files)
+            elapsed_ms = (time.monotonic() - started) * 1000
+            logger.debug("%s %s -> HTTP %s in %.0f ms", method, safe, response.status_code,
+                         elapsed_ms)
+            body = self._check(method, safe, response)
+            outcome = "0"
+            return body
+        except ApiError as exc:
+            outcome = str(exc.errcode if exc.errcode is not None else exc.sub_code or "error")
+            raise
+        finally:
+            self._observed(safe, outcome, time.monotonic() - started)
+
+    def _observed(self, path: str, outcome: str, seconds: float) -> None:
+        observe = self.observe
+        if observe is None:
+            return
+        try:
+            observe(path, outcome, seconds)
+        except Exception:  # counting must never fail a call
+            logger.warning("transport observer failed for %s", path, exc_info=True)
 
     def _send(self, method: str, url: str, safe: str, query: dict[str, Any],
               json: Any, files: Mapping[str, Any] | None = None) -> requests.Response:

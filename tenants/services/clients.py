@@ -15,6 +15,7 @@ import threading
 from django.conf import settings
 
 from core import clock
+from core.metrics import DINGTALK_CALL_SECONDS, DINGTALK_CALLS, TOKEN_FETCHES
 from dingtalk.client import DingTalkClient
 from dingtalk.credentials import AppCredentials, CorpSecretCredentials, SuiteCredentials
 from dingtalk.isv import SuiteApi
@@ -42,6 +43,25 @@ def egress_gate_set(gate) -> None:
     may raise dingtalk.errors.EgressLimited); None removes it."""
     global _egress_gate
     _egress_gate = gate
+
+
+# DingTalk's token endpoints, by the kind of token they fetch (core.metrics.TOKEN_FETCHES).
+_TOKEN_PATHS = {"gettoken": "app", "service/get_corp_token": "corp",
+                "service/get_suite_token": "suite"}
+
+
+def _observer(suite_key: str):
+    """observe(path, errcode, seconds) for a transport of this suite ('' for internal apps):
+    every DingTalk call counted by endpoint and errcode, token fetches by suite and outcome."""
+    def observe(path: str, errcode: str, seconds: float) -> None:
+        endpoint = path.strip("/")
+        DINGTALK_CALLS.labels(endpoint=endpoint, errcode=errcode).inc()
+        DINGTALK_CALL_SECONDS.labels(endpoint=endpoint).observe(seconds)
+        kind = _TOKEN_PATHS.get(endpoint)
+        if kind is not None:
+            TOKEN_FETCHES.labels(kind=kind, suite=suite_key,
+                                 outcome="ok" if errcode == "0" else errcode).inc()
+    return observe
 
 
 def _gate(method: str, path: str) -> None:
@@ -100,6 +120,7 @@ def suite_api_for(suite: Suite) -> SuiteApi:
                                      _ticket_reader(suite.pk, suite.suite_key))
             api = SuiteApi(creds, token_manager(), base_url=base_url, clock=clock.time)
             api.transport.gate = _gate  # its corp clients ride on this transport
+            api.transport.observe = _observer(suite.suite_key)
             _suite_apis[key] = api
     return api
 
@@ -132,7 +153,8 @@ def app_client_for(tenant: Tenant) -> DingTalkClient:
         if client is None:
             transport = _app_transports.get(base_url)
             if transport is None:
-                transport = _app_transports[base_url] = Transport(base_url, gate=_gate)
+                transport = _app_transports[base_url] = Transport(
+                    base_url, gate=_gate, observe=_observer(""))
             client = DingTalkClient(creds, token_manager(), clock=clock.time,
                                     transport=transport)
             _app_clients[key] = client
