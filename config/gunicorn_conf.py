@@ -26,6 +26,14 @@ accesslog = "-"
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss'
 
 
+def child_exit(server, worker) -> None:
+    """A dead worker's metric files are merged and closed (prometheus_client multiprocess)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
+
+
 def _escaped(value: str) -> str:
     # A path is the sender's text: "%0a" would otherwise start a forged log line.
     return value if value.isprintable() else value.encode("unicode_escape").decode("ascii")
