@@ -5,10 +5,10 @@ code, content type, headers, body); invalid requests must be refused (4xx). The 
 when the tests are collected, so an endpoint added later is fuzzed without editing this file.
 
 Requests carry a valid key, and three cases in four name real things: a real tenant (a suite's,
-or an internal app's) in `corp_id`, and where a path names one, a real userid, department,
-unionid, notification, chat, chat message or webhook endpoint, made through the API before the
-examples run. So they run the real views, services and DingTalk calls; the rest keep the
-generated values and meet the 404s.
+or an internal app's) in `corp_id` (or the seed routes' X-Corp-Id), and where a path, query or
+valid body names one, a real userid, department, unionid, notification, chat, chat message or
+webhook endpoint, made through the API before the examples run. So they run the real views,
+services and DingTalk calls; the rest keep the generated values and meet the 404s.
 """
 
 from __future__ import annotations
