@@ -1,10 +1,16 @@
 """The Celery app: configured from Django settings (CELERY_*), tasks discovered in the apps."""
 
 import os
+import sys
 
 from celery import Celery, signals
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+# `celery -A config ...` without DJANGO_SETTINGS_MODULE: the local settings, as manage.py.
+# Only for the celery command itself: importing `config` from config.wsgi (gunicorn) must leave
+# the default to it (production), never turn on the local settings' DEBUG.
+if "celery" in os.path.basename(os.path.dirname(sys.argv[0] or "")) + os.path.basename(
+        sys.argv[0] or ""):
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
 app = Celery("dingsuite")
 app.config_from_object("django.conf:settings", namespace="CELERY")

@@ -67,3 +67,24 @@ def test_settings_production_runs_without_redis_but_not_without_a_broker(tmp_pat
                    {**env, "CELERY_BROKER_URL": "amqp://guest@127.0.0.1//"}, tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split()[1] == "amqp://guest@127.0.0.1//"
+
+
+def test_settings_wsgi_defaults_to_production_even_though_config_loads_celery(tmp_path):
+    """Importing config.wsgi imports the config package (and its Celery app) first: the
+    default must still be the production settings, never the local ones with DEBUG on."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    env.update(DJANGO_SECRET_KEY="test-only-" + "x" * 40, DATABASE_URL=f"sqlite:///{tmp_path}/x",
+               CELERY_BROKER_URL="memory://", PYTHONPATH=str(root),
+               FIELD_ENCRYPTION_KEYS="dGVzdC1rZXktbmV3ZXN0LW5vdC1zZWNyZXQtMzJieXQ=")
+    code = ("import config.wsgi, os; from django.conf import settings; "
+            "print(os.environ['DJANGO_SETTINGS_MODULE'], settings.DEBUG)")
+    done = subprocess.run([sys.executable, "-c", code], cwd=root, env=env, timeout=120,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["config.settings.production", "False"]
