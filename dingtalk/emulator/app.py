@@ -36,6 +36,7 @@ HANDLER_MODULES = (
     "dingtalk.emulator.handlers.media",
     "dingtalk.emulator.handlers.control",
     "dingtalk.emulator.handlers.control_org",
+    "dingtalk.emulator.handlers.sso",
     "dingtalk.emulator.notices",
     "dingtalk.emulator.pushes",
 )

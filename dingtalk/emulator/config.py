@@ -38,6 +38,12 @@ class EmulatorConfig(ConfigSection):
     # Chat members (but the sender) have read a chat message this long after it was sent;
     # None means only when the control API marks it read.
     chat_read_after_s: int | None = 60
+    # Tenant-user SSO codes (PROTOCOL-ISV 1.1): valid 5 minutes, single use.
+    sso_code_ttl_s: int = 300
+    # A valid code with another corp's token: UNCERTAIN in PROTOCOL-ISV 1.2; 40078 recommended.
+    sso_foreign_corp_errcode: int = 40078
+    # Legacy user/getuserinfo sys_level: a Number in the doc (default), a String in the Java SDK.
+    sso_legacy_sys_level_str: bool = False
     rate_limits_enabled: bool = True
     app_api_qps: int = 20
     global_api_qps: int = 1000

@@ -185,6 +185,12 @@ class EmulatorControl:
         """Mark a chat/send messageId read by these members (chat/getReadList shows them)."""
         return self._call("POST", "chats/read", {"message_id": message_id, "userids": userids})
 
+    def sso_code(self, corp_id: str, userid: str, *, suite_key: str | None = None,
+                 appkey: str | None = None) -> str:
+        """A single-use SSO auth code for the user (300 s on the emulator's clock)."""
+        body = self._clean(userid=userid, suite_key=suite_key, appkey=appkey)
+        return self._call("POST", f"corps/{corp_id}/sso_code", body)["code"]
+
     def list_media(self, corp_id: str) -> list[dict]:
         """The corp's media/upload records (no bytes: size and sha256), oldest first."""
         return self._call("GET", f"corps/{corp_id}/media")
