@@ -97,6 +97,39 @@ class UnionIdLookup:
 
 
 @dataclass(frozen=True)
+class SsoUser:
+    """Who an SSO auth code belongs to (topapi/v2/user/getuserinfo or legacy user/getuserinfo).
+
+    sys_level: 1 main admin, 2 sub-admin, 100 boss, 0 other (PROTOCOL-ISV 1.2). The legacy
+    form carries no unionid (""), and some SDKs type its sys_level as a String.
+    """
+
+    userid: str
+    unionid: str
+    name: str
+    is_admin: bool
+    sys_level: int
+    device_id: str = ""
+    associated_unionid: str = ""
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_v2(cls, r: Mapping[str, Any]) -> SsoUser:
+        return cls(userid=str(r["userid"]), unionid=str(r.get("unionid") or ""),
+                   name=str(r.get("name") or ""), is_admin=bool(r.get("sys")),
+                   sys_level=int(r.get("sys_level") or 0),
+                   device_id=str(r.get("device_id") or ""),
+                   associated_unionid=str(r.get("associated_unionid") or ""), raw=dict(r))
+
+    @classmethod
+    def from_legacy(cls, r: Mapping[str, Any]) -> SsoUser:
+        return cls(userid=str(r["userid"]), unionid=str(r.get("unionid") or ""),
+                   name=str(r.get("name") or ""), is_admin=bool(r.get("is_sys")),
+                   sys_level=int(r.get("sys_level") or 0),
+                   device_id=str(r.get("deviceId") or ""), raw=dict(r))
+
+
+@dataclass(frozen=True)
 class AuthScopes:
     """What the token may read (auth/scopes)."""
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dingtalk.api._base import Resource, required
-from dingtalk.api.models import UnionIdLookup, User, UserPage
+from dingtalk.api._base import Resource, required, result
+from dingtalk.api.models import SsoUser, UnionIdLookup, User, UserPage
 
 # PROTOCOL 4.3: listbypage pages are at most 100 users.
 MAX_PAGE_SIZE = 100
@@ -21,6 +21,22 @@ class Users(Resource):
         """
         body = self._get("user/get_org_user_count", onlyActive=1 if only_active else 0)
         return int(required(body, "count", "user/get_org_user_count"))
+
+    def getuserinfo(self, code: str, *, legacy: bool = False) -> SsoUser:
+        """The user an SSO auth code (dd.requestAuthCode) belongs to; the code is single use.
+
+        PROTOCOL-ISV 1.2: POST topapi/v2/user/getuserinfo; legacy=True calls the GET
+        user/getuserinfo the docs moved to "history" in 2021 (no unionid in its answer).
+        40078 (wrong, used or expired code) raises InvalidRequest, 40079 (user outside the
+        visible range) PermissionDenied.
+        """
+        if legacy:
+            body = self._get("user/getuserinfo", code=code)
+            required(body, "userid", "user/getuserinfo")
+            return SsoUser.from_legacy(body)
+        answer = result(self._post("topapi/v2/user/getuserinfo", {"code": code}))
+        required(answer, "userid", "topapi/v2/user/getuserinfo")
+        return SsoUser.from_v2(answer)
 
     def get(self, userid: str, *, lang: str | None = None) -> User:
         """One user's details.
