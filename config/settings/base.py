@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "tenants",
     "directory",
+    "identity",
     "messaging",
     "api",
 ]
@@ -386,3 +387,7 @@ MESSAGING_LIMITER_REDIS_TIMEOUT_S = float(os.environ.get("MESSAGING_LIMITER_REDI
 MESSAGING_LIMITER_UNAVAILABLE_RETRY_S = float(
     os.environ.get("MESSAGING_LIMITER_UNAVAILABLE_RETRY_S", "1"))
 # End of Messaging: limits
+
+# Identity: tenant-user SSO with the legacy GET user/getuserinfo (no unionid in its answer)
+# instead of topapi/v2/user/getuserinfo (PROTOCOL-ISV 1.2).
+IDENTITY_SSO_LEGACY_GETUSERINFO = env_bool("IDENTITY_SSO_LEGACY_GETUSERINFO", False)

@@ -1,0 +1,9 @@
+"""The identity app: above directory, beside messaging (STYLE.md "The shape")."""
+
+from django.apps import AppConfig
+
+
+class IdentityConfig(AppConfig):
+    name = "identity"
+    verbose_name = "Identity"
+    default_auto_field = "django.db.models.BigAutoField"
