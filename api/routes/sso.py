@@ -1,0 +1,9 @@
+"""/api/v1/sso/ routes."""
+
+from django.urls import path
+
+from api.views import sso
+
+urlpatterns = [
+    path("sso/user", sso.SsoUserApi.as_view(), name="sso-user"),
+]
