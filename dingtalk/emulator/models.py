@@ -162,6 +162,19 @@ class TmpAuthCode:
 
 
 @dataclass(slots=True)
+class SsoCode:
+    """A tenant user's SSO code (dd.requestAuthCode, PROTOCOL-ISV 1.1): for (corp, userid),
+    optionally bound to one suite or internal app; deleted on first use."""
+
+    code: str = field(repr=False)
+    corp_id: str
+    userid: str
+    expires_ms: int
+    suite_key: str | None = None
+    appkey: str | None = None
+
+
+@dataclass(slots=True)
 class Token:
     value: str
     kind: str  # "app", "corpsecret", "suite_corp" or "suite"

@@ -16,6 +16,7 @@ from .models import (
     ChatMessage,
     Corp,
     Media,
+    SsoCode,
     Suite,
     TmpAuthCode,
     Token,
@@ -44,6 +45,8 @@ class State:
         self.suites: dict[str, Suite] = {}
         self.auths: dict[tuple[str, str], AuthRecord] = {}
         self.tmp_codes: dict[str, TmpAuthCode] = {}
+        # Tenant-user SSO codes (handlers/sso.py); in memory only, like work-notice tasks.
+        self.sso_codes: dict[str, SsoCode] = {}
         self.tokens: dict[str, Token] = {}
         self.current_app_token: dict[str, str] = {}
         self.chats: dict[str, Chat] = {}

@@ -2,32 +2,11 @@
 through topapi/v2/user/getuserinfo or the legacy user/getuserinfo."""
 
 import secrets
-from dataclasses import dataclass
 
 from ..codes import ApiFail
 from ..context import CallContext, ControlContext, ControlError
-from ..models import User
+from ..models import SsoCode, User
 from ..registry import api, control
-
-
-@dataclass(slots=True)
-class SsoCode:
-    """One dd.requestAuthCode result: for (corp, userid), optionally bound to one app/suite."""
-
-    code: str
-    corp_id: str
-    userid: str
-    expires_ms: int
-    suite_key: str | None = None
-    appkey: str | None = None
-
-
-def _codes(state) -> dict[str, SsoCode]:
-    # Kept on the State object so a reset (a fresh State) drops every code.
-    codes = getattr(state, "sso_codes", None)
-    if codes is None:
-        codes = state.sso_codes = {}
-    return codes
 
 
 @control("/_emulator/corps/<corp_id>/sso_code")
@@ -50,7 +29,7 @@ def sso_code_issue(ctx: ControlContext, corp_id: str) -> dict:
         code = SsoCode(code=secrets.token_hex(16), corp_id=corp_id, userid=userid,
                        expires_ms=emulator.clock.now_ms() + ttl_ms, suite_key=suite_key,
                        appkey=appkey)
-        _codes(emulator.state)[code.code] = code
+        emulator.state.sso_codes[code.code] = code
     return {"code": code.code, "corp_id": corp_id, "userid": userid,
             "expires_ms": code.expires_ms}
 
@@ -60,7 +39,7 @@ def _redeem(ctx: CallContext) -> User:
     value = ctx.params.get("code")
     code_text = value.strip() if isinstance(value, str) else ""
     with ctx.state.lock:
-        code = _codes(ctx.state).pop(code_text, None) if code_text else None
+        code = ctx.state.sso_codes.pop(code_text, None) if code_text else None
         if code is None or code.expires_ms <= ctx.clock.now_ms():
             raise ApiFail(40078)
         caller = ctx.caller
