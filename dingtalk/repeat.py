@@ -33,6 +33,8 @@ _READ = Endpoint(True, "a read")
 _TOKEN = Endpoint(True, "a token fetch: a second one only gives a token again")
 _SEND = Endpoint(False, "a send: repeating it delivers the message twice")
 _MSG = "topapi/message/corpconversation"
+_SSO = Endpoint(False, "the SSO code is single-use: a repeat after a lost answer gets 40078 for "
+                       "a code that worked; the page must ask for a new code")
 
 _TABLE: dict[str, Endpoint] = {
     # Tokens (PROTOCOL 2.1, 6.2, 6.5). get_corp_token hands out a new token each time, but the
@@ -75,6 +77,9 @@ _TABLE: dict[str, Endpoint] = {
     "topapi/user/count": _READ,
     "topapi/user/getbyunionid": _READ,
     "auth/scopes": _READ,
+    # Tenant-user SSO (PROTOCOL-ISV 1.2): the code is spent by the first exchange.
+    "topapi/v2/user/getuserinfo": _SSO,
+    "user/getuserinfo": _SSO,
     # Work notices (PROTOCOL 3).
     f"{_MSG}/asyncsend_v2": _SEND,
     f"{_MSG}/sendbytemplate": _SEND,

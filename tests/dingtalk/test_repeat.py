@@ -120,12 +120,15 @@ def recorded(emulator):
         "tmp_auth_code": auth["tmp_auth_code"], "permanent_code": auth["permanent_code"],
         "app_id": auth["app_id"], "corp_ids": [corp["corp_id"]],
         "media_type": "image", "filename": "dot.png", "content": b"\x89PNG\r\n\x1a\n",
+        "code": "no-such-code",
     }
     client = DingTalkClient(AppCredentials(app["appkey"], app["appsecret"]),
                             transport=transport, retry=retry)
     groups = ("departments", "users", "contacts", "auth", "work_notices", "chats", "media")
     called = {group: _exercise(getattr(client, group), world) for group in groups}
     called["client"] = _exercise(client, world, skip={"request", "close"})
+    with pytest.raises(InvalidRequest):  # the legacy SSO form (40078 for an unknown code)
+        client.users.getuserinfo("no-such-code", legacy=True)
     api = SuiteApi(SuiteCredentials(suite["suite_key"], suite["suite_secret"],
                                     lambda: emulator.current_ticket(suite["suite_key"])),
                    transport=transport, retry=retry)
