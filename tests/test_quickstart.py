@@ -117,6 +117,23 @@ def test_quickstart_run_brings_up_the_demo_keeps_it_and_stops_cleanly(tmp_path):
                                headers={"Authorization": f"Bearer {api_key}"}).json()
         assert len(tenants["results"]) == 3
 
+        # The summary's notification, sent through the API, reaches its outcomes on SQLite
+        # (pacing, sending, polling and settling have portable statements there).
+        corp_id = _summary_value(log, "suite")[3].rstrip(",")
+        users = [u.strip('"[],') for u in log.split('"userid_list": [', 1)[1]
+                 .split("]", 1)[0].split(", ")]
+        api = requests.Session()
+        api.headers["Authorization"] = f"Bearer {api_key}"
+        base = f"http://127.0.0.1:{web_port}/api/v1/tenants/{corp_id}/notifications/"
+        created = api.post(base, json={"userid_list": users, "msg": {
+            "msgtype": "text", "text": {"content": "hello from the quickstart test"}}},
+            timeout=10)
+        assert created.status_code == 201, created.text
+        url = f"{base}{created.json()['id']}/"
+        done = _poll(lambda: (lambda b: b if b["status"] == "completed" else None)(
+            api.get(url, timeout=10).json()), timeout=90, what="the notification completed")
+        assert sum(done["counts"].get(o, 0) for o in ("read", "unread")) == len(users) == 3
+
         # Eight authorizations at once through the emulator: none fails on SQLite's lock.
         control = EmulatorControl(f"http://127.0.0.1:{emulator_port}")
         for i in range(5):

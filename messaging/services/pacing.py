@@ -66,15 +66,35 @@ def tenant_sends_promote(*, tenant_id: int) -> list[int]:
                   .filter(pk=tenant_id).first())
         if tenant is None or not tenant.is_active:
             return []
-        with connection.cursor() as cursor:
-            cursor.execute(_PROMOTE_SQL.format(batch=NotificationBatch._meta.db_table), {
-                "now": clock.now(), "tenant": tenant_id, "pending": Status.PENDING.value,
-                "sending": Status.SENDING.value,
-                "window": settings.MESSAGING_SEND_WINDOW_PER_TENANT})
-            ids = [pk for pk, _ in sorted(cursor.fetchall(), key=lambda row: (row[1], row[0]))]
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(_PROMOTE_SQL.format(batch=NotificationBatch._meta.db_table), {
+                    "now": clock.now(), "tenant": tenant_id, "pending": Status.PENDING.value,
+                    "sending": Status.SENDING.value,
+                    "window": settings.MESSAGING_SEND_WINDOW_PER_TENANT})
+                ids = [pk for pk, _ in sorted(cursor.fetchall(),
+                                              key=lambda row: (row[1], row[0]))]
+        else:
+            ids = _promote_portable(tenant_id)
         if not ids:
             return []
         transaction.on_commit(lambda: [batch_send_enqueue(batch_id=i) for i in ids])
+    return ids
+
+
+def _promote_portable(tenant_id: int) -> list[int]:
+    """The same promotion in the ORM, for SQLite (the demo): no GREATEST, no UPDATE ...
+    RETURNING in a subquery. SQLite's one writer at a time stands in for the row lock."""
+    now = clock.now()
+    busy = NotificationBatch.objects.filter(_in_window(), tenant_id=tenant_id).count()
+    room = max(0, settings.MESSAGING_SEND_WINDOW_PER_TENANT - busy)
+    due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    ids = list(NotificationBatch.objects.filter(due, tenant_id=tenant_id, status=Status.PENDING,
+                                                queued_at__isnull=True)
+               .order_by("seq", "id").values_list("id", flat=True)[:room])
+    NotificationBatch.objects.filter(id__in=ids, status=Status.PENDING,
+                                     queued_at__isnull=True).update(queued_at=now,
+                                                                    next_attempt_at=now)
     return ids
 
 

@@ -32,7 +32,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Max, Q
+from django.db.models import Count, Max, Q
 
 from core import clock
 from dingtalk.api.models import SendResult
@@ -362,6 +362,8 @@ def _recipients_move(batch: NotificationBatch, moves: dict[tuple[str, str], list
                      ) -> Counter[str] | None:
     """Apply the moves to the batch's recipients; their count by outcome afterwards, or None
     when this poll no longer holds the batch (nothing moved)."""
+    if connection.vendor != "postgresql":
+        return _recipients_move_portable(batch, moves)
     read = set(moves.get((Outcome.READ, ""), ()))
     userids: list[str] = []
     outcomes: list[str] = []
@@ -385,6 +387,26 @@ def _recipients_move(batch: NotificationBatch, moves: dict[tuple[str, str], list
         rows = cursor.fetchall()
     counts = Counter({outcome: n for outcome, n in rows if outcome is not None})
     return counts if any(n for outcome, n in rows if outcome is None) else None
+
+
+def _recipients_move_portable(batch: NotificationBatch,
+                              moves: dict[tuple[str, str], list[str]]) -> Counter[str] | None:
+    """_MOVE_SQL in the ORM, for SQLite (the demo: no unnest, no DISTINCT ON, no UPDATE in a
+    WITH clause): the moves in order, each only from a waiting outcome (read also from
+    unread), so every recipient ends with the first of its moves, as there."""
+    waiting = (Outcome.SENT, Outcome.UNKNOWN)
+    with transaction.atomic():
+        if not NotificationBatch.objects.filter(
+                pk=batch.pk, status__in=(Status.SENT, Status.UNKNOWN),
+                claimed_at=batch.claimed_at).exists():
+            return None
+        rows = Recipient.objects.filter(batch_id=batch.pk)
+        for (outcome, code), users in moves.items():
+            before = (*waiting, Outcome.UNREAD) if outcome == Outcome.READ else waiting
+            for start in range(0, len(users), 500):
+                rows.filter(userid__in=users[start:start + 500], outcome__in=before).update(
+                    outcome=outcome, code=code)
+        return Counter(dict(rows.values_list("outcome").annotate(n=Count("id"))))
 
 
 def _send_again(batch: NotificationBatch, rows) -> int:

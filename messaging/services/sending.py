@@ -272,17 +272,21 @@ def _record_sent(batch: NotificationBatch, task_id: int, request_id: str | None 
               "poll_until": now + timedelta(seconds=settings.MESSAGING_POLL_WINDOW_S),
               "next_attempt_at": now + timedelta(seconds=settings.MESSAGING_POLL_FIRST_S)}
     with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(_SENT_SQL.format(batch=NotificationBatch._meta.db_table,
-                                            recipient=Recipient._meta.db_table), {
-                "task_id": task_id, "request_id": fields["request_id"], "now": now,
-                "attempts": fields["attempts"], "poll_until": fields["poll_until"],
-                "next_attempt_at": fields["next_attempt_at"], "sent": Status.SENT.value,
-                "batch": batch.pk,
-                "sending": Status.SENDING.value, "unknown": Status.UNKNOWN.value,
-                "recipient_sent": Outcome.SENT.value, "recipient_pending": Outcome.PENDING.value,
-                "recipient_unknown": Outcome.UNKNOWN.value})
-            (applied, _), = cursor.fetchall()
+        if connection.vendor != "postgresql":
+            applied = _record_sent_portable(batch, fields)
+        else:
+            with connection.cursor() as cursor:
+                cursor.execute(_SENT_SQL.format(batch=NotificationBatch._meta.db_table,
+                                                recipient=Recipient._meta.db_table), {
+                    "task_id": task_id, "request_id": fields["request_id"], "now": now,
+                    "attempts": fields["attempts"], "poll_until": fields["poll_until"],
+                    "next_attempt_at": fields["next_attempt_at"], "sent": Status.SENT.value,
+                    "batch": batch.pk,
+                    "sending": Status.SENDING.value, "unknown": Status.UNKNOWN.value,
+                    "recipient_sent": Outcome.SENT.value,
+                    "recipient_pending": Outcome.PENDING.value,
+                    "recipient_unknown": Outcome.UNKNOWN.value})
+                (applied, _), = cursor.fetchall()
         # Planning booked them; only entries a lost answer made UNKNOWN need settling.
         ledger_confirm(tenant=batch.tenant, day=_day(batch), userids=batch.userids,
                        content_digest=batch.content_digest)
@@ -294,6 +298,19 @@ def _record_sent(batch: NotificationBatch, task_id: int, request_id: str | None 
     else:
         _reread(batch)
     logger.info("batch %s sent: task %s, %s recipients", batch.pk, task_id, len(batch.userids))
+
+
+def _record_sent_portable(batch: NotificationBatch, fields: dict) -> int:
+    """_SENT_SQL in two ORM statements, for SQLite (the demo: no UPDATE in a WITH clause);
+    the caller's transaction holds them together."""
+    applied = NotificationBatch.objects.filter(
+        Q(status=Status.SENDING) | Q(status=Status.UNKNOWN, task_id__isnull=True),
+        pk=batch.pk).update(**fields)
+    if applied:
+        Recipient.objects.filter(batch_id=batch.pk,
+                                 outcome__in=(Outcome.PENDING, Outcome.UNKNOWN)).update(
+            outcome=Outcome.SENT)
+    return applied
 
 
 def _record_unknown(batch: NotificationBatch, note: str) -> None:
