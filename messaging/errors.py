@@ -2,8 +2,8 @@
 
 from core.errors import ServiceError
 
-__all__ = ["AudienceInvalid", "ChatsNotForSuites", "IdempotencyConflict", "MediaInvalid",
-           "MessageApiMismatch", "MessageInvalid", "NotificationNotCancellable",
+__all__ = ["AudienceInvalid", "ChatsNotForSuites", "IdempotencyConflict", "IdempotencyKeyInvalid",
+           "MediaInvalid", "MessageApiMismatch", "MessageInvalid", "NotificationNotCancellable",
            "NotificationNotFound", "ToAllUserDailyLimit", "ToAllUserNotForSuites"]
 
 
@@ -62,6 +62,12 @@ class IdempotencyConflict(ServiceError):
 
     code = "idempotency_key_reused"
     http_status = 409
+
+
+class IdempotencyKeyInvalid(MessageInvalid):
+    """An Idempotency-Key that is empty or longer than 128 characters."""
+
+    code = "idempotency_key_invalid"
 
 
 class NotificationNotFound(ServiceError):

@@ -24,7 +24,8 @@ from messaging.services.notifications import notification_cancel
 from messaging.services.recall import notification_recall
 
 IDEMPOTENCY_KEY = OpenApiParameter(
-    "Idempotency-Key", str, OpenApiParameter.HEADER,
+    "Idempotency-Key", {"type": "string", "minLength": 1, "maxLength": 128},
+    OpenApiParameter.HEADER,
     description="1-128 characters: the same key with the same body answers the first "
                 "notification (200), with another body 409 idempotency_key_reused")
 

@@ -26,6 +26,7 @@ from dingtalk import messages
 from messaging.errors import (
     AudienceInvalid,
     IdempotencyConflict,
+    IdempotencyKeyInvalid,
     MessageApiMismatch,
     MessageInvalid,
     NotificationNotCancellable,
@@ -192,7 +193,7 @@ def notification_create(
     msg_dict = message.to_dict() if message is not None else None
     if idempotency_key is not None and (not isinstance(idempotency_key, str)
                                         or not 0 < len(idempotency_key) <= _MAX_KEY):
-        raise MessageInvalid(f"idempotency_key is 1-{_MAX_KEY} characters")
+        raise IdempotencyKeyInvalid(f"the idempotency key is 1-{_MAX_KEY} characters")
     digest = _request_digest(
         userids=sorted(users), dept_ids=sorted(depts), to_all_user=bool(to_all_user),
         to_all_user_native=bool(to_all_user_native), msg=msg_dict, template_id=template,

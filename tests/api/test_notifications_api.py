@@ -122,6 +122,7 @@ def test_notifications_idempotency_key_replays_the_first_and_refuses_another_bod
     assert client.post(_url(tenant), body, format="json").status_code == 201
     too_long = client.post(_url(tenant), body, format="json", HTTP_IDEMPOTENCY_KEY="k" * 129)
     assert too_long.status_code == 400
+    assert too_long.json()["error"]["code"] == "idempotency_key_invalid"
     assert Notification.objects.filter(tenant=tenant).count() == 2
 
 
