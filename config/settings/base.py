@@ -46,6 +46,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "config.middleware.RequestIdMiddleware",
+    "config.middleware.ApiJsonNotFoundMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Static files (the admin's CSS and JS, Swagger UI) served by the app itself, in production
     # too: no separate file server to configure (collected by `collectstatic`).

@@ -98,3 +98,10 @@ def test_tenants_throttled_key_gets_429_with_retry_after():
     assert third.status_code == 429 and int(third["Retry-After"]) >= 1
     assert third.json()["error"]["code"] == "throttled"
     assert other.get("/api/v1/tenants/").status_code == 200  # per key, not global
+
+
+def test_tenants_unknown_api_path_is_json_404_with_debug_on_too(settings):
+    settings.DEBUG = True
+    client = key_client(api_key_create(name="k", suite=SuiteFactory()).plaintext)
+    response = client.get("/api/v1/nothing-here/")
+    assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
