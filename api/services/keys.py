@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ KEY_PREFIX = "dsk_"
 # last_used_at is written at most this often per key: not one UPDATE per request.
 LAST_USED_EVERY = timedelta(seconds=60)
 _MAX_KEY_LENGTH = 128
+_PREFIX_RE = re.compile(r"[0-9a-f]{8}")
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,9 @@ def api_key_authenticate(*, plaintext: str) -> ApiKey | None:
     if not plaintext.startswith(KEY_PREFIX):
         return None
     prefix, _, secret = plaintext[len(KEY_PREFIX):].partition("_")
-    if not prefix or not secret:
+    # Prefixes are 8 hex characters (api_key_create): anything else (a NUL, which PostgreSQL
+    # refuses in a query, or any other text) names no key and is never looked up.
+    if not _PREFIX_RE.fullmatch(prefix) or not secret:
         return None
     key = (ApiKey.objects.select_related("suite", "app", "app__suite")
            .filter(prefix=prefix).first())

@@ -34,6 +34,13 @@ def test_keys_authenticate_finds_the_key_and_refuses_a_near_miss():
     assert api_key_authenticate(plaintext="dsk_" + created.api_key.prefix) is None
     assert api_key_authenticate(plaintext="nonsense") is None
     assert api_key_authenticate(plaintext="dsk_" + "a" * 500) is None
+    assert api_key_authenticate(plaintext="dsk_\x00abcdef_" + "s" * 40) is None
+    assert api_key_authenticate(plaintext="dsk_ABCDEFGH_" + "s" * 40) is None
+
+
+def test_keys_a_nul_in_a_presented_key_is_401_not_500(client):
+    response = client.get("/api/v1/tenants/", HTTP_X_API_KEY="dsk_\x00abcdef_" + "s" * 40)
+    assert response.status_code == 401
 
 
 def test_keys_revoked_key_is_refused():
