@@ -6,10 +6,11 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 
+from api.models.owners import SuiteOrAppOwned
 from tenants.models import Suite, Tenant
 
 
-class ApiKey(models.Model):
+class ApiKey(SuiteOrAppOwned, models.Model):
     """A key the ISV's product authenticates with (`Authorization: Bearer dsk_...`).
 
     Only `prefix` (to find the row) and the SHA-256 of the whole key are stored: the key is shown
@@ -52,8 +53,3 @@ class ApiKey(models.Model):
     def is_revoked(self) -> bool:
         return self.revoked_at is not None
 
-    @property
-    def owner_label(self) -> str:
-        if self.suite_id is not None:
-            return f"suite {self.suite.suite_key}"
-        return f"app {self.app.app_key_label}" if self.app_id is not None else "none"

@@ -8,6 +8,7 @@ import uuid
 from django.db import models
 from django.db.models import Q
 
+from api.models.owners import SuiteOrAppOwned
 from core.fields import EncryptedTextField
 from tenants.models import Suite, Tenant
 
@@ -23,7 +24,7 @@ class WebhookEventType(models.TextChoices):
     NOTIFICATION_FAILED = "notification.failed", "A notification failed: nobody was sent to"
 
 
-class WebhookEndpoint(models.Model):
+class WebhookEndpoint(SuiteOrAppOwned, models.Model):
     """A URL of the ISV's product that hears events about one owner's tenants (a suite's, or an
     internal app's own), signed with the endpoint's secret."""
 
@@ -58,12 +59,6 @@ class WebhookEndpoint(models.Model):
 
     def __repr__(self) -> str:
         return f"<WebhookEndpoint {self.pk} owner={self.owner_label} active={self.is_active}>"
-
-    @property
-    def owner_label(self) -> str:
-        if self.suite_id is not None:
-            return f"suite {self.suite.suite_key}"
-        return f"app {self.app.app_key_label}" if self.app_id is not None else "none"
 
     @property
     def secret_masked(self) -> str:

@@ -60,8 +60,8 @@ def _hearing(event_type: str) -> list[int]:
     """The active endpoints that hear `event_type` (all types when their list is empty).
     Read in Python: JSON containment is a PostgreSQL lookup (the demo runs SQLite), and active
     endpoints are few."""
-    return [pk for pk, events in WebhookEndpoint.objects.filter(is_active=True)
-            .values_list("pk", "events") if not events or event_type in events]
+    return [endpoint.pk for endpoint in WebhookEndpoint.objects.filter(is_active=True)
+            .only("pk", "events") if endpoint.hears(event_type)]
 
 
 def tenant_data(tenant: Tenant) -> dict:
