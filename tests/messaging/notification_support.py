@@ -50,16 +50,7 @@ def create_and_plan(tenant, **kwargs) -> Notification:
     with mock.patch("messaging.services.notifications.notification_plan_enqueue"):
         notification = notification_create(tenant=tenant, **kwargs)
     with TestCase.captureOnCommitCallbacks(execute=True):
-        planned = notification_plan(notification_id=notification.pk)
-    if planned is None:
-        # Taken by another planner meanwhile (the session's worker, through a sweep that an
-        # earlier test queued): the plan is the same, wait for it rather than fail.
-        from tests.tenants.conftest import wait_for
-
-        planned = wait_for(lambda: Notification.objects.exclude(
-            status__in=(Notification.Status.ACCEPTED, Notification.Status.PLANNING)).filter(
-            pk=notification.pk).first(), timeout=30, what="the notification planned")
-    return planned
+        return notification_plan(notification_id=notification.pk)
 
 
 def outcomes(notification: Notification) -> dict[str, tuple[str, str]]:

@@ -2,6 +2,8 @@
 DingTalk's list limits, the ledger and limiter as every send, and DingTalk's expansion of the
 departments mapped to recipients."""
 
+from unittest import mock
+
 import pytest
 from django.test import TestCase
 
@@ -21,9 +23,11 @@ _SEND = "topapi/message/corpconversation/asyncsend_v2"
 
 
 def create_and_plan(tenant, **kwargs) -> Notification:
-    """Create and plan here, publishing nothing (the session's worker, once started, takes
-    what is published: it would plan or send in this test's place, or after it ends)."""
-    with TestCase.captureOnCommitCallbacks(execute=False):
+    """Create and plan here; the create's planning message is not published (the session's
+    worker, once started, would plan it in this test's place). Capturing the on-commit callbacks
+    does not hold it back in a transactional test: they run when the create's atomic block
+    commits."""
+    with mock.patch("messaging.services.notifications.notification_plan_enqueue"):
         n = notification_create(tenant=tenant, **kwargs)
     with TestCase.captureOnCommitCallbacks(execute=False):
         return notification_plan(notification_id=n.pk)
