@@ -4,13 +4,26 @@ OpenAPI schema with Swagger UI."""
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from api.routes import chats, directory, media, notifications, seed, sso, tenants, webhooks
+from api.routes import (
+    chats,
+    commerce,
+    directory,
+    directory_mirror,
+    jsapi,
+    media,
+    notifications,
+    seed,
+    sso,
+    tenants,
+    webhooks,
+)
 
 app_name = "api"
 
 v1 = [*tenants.urlpatterns, *notifications.urlpatterns, *media.urlpatterns,
       *directory.urlpatterns, *chats.urlpatterns, *webhooks.urlpatterns,
-      *sso.urlpatterns]
+      *sso.urlpatterns, *jsapi.urlpatterns, *commerce.urlpatterns,
+      *directory_mirror.urlpatterns]
 
 urlpatterns = [
     path("api/v1/", include(v1)),

@@ -13,6 +13,7 @@ urlpatterns = [
     path("metrics", metrics),
     path("", include("api.urls")),
     path("", include("tenants.urls")),
+    path("", include("identity.urls")),
 ]
 
 handler404 = "config.exceptions.not_found"

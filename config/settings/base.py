@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "tenants",
     "directory",
     "identity",
+    "commerce",
     "messaging",
     "api",
 ]
@@ -392,3 +393,17 @@ MESSAGING_LIMITER_UNAVAILABLE_RETRY_S = float(
 # Identity: tenant-user SSO with the legacy GET user/getuserinfo (no unionid in its answer)
 # instead of topapi/v2/user/getuserinfo (PROTOCOL-ISV 1.2).
 IDENTITY_SSO_LEGACY_GETUSERINFO = env_bool("IDENTITY_SSO_LEGACY_GETUSERINFO", False)
+
+# The later areas keep their settings in their own modules (config/settings/parts/).
+from config.settings.parts import commerce as _commerce  # noqa: E402
+from config.settings.parts import directory as _directory  # noqa: E402
+from config.settings.parts import identity as _identity  # noqa: E402
+from config.settings.parts import lifecycle as _lifecycle  # noqa: E402
+from config.settings.parts.commerce import *  # noqa: E402,F403
+from config.settings.parts.directory import *  # noqa: E402,F403
+from config.settings.parts.identity import *  # noqa: E402,F403
+from config.settings.parts.lifecycle import *  # noqa: E402,F403
+
+for _part in (_identity, _commerce, _directory, _lifecycle):
+    CELERY_BEAT_SCHEDULE.update(_part.BEAT_SCHEDULE)
+

@@ -37,6 +37,9 @@ HANDLER_MODULES = (
     "dingtalk.emulator.handlers.control",
     "dingtalk.emulator.handlers.control_org",
     "dingtalk.emulator.handlers.sso",
+    "dingtalk.emulator.handlers.sso_admin",
+    "dingtalk.emulator.handlers.jsapi",
+    "dingtalk.emulator.market",
     "dingtalk.emulator.notices",
     "dingtalk.emulator.pushes",
 )

@@ -23,6 +23,7 @@ from dingtalk.events import (
 from dingtalk.isv import AuthInfo, SuiteApi
 from dingtalk.repeat import retryable_error
 from tenants.errors import AuthorizationLost
+from tenants.event_receivers import receivers_for
 from tenants.models import CallbackEvent, Suite, Tenant
 from tenants.selectors.tenants import tenant_find, tenant_last_event_at
 from tenants.services.clients import corp_client_for, suite_api_for
@@ -48,6 +49,10 @@ Outcome = tuple[str, str]
 def handle_event(event: CallbackEvent) -> Outcome:
     """Dispatch a stored event by its kind (re-parsed from the stored payload)."""
     parsed = parse_callback(event.payload or {})[0]
+    receivers = receivers_for(parsed.kind)
+    if receivers:
+        # An app above tenants acts on this kind (commerce: orders; directory: contact rows).
+        return _run_receivers(receivers, event, parsed)
     if event.suite_id is None:
         # An internal app's push: its contact changes are kept as the record, URL checks were
         # answered on receipt; DingTalk pushes internal apps no lifecycle events to apply.
@@ -64,6 +69,13 @@ def handle_event(event: CallbackEvent) -> Outcome:
         return handler(event.suite, parsed)
     except StaleEvent:
         return IGNORED, "superseded: the tenant already applied a newer DingTalk event"
+
+
+def _run_receivers(receivers, event: CallbackEvent, parsed: Event) -> Outcome:
+    outcomes = [receiver(event=event, parsed=parsed) or (DONE, "") for receiver in receivers]
+    if all(status == IGNORED for status, _ in outcomes):
+        return IGNORED, "; ".join(note for _, note in outcomes if note)
+    return DONE, "; ".join(note for status, note in outcomes if note and status != IGNORED)
 
 
 def _is_stale(suite: Suite, corp_id: str, timestamp_ms: int | None) -> bool:

@@ -1,0 +1,3 @@
+"""/api/v1/ routes of the directory_mirror area."""
+
+urlpatterns: list = []

@@ -1,0 +1,2 @@
+"""The app market (PROTOCOL-ISV 3): orders pushed through the control API, and the order
+and in-app endpoints."""

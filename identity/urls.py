@@ -1,0 +1,3 @@
+"""identity's own pages outside the API (admin-console SSO lands here: /sso/admin/)."""
+
+urlpatterns: list = []
