@@ -15,6 +15,10 @@ Every `kind` value:
 - AppStateEvent: `app_stop`, `app_restore`, `app_remove`, `app_scope_update`
 - CorpUpdateEvent: `corp_update`, `corp_remove`
 - MarketOrderEvent: `market_order` (HTTP market_buy and SyncHTTP biz_type 17)
+- MarketServiceEvent: `market_service` (biz_type 37 market_service_open / _close, also spelt
+  subscription_open / _close)
+- MarketRefundEvent: `market_refund` (biz_type 212 market_order_refund_event)
+- MarketTryoutEvent: `market_tryout` (biz_type 63 goods_tryout)
 - ContactEvent: `contact_user`, `contact_dept`, `contact_role`
 - UnknownEvent: `unknown`
 
@@ -36,6 +40,9 @@ from dingtalk.events.types import (
     Event,
     LicenseCodeEvent,
     MarketOrderEvent,
+    MarketRefundEvent,
+    MarketServiceEvent,
+    MarketTryoutEvent,
     OrgSuiteAuthEvent,
     SuiteRelieveEvent,
     SuiteTicketEvent,
@@ -55,6 +62,9 @@ __all__ = [
     "Event",
     "LicenseCodeEvent",
     "MarketOrderEvent",
+    "MarketRefundEvent",
+    "MarketServiceEvent",
+    "MarketTryoutEvent",
     "OrgSuiteAuthEvent",
     "SuiteRelieveEvent",
     "SuiteTicketEvent",

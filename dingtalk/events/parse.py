@@ -13,6 +13,9 @@ from dingtalk.events.types import (
     Event,
     LicenseCodeEvent,
     MarketOrderEvent,
+    MarketRefundEvent,
+    MarketServiceEvent,
+    MarketTryoutEvent,
     OrgSuiteAuthEvent,
     SuiteRelieveEvent,
     SuiteTicketEvent,
@@ -46,7 +49,19 @@ SYNC_ACTIONS: dict[str, tuple[str, str]] = {
     "org_change": ("corp_update", "update"),
     "org_remove": ("corp_remove", "remove"),
     "market_order": ("market_order", "order"),
+    # PROTOCOL-ISV 3.2: biz_type 37 (syncAction, or its eventType spelling), 212 and 63.
+    "market_service_open": ("market_service", "open"),
+    "market_service_close": ("market_service", "close"),
+    "subscription_open": ("market_service", "open"),
+    "subscription_close": ("market_service", "close"),
+    "market_order_refund_event": ("market_refund", "refund"),
+    "goods_tryout": ("market_tryout", "tryout"),
 }
+
+# Market rows whose biz_data names its action as EventType/eventType (63's documented form) or
+# not at all: the biz_type says what it is. 37 has two actions, so it must name one.
+_MARKET_BIZ_ACTIONS: dict[int, str] = {
+    17: "market_order", 63: "goods_tryout", 212: "market_order_refund_event"}
 
 # Contact event name -> (object_type, action).
 CONTACT_ACTIONS: dict[str, tuple[str, str]] = {
@@ -215,7 +230,7 @@ def _parse_row(row: Any) -> Event:
     if data is None:
         return UnknownEvent(biz_type=biz_type, reason="biz_data is not a JSON object",
                             **common)
-    action = data.get("syncAction")
+    action = _row_action(biz_type, data)
     if biz_type == 2 or action == "suite_ticket":
         return SuiteTicketEvent(ticket=as_id(data.get("suiteTicket")) or "",
                                 suite_key=as_id(data.get("suiteKey")), **common)
@@ -224,6 +239,16 @@ def _parse_row(row: Any) -> Event:
                             biz_id=biz_id)
     return UnknownEvent(biz_type=biz_type, event_type=as_id(action),
                         reason="unknown biz_type or syncAction", **common)
+
+
+def _row_action(biz_type: int | None, data: dict[str, Any]) -> Any:
+    action = data.get("syncAction")
+    if action is not None or biz_type not in (*_MARKET_BIZ_ACTIONS, 37):
+        return action
+    spelt = data.get("EventType") or data.get("eventType")
+    if isinstance(spelt, str) and spelt in SYNC_ACTIONS:
+        return spelt
+    return _MARKET_BIZ_ACTIONS.get(biz_type)
 
 
 def _load_text(value: Any) -> dict[str, Any] | None:
@@ -246,7 +271,20 @@ def _from_action(action: str, data: dict[str, Any], common: dict[str, Any],
         return AppStateEvent(kind=kind, action=short, app_id=app_id,
                              agent_id=as_int(data.get("AgentId") or data.get("agentId")),
                              **common)
-    if kind == "market_order":
-        return MarketOrderEvent(order_id=as_id(data.get("orderId")) or biz_id, data=data,
-                                **common)
+    if kind.startswith("market_"):
+        return _market(kind, short, data, common, biz_id)
     return CorpUpdateEvent(kind=kind, action=short, data=data, **common)
+
+
+def _market(kind: str, action: str, data: dict[str, Any], common: dict[str, Any],
+            biz_id: str | None) -> Event:
+    order_id = as_id(data.get("orderId"))
+    if kind == "market_order":
+        return MarketOrderEvent(order_id=order_id or biz_id, data=data, **common)
+    if kind == "market_service":
+        return MarketServiceEvent(action=action, order_id=order_id or biz_id, data=data,
+                                  **common)
+    if kind == "market_refund":
+        # biz_type 212's biz_id means nothing (PROTOCOL-ISV 3.2): the order is in the data.
+        return MarketRefundEvent(order_id=order_id, data=data, **common)
+    return MarketTryoutEvent(data=data, **common)

@@ -101,6 +101,36 @@ class MarketOrderEvent(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class MarketServiceEvent(Event):
+    """SyncHTTP biz_type 37: an order's service opened (a renew-change took effect, openType 3)
+    or closed (refunded, closeType 3); `data` is the whole biz_data."""
+
+    kind: str = "market_service"
+    action: str = ""  # 'open' | 'close'
+    order_id: str | None = None
+    data: dict[str, Any] = field(default_factory=dict, repr=False)
+
+
+@dataclass(frozen=True, kw_only=True)
+class MarketRefundEvent(Event):
+    """SyncHTTP biz_type 212: an order was refunded (orderId, refundFee); the row's biz_id
+    means nothing, the order id comes from the data."""
+
+    kind: str = "market_refund"
+    order_id: str | None = None
+    data: dict[str, Any] = field(default_factory=dict, repr=False)
+
+
+@dataclass(frozen=True, kw_only=True)
+class MarketTryoutEvent(Event):
+    """SyncHTTP biz_type 63: someone opened the app (tryoutType personal_tryout or
+    enterprise_tryout, fromDate/endDate as text); no order id."""
+
+    kind: str = "market_tryout"
+    data: dict[str, Any] = field(default_factory=dict, repr=False)
+
+
+@dataclass(frozen=True, kw_only=True)
 class ContactEvent(Event):
     """A user, department or role changed; `ids` are the userids / dept ids / role ids."""
 
