@@ -44,6 +44,10 @@ class EmulatorConfig(ConfigSection):
     sso_foreign_corp_errcode: int = 40078
     # Legacy user/getuserinfo sys_level: a Number in the doc (default), a String in the Java SDK.
     sso_legacy_sys_level_str: bool = False
+    # Admin-console SSO (PROTOCOL-ISV 1.3): the sso token's lifetime is not stated (7200 s like
+    # other tokens); codes are single use, "about 5 min".
+    sso_token_ttl_s: int = 7200
+    sso_admin_code_ttl_s: int = 300
     rate_limits_enabled: bool = True
     app_api_qps: int = 20
     global_api_qps: int = 1000

@@ -191,6 +191,17 @@ class EmulatorControl:
         body = self._clean(userid=userid, suite_key=suite_key, appkey=appkey)
         return self._call("POST", f"corps/{corp_id}/sso_code", body)["code"]
 
+    def isv_set(self, corp_id: str, *, sso_secret: str | None = None) -> dict:
+        """Register (or update) the ISV's own corp for admin-console SSO -> {corp_id,
+        sso_secret} (a secret is generated when none is given)."""
+        return self._call("POST", "isv", self._clean(corp_id=corp_id, sso_secret=sso_secret))
+
+    def sso_admin_code(self, corp_id: str, userid: str, *,
+                       isv_corp_id: str | None = None) -> str:
+        """A single-use admin-console SSO code for an admin of the corp (300 s)."""
+        body = self._clean(userid=userid, isv_corp_id=isv_corp_id)
+        return self._call("POST", f"corps/{corp_id}/sso_admin_code", body)["code"]
+
     def list_media(self, corp_id: str) -> list[dict]:
         """The corp's media/upload records (no bytes: size and sha256), oldest first."""
         return self._call("GET", f"corps/{corp_id}/media")

@@ -175,6 +175,26 @@ class SsoCode:
 
 
 @dataclass(slots=True)
+class IsvCorp:
+    """The ISV's own corp as admin-console SSO knows it (PROTOCOL-ISV 1.3): its SSOSecret."""
+
+    corp_id: str
+    sso_secret: str = field(repr=False)
+
+
+@dataclass(slots=True)
+class SsoAdminCode:
+    """An admin-console SSO code: a customer corp's admin, optionally bound to one ISV corp;
+    deleted on first use."""
+
+    code: str = field(repr=False)
+    corp_id: str
+    userid: str
+    expires_ms: int
+    isv_corp_id: str | None = None
+
+
+@dataclass(slots=True)
 class Token:
     value: str
     kind: str  # "app", "corpsecret", "suite_corp" or "suite"

@@ -12,6 +12,7 @@ from .models import (
     ChatMessage,
     Corp,
     Department,
+    IsvCorp,
     Suite,
     TmpAuthCode,
     Token,
@@ -48,6 +49,8 @@ def dump(emulator: "Emulator") -> dict:
             "current_app_token": state.current_app_token,
             "chats": [asdict(c) for c in state.chats.values()],
             "chat_messages": [asdict(m) for m in state.chat_messages.values()],
+            "isv_corps": [asdict(i) for i in state.isv_corps.values()],
+            "sso_tokens": [asdict(t) for t in state.sso_tokens.values()],
         }
 
 
@@ -76,6 +79,8 @@ def restore(emulator: "Emulator", data: dict) -> None:
         state.chats = {c["chatid"]: Chat(**c) for c in data.get("chats", [])}
         state.chat_messages = {m["message_id"]: ChatMessage(**m)
                                for m in data.get("chat_messages", [])}
+        state.isv_corps = {i["corp_id"]: IsvCorp(**i) for i in data.get("isv_corps", [])}
+        state.sso_tokens = {t["value"]: Token(**t) for t in data.get("sso_tokens", [])}
 
 
 def save(emulator: "Emulator", path: str) -> None:

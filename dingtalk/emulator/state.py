@@ -15,7 +15,9 @@ from .models import (
     Chat,
     ChatMessage,
     Corp,
+    IsvCorp,
     Media,
+    SsoAdminCode,
     SsoCode,
     Suite,
     TmpAuthCode,
@@ -47,6 +49,11 @@ class State:
         self.tmp_codes: dict[str, TmpAuthCode] = {}
         # Tenant-user SSO codes (handlers/sso.py); in memory only, like work-notice tasks.
         self.sso_codes: dict[str, SsoCode] = {}
+        # Admin-console SSO (handlers/sso_admin.py): the ISV corps with their SSO secrets and
+        # their sso tokens (kept apart from `tokens`: no corp API takes them), codes in memory.
+        self.isv_corps: dict[str, IsvCorp] = {}
+        self.sso_tokens: dict[str, Token] = {}
+        self.sso_admin_codes: dict[str, SsoAdminCode] = {}
         self.tokens: dict[str, Token] = {}
         self.current_app_token: dict[str, str] = {}
         self.chats: dict[str, Chat] = {}

@@ -131,3 +131,23 @@ def test_reset_drops_codes(emulator):
     emulator.reset()
     _corp, _app, token = internal_app(emulator, users=1)
     assert _v2(emulator, token, code)["errcode"] == 40078
+
+
+def test_both_code_forms_exchange_by_both_calls_once(emulator):
+    """The H5 code (dd.requestAuthCode -> {code}) and the mini-program one (dd.getAuthCode ->
+    {authCode}) are the same kind of code: the v2 and the legacy getuserinfo both take one, with
+    a suite's corp token too, and a code spent by one form is spent for the other."""
+    corp, _suite, _record, token = isv_app(emulator, users=3)
+    userid = corp["userids"][0]
+    h5_code = emulator.sso_code(corp["corp_id"], userid)
+    mini_program_auth_code = emulator.sso_code(corp["corp_id"], userid)
+    legacy = get(emulator, "user/getuserinfo", token, code=h5_code)
+    assert (legacy["errcode"], legacy["userid"]) == (0, userid), legacy
+    assert _v2(emulator, token, h5_code)["errcode"] == 40078
+    v2 = _v2(emulator, token, mini_program_auth_code)
+    assert (v2["errcode"], v2["result"]["userid"]) == (0, userid), v2
+    assert get(emulator, "user/getuserinfo", token,
+               code=mini_program_auth_code)["errcode"] == 40078
+    stale = emulator.sso_code(corp["corp_id"], userid)
+    emulator.advance(301)
+    assert get(emulator, "user/getuserinfo", token, code=stale)["errcode"] == 40078
