@@ -48,6 +48,12 @@ class EmulatorConfig(ConfigSection):
     # other tokens); codes are single use, "about 5 min".
     sso_token_ttl_s: int = 7200
     sso_admin_code_ttl_s: int = 300
+    # JSAPI tickets (PROTOCOL-ISV 2.1): each call extends the same ticket by the TTL until its
+    # hard death max_age after it was made; legacy (2016 docs): each call makes a new ticket
+    # and the old one dies at once.
+    jsapi_ticket_ttl_s: int = 7200
+    jsapi_ticket_max_age_s: int = 86_400
+    jsapi_ticket_legacy: bool = False
     rate_limits_enabled: bool = True
     app_api_qps: int = 20
     global_api_qps: int = 1000
