@@ -33,6 +33,7 @@ from dingtalk.repeat import (
     retryable_error,
 )
 from dingtalk.retry import RetryPolicy
+from dingtalk.sso_admin import SsoAdminApi, SsoCredentials
 from dingtalk.transport import Transport
 from tests.dingtalk.test_client_support import world_fixture  # noqa: F401 (a fixture)
 
@@ -137,6 +138,10 @@ def recorded(emulator):
     # The legacy (permanent code) forms go through the suite token too.
     api.get_auth_info(corp["corp_id"], auth["permanent_code"])
     api.corp_client(corp["corp_id"], auth["permanent_code"]).users.get(userid)
+    isv = emulator.isv_set("dingisvrepeat")
+    sso = SsoAdminApi(SsoCredentials(isv["corp_id"], isv["sso_secret"]), transport=transport,
+                      retry=retry)
+    called["sso_admin"] = _exercise(sso, world, skip={"close"})
     yield transport.seen, called
     transport.close()
 
