@@ -55,10 +55,12 @@ class EmulatorControl:
 
     # ---- corps and apps ------------------------------------------------------------------
     def create_corp(self, *, users: int = 0, name: str | None = None,
-                    corp_id: str | None = None, seed: int | None = None) -> dict:
-        """-> {corp_id, name, corpsecret, user_count, dept_count, dept_ids, userids}."""
-        return self._call("POST", "corps",
-                          self._clean(users=users, name=name, corp_id=corp_id, seed=seed))
+                    corp_id: str | None = None, seed: int | None = None,
+                    depts: int | None = None) -> dict:
+        """-> {corp_id, name, corpsecret, user_count, dept_count, dept_ids, userids};
+        `depts` departments below the root (default users // 25, at least 2)."""
+        return self._call("POST", "corps", self._clean(users=users, name=name, corp_id=corp_id,
+                                                       seed=seed, depts=depts))
 
     def list_corps(self) -> list[dict]:
         return self._call("GET", "corps")
@@ -72,10 +74,22 @@ class EmulatorControl:
         return self._call("POST", f"corps/{corp_id}/update", changes)
 
     def contact_change(self, corp_id: str, action: str, *, user: dict | None = None,
-                       dept: dict | None = None) -> dict:
-        """user_add_org / user_modify_org / user_leave_org / org_dept_create / _modify / _remove."""
-        return self._call("POST", f"corps/{corp_id}/contact_change",
-                          self._clean(action=action, user=user, dept=dept))
+                       dept: dict | None = None, hold: bool | None = None,
+                       drop: bool | None = None, duplicate: bool | None = None) -> dict:
+        """user_add_org / user_modify_org / user_leave_org / org_dept_create / _modify / _remove.
+
+        hold (kept until release_pushes), drop (applied, never pushed), duplicate (pushed
+        twice): this call's delivery faults; -> {action, userids | dept_ids, records,
+        notified, push_ids}."""
+        return self._call("POST", f"corps/{corp_id}/contact_change", self._clean(
+            action=action, user=user, dept=dept, hold=hold, drop=drop, duplicate=duplicate))
+
+    def contact_batch(self, corp_id: str, changes: list[dict], *, hold: bool | None = None,
+                      drop: bool | None = None, duplicate: bool | None = None) -> dict:
+        """Several changes [{action, user | dept}], all or none, pushed as the rows of one
+        SyncHTTP push; -> {changes, records, notified, push_ids}."""
+        return self._call("POST", f"corps/{corp_id}/contact_change", self._clean(
+            changes=changes, hold=hold, drop=drop, duplicate=duplicate))
 
     def create_app(self, corp_id: str, *, name: str | None = None, appkey: str | None = None,
                    appsecret: str | None = None, agent_id: int | None = None) -> dict:
@@ -113,10 +127,12 @@ class EmulatorControl:
 
     def change_auth(self, suite_key: str, corp_id: str, *, authed_dept: list[int] | None = None,
                     authed_user: list[str] | None = None,
-                    auth_user_field: list[str] | None = None) -> dict:
+                    auth_user_field: list[str] | None = None, push: str | None = None) -> dict:
+        """Change the authorised scope; push "change_auth" (biz_type 4 org_suite_change, the
+        default), "scope_update" (biz_type 7 org_micro_app_scope_update) or "none"."""
         return self._call("POST", f"suites/{suite_key}/change_auth", self._clean(
             corp_id=corp_id, authed_dept=authed_dept, authed_user=authed_user,
-            auth_user_field=auth_user_field))
+            auth_user_field=auth_user_field, push=push))
 
     def relieve(self, suite_key: str, corp_id: str) -> dict:
         return self._call("POST", f"suites/{suite_key}/relieve", {"corp_id": corp_id})
@@ -180,6 +196,13 @@ class EmulatorControl:
 
     def pushes(self, *, suite_key: str | None = None) -> list[dict]:
         return self._call("GET", "pushes", params=self._clean(suite_key=suite_key))
+
+    def release_pushes(self, *, suite_key: str | None = None, corp_id: str | None = None,
+                       order: str = "forward", coalesce: bool = False) -> list[dict]:
+        """Queue held pushes in creation ("forward") or "reverse" order; coalesce merges each
+        suite's held SyncHTTP contact pushes into one push of all their rows."""
+        return self._call("POST", "pushes/release", self._clean(
+            suite_key=suite_key, corp_id=corp_id, order=order, coalesce=coalesce))["released"]
 
     def mark_chat_read(self, message_id: str, userids: list[str]) -> dict:
         """Mark a chat/send messageId read by these members (chat/getReadList shows them)."""

@@ -14,16 +14,18 @@ _MAX_DEPTH = 3
 
 
 def generate_corp(*, seed: int, index: int, users: int, name: str | None = None,
-                  corp_id: str | None = None, now_ms: int = 0) -> Corp:
-    """Build a corp of `users` people in a department tree rooted at 1."""
+                  corp_id: str | None = None, now_ms: int = 0, depts: int | None = None) -> Corp:
+    """Build a corp of `users` people in a department tree rooted at 1 with `depts`
+    departments below the root (default one per 25 users, at least 2)."""
     rng = random.Random(f"dingsuite:{seed}:{index}")
     corp_id = corp_id or "ding" + f"{rng.getrandbits(128):032x}"
     corp_name = name or f"测试企业{index}"
     corp = Corp(corp_id=corp_id, name=corp_name, full_name=corp_name + "有限公司",
                 corpsecret=f"{rng.getrandbits(256):064x}", industry="互联网")
     corp.depts[ROOT_DEPT_ID] = Department(id=ROOT_DEPT_ID, name=corp_name, parent_id=None)
-    _generate_depts(corp, rng, max(2, users // _USERS_PER_DEPT))
+    _generate_depts(corp, rng, depts if depts is not None else max(2, users // _USERS_PER_DEPT))
     _generate_users(corp, rng, users, now_ms)
+    _set_managers(corp)
     corp.reindex()
     return corp
 
@@ -66,7 +68,9 @@ def _generate_users(corp: Corp, rng: random.Random, count: int, now_ms: int) -> 
             userid=userid, unionid=f"{rng.getrandbits(96):024x}iE", depts=depts,
             name=rng.choice(_SURNAMES) + rng.choice(_GIVEN) + (rng.choice(_GIVEN) if i % 2 else ""),
             orders={d: rng.randrange(1, 1_000_000) for d in depts},
-            leader_in=[depts[0]] if i % _USERS_PER_DEPT == 2 else [],
+            # Every department's first member leads it, and every 25th user leads too.
+            leader_in=[depts[0]] if i % _USERS_PER_DEPT == 2 or 2 <= i < len(dept_ids) + 2
+            else [],
             active=rng.random() >= 0.05, is_boss=i == 0, is_admin=i < 2,
             position=rng.choice(_POSITIONS), jobnumber=f"{i + 1:06d}",
             avatar=f"https://static.dingtalk.example/media/{userid}.jpg",
@@ -76,3 +80,10 @@ def _generate_users(corp: Corp, rng: random.Random, count: int, now_ms: int) -> 
             entry_ms=now_ms - (count - i) * 60_000,
         )
         corp.users[userid] = user
+
+
+def _set_managers(corp: Corp) -> None:
+    """A department's managers are its leaders (deptManagerUseridList, in userid order)."""
+    for user in corp.users.values():
+        for dept_id in user.leader_in:
+            corp.depts[dept_id].manager_userids.append(user.userid)

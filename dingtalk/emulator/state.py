@@ -70,16 +70,19 @@ class State:
 
     # ---- corps and apps ----------------------------------------------------------------
     def create_corp(self, *, users: int = 0, name: str | None = None,
-                    corp_id: str | None = None, seed: int | None = None) -> Corp:
+                    corp_id: str | None = None, seed: int | None = None,
+                    depts: int | None = None) -> Corp:
         if isinstance(users, bool) or not isinstance(users, int) or not 0 <= users <= MAX_USERS:
             raise ValueError(f"users must be a whole number from 0 to {MAX_USERS}")
+        if depts is not None and not 1 <= depts <= MAX_USERS:
+            raise ValueError(f"depts must be a whole number from 1 to {MAX_USERS}")
         with self.lock:
             if corp_id and corp_id in self.corps:
                 raise ValueError(f"corp {corp_id} exists")
             self.corp_count += 1
             corp = generate_corp(seed=self.config.seed if seed is None else seed,
                                  index=self.corp_count, users=users, name=name,
-                                 corp_id=corp_id, now_ms=self.clock.now_ms())
+                                 corp_id=corp_id, now_ms=self.clock.now_ms(), depts=depts)
             self.corps[corp.corp_id] = corp
             return corp
 

@@ -71,8 +71,10 @@ def corps(ctx: ControlContext):
     state = ctx.emulator.state
     if ctx.request.method == "GET":
         return [_corp_summary(c, detail=False) for c in state.corps.values()]
+    depts = ctx.arg("depts")
     corp = state.create_corp(users=int(ctx.arg("users", 0)), name=ctx.arg("name"),
-                             corp_id=ctx.arg("corp_id"), seed=ctx.arg("seed"))
+                             corp_id=ctx.arg("corp_id"), seed=ctx.arg("seed"),
+                             depts=None if depts is None else int(depts))
     return _corp_summary(corp, detail=True)
 
 
@@ -182,8 +184,16 @@ def change_auth(ctx: ControlContext, suite_key: str) -> dict:
     _suite(ctx, suite_key)
     state = ctx.emulator.state
     corp = _corp(ctx, ctx.require("corp_id"))
+    push = ctx.arg("push", "change_auth")
+    if push not in ("change_auth", "scope_update", "none"):
+        raise ControlError(400, "push must be change_auth, scope_update or none")
     record = state.change_auth(suite_key=suite_key, corp_id=corp.corp_id, **_scope(ctx, corp))
-    _notify(ctx, "change_auth", suite_key, record.corp_id)
+    if push == "change_auth":  # biz_type 4 org_suite_change / HTTP change_auth
+        _notify(ctx, "change_auth", suite_key, record.corp_id)
+    elif push == "scope_update":  # biz_type 7 org_micro_app_scope_update (KB-EV/0197)
+        _notify(ctx, "app_state", suite_key, record.corp_id, action="scope_update",
+                agent_id=record.agent_id, app_id=record.app_id,
+                authed_dept=list(record.authed_dept), authed_user=list(record.authed_user))
     return _auth_view(state, record)
 
 

@@ -1,7 +1,7 @@
 """Control routes that change an org after creation: corp updates, contact changes, chat reads."""
 
 import secrets
-from dataclasses import asdict, fields
+from dataclasses import asdict, fields, replace
 
 from ..checks import check_fields
 from ..context import ControlContext, ControlError
@@ -88,8 +88,8 @@ def _user_change(corp, action: str, spec: dict, now_ms: int) -> list[str]:
     if action == "user_leave_org":
         del corp.users[userid]
     else:
-        for key, value in _user_spec(corp, spec).items():
-            setattr(corp.users[userid], key, value)
+        # A new record, not an edit in place: a failed batch puts the old one back.
+        corp.users[userid] = replace(corp.users[userid], **_user_spec(corp, spec))
     return [userid]
 
 
@@ -115,30 +115,100 @@ def _dept_change(corp, action: str, spec: dict) -> list[int]:
         parent = changes.get("parent_id", corp.depts[dept_id].parent_id)
         if parent not in corp.depts or parent in corp.subtree(dept_id):
             raise ControlError(400, "parent_id must be an existing department outside this one")
-        for key, value in changes.items():
-            setattr(corp.depts[dept_id], key, value)
+        corp.depts[dept_id] = replace(corp.depts[dept_id], **changes)
     return [dept_id]
+
+
+_USER_ACTIONS = ("user_add_org", "user_modify_org", "user_leave_org")
+_DEPT_ACTIONS = ("org_dept_create", "org_dept_modify", "org_dept_remove")
+
+
+def _apply(corp, change: dict, now_ms: int) -> dict:
+    """One contact change on the corp -> {"action", "userids" | "dept_ids"}."""
+    if not isinstance(change, dict):
+        raise ControlError(400, "each change is an object {action, user | dept}")
+    action = change.get("action")
+    if action in _USER_ACTIONS:
+        spec = dict(change.get("user") or {})
+        leaving = corp.users.get(spec.get("userid")) if action == "user_leave_org" else None
+        ids = {"userids": _user_change(corp, action, spec, now_ms)}
+        if leaving is not None:  # the "ids" leave form names the unionid of a gone user
+            ids["unionid"] = leaving.unionid
+    elif action in _DEPT_ACTIONS:
+        ids = {"dept_ids": _dept_change(corp, action, dict(change.get("dept") or {}))}
+    else:
+        raise ControlError(400, f"unknown action {action}")
+    corp.reindex()  # the next change's checks (members, subtree) see this one
+    return {"action": action, **ids}
+
+
+def _apply_all(corp, changes: list, now_ms: int) -> list[dict]:
+    """Every change or none: a refused change puts the corp back as it was."""
+    saved = (dict(corp.users), dict(corp.depts), corp.next_dept_id)
+    try:
+        return [_apply(corp, change, now_ms) for change in changes]
+    except Exception:
+        corp.users, corp.depts, corp.next_dept_id = saved[0], saved[1], saved[2]
+        corp.reindex()
+        raise
+
+
+def _delivery(ctx: ControlContext) -> dict:
+    """Per-call delivery faults: hold, drop, duplicate (booleans; absent = the config's)."""
+    out = {k: ctx.arg(k) for k in ("hold", "drop", "duplicate") if ctx.arg(k) is not None}
+    if not all(isinstance(v, bool) for v in out.values()):
+        raise ControlError(400, "hold, drop and duplicate are true or false")
+    return out
+
+
+def _notify_contact(ctx: ControlContext, corp_id: str, applied: list[dict],
+                    delivery: dict) -> tuple[list[str], list[int]]:
+    """SyncHTTP suites get one push of all the rows (DingTalk batches rows); HTTP-push suites
+    one event per change (an EventType names one action)."""
+    state, pusher = ctx.emulator.state, ctx.emulator.pusher
+    auths = [r for r in state.auths.values() if r.corp_id == corp_id and r.active]
+    suites, push_ids = [], []
+    for record in auths:
+        suite = state.suites.get(record.suite_key)
+        if suite is None:
+            continue
+        suites.append(suite.suite_key)
+        events = ([{"changes": applied}] if suite.push_style == "sync_http"
+                  else [dict(change) for change in applied])
+        for data in events:
+            push = pusher.notify(PushEvent(kind="contact", suite_key=suite.suite_key,
+                                           corp_id=corp_id, data=data), **delivery)
+            if push is not None:
+                push_ids.append(push.id)
+    return suites, push_ids
 
 
 @control("/_emulator/corps/<corp_id>/contact_change")
 def contact_change(ctx: ControlContext, corp_id: str) -> dict:
-    """Apply a user/department change and push a contact event (biz_type 13 / 14)."""
-    action = ctx.require("action")
+    """Apply user/department changes and push them as contact rows (biz_type 13 / 14).
+
+    Body {action, user | dept} or {changes: [{action, user | dept}, ...]} (all or none
+    applied, one SyncHTTP push of their rows), plus optional hold / drop / duplicate.
+    """
+    batch = ctx.arg("changes")
+    if batch is not None and (not isinstance(batch, list) or not batch):
+        raise ControlError(400, "changes must be a non-empty list")
+    changes = batch if batch is not None else [{"action": ctx.require("action"),
+                                                "user": ctx.arg("user"), "dept": ctx.arg("dept")}]
+    delivery = _delivery(ctx)
     state = ctx.emulator.state
     with state.lock:
         corp = _corp(ctx, corp_id)
-        if action in ("user_add_org", "user_modify_org", "user_leave_org"):
-            ids = {"userids": _user_change(corp, action, dict(ctx.arg("user") or {}),
-                                           ctx.emulator.clock.now_ms())}
-        elif action in ("org_dept_create", "org_dept_modify", "org_dept_remove"):
-            ids = {"dept_ids": _dept_change(corp, action, dict(ctx.arg("dept") or {}))}
-        else:
-            raise ControlError(400, f"unknown action {action}")
-        corp.reindex()
-        changed = [asdict(corp.users[u]) for u in ids.get("userids", []) if u in corp.users]
-        changed += [asdict(corp.depts[d]) for d in ids.get("dept_ids", []) if d in corp.depts]
-    suites = _notify_suites(ctx, corp_id, "contact", action=action, **ids)
-    return {"action": action, **ids, "records": changed, "notified": suites}
+        applied = _apply_all(corp, changes, ctx.emulator.clock.now_ms())
+        userids = [u for change in applied for u in change.get("userids", [])]
+        dept_ids = [d for change in applied for d in change.get("dept_ids", [])]
+        records = [asdict(corp.users[u]) for u in dict.fromkeys(userids) if u in corp.users]
+        records += [asdict(corp.depts[d]) for d in dict.fromkeys(dept_ids) if d in corp.depts]
+    suites, push_ids = _notify_contact(ctx, corp_id, applied, delivery)
+    out = {"records": records, "notified": suites, "push_ids": push_ids}
+    if batch is not None:
+        return {"changes": applied, **out}
+    return {**applied[0], **out}
 
 
 @control("/_emulator/chats/read")

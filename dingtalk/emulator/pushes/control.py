@@ -1,4 +1,4 @@
-"""Control routes of the pusher: list pushes, trigger the legacy callback-URL checks."""
+"""Control routes of the pusher: list pushes, release held ones, trigger URL checks."""
 
 from __future__ import annotations
 
@@ -29,3 +29,17 @@ def check_url(ctx: ControlContext, suite_key: str) -> dict:
     record = ctx.emulator.pusher.notify(PushEvent(
         kind=f"check_{kind}_suite_url", suite_key=suite_key, data={"random": random}))
     return {"random": random, "push": record.view() if record is not None else None}
+
+
+@control("/_emulator/pushes/release")
+def release(ctx: ControlContext) -> dict:
+    """Queue held pushes. Body {suite_key?, corp_id?, order: "forward" | "reverse",
+    coalesce?: bool (one SyncHTTP push of all their rows per suite)} -> {"released": [...]}."""
+    order = ctx.arg("order", "forward")
+    coalesce = ctx.arg("coalesce", False)
+    if order not in ("forward", "reverse") or not isinstance(coalesce, bool):
+        raise ControlError(400, "order must be forward or reverse, coalesce true or false")
+    records = ctx.emulator.pusher.release(suite_key=ctx.arg("suite_key"),
+                                          corp_id=ctx.arg("corp_id"), order=order,
+                                          coalesce=coalesce)
+    return {"released": [r.view() for r in records]}

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from dingtalk.crypto import CREATE_SUITE_KEY
 
 from ..auth_info import auth_info
-from ..handlers.views import dept_v1, user_v1
+from . import contacts
 from .events import PushEvent
 
 HIGH, MEDIUM = "SYNC_HTTP_PUSH_HIGH", "SYNC_HTTP_PUSH_MEDIUM"
@@ -30,22 +30,30 @@ class Payload:
     accepted: tuple[str, ...] = ("success",)
 
 
-def build(state, suite, event: PushEvent, now_ms: int) -> Payload:
+def build(state, suite, event: PushEvent, now_ms: int, config=None) -> Payload:
     """The payload of one push event for a suite, in the suite's push style."""
     if event.kind in ("check_create_suite_url", "check_update_suite_url"):
         return _url_check(suite, event)
     if suite.push_style == "sync_http":
-        rows = _sync_rows(state, suite, event, now_ms)
-        body = {"EventType": HIGH if rows[0]["biz_type"] in _HIGH_TYPES else MEDIUM,
-                "bizData": rows}
-        action = json.loads(rows[0]["biz_data"]).get("syncAction", "")
-        return Payload(f"{rows[0]['biz_type']}:{action}", _dumps(body), suite.suite_key)
-    body = _http_event(state, suite, event, now_ms)
+        return sync_payload(suite.suite_key, _sync_rows(state, suite, event, now_ms, config))
+    body = _http_event(state, suite, event, now_ms, config)
     return Payload(body["EventType"], _dumps(body), suite.suite_key)
+
+
+def sync_payload(suite_key: str, rows: list[dict]) -> Payload:
+    """One SyncHTTP push of these rows (the table of the first row names the EventType)."""
+    body = {"EventType": HIGH if rows[0]["biz_type"] in _HIGH_TYPES else MEDIUM,
+            "bizData": rows}
+    action = json.loads(rows[0]["biz_data"]).get("syncAction", "")
+    return Payload(f"{rows[0]['biz_type']}:{action}", _dumps(body), suite_key)
 
 
 def _dumps(value: dict) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _dumps_list(values: list) -> str:
+    return json.dumps(list(values), separators=(",", ":"))
 
 
 def _url_check(suite, event: PushEvent) -> Payload:
@@ -59,7 +67,7 @@ def _url_check(suite, event: PushEvent) -> Payload:
                    accepted)
 
 
-def _http_event(state, suite, event: PushEvent, now_ms: int) -> dict:
+def _http_event(state, suite, event: PushEvent, now_ms: int, config=None) -> dict:
     data, base = event.data, {"SuiteKey": suite.suite_key, "TimeStamp": now_ms}
     if event.kind == "suite_ticket":
         return {**base, "EventType": "suite_ticket", "SuiteTicket": data["ticket"]}
@@ -76,21 +84,22 @@ def _http_event(state, suite, event: PushEvent, now_ms: int) -> dict:
         name = "org_remove" if data.get("action") == "org_remove" else "org_change"
         return {"EventType": name, "TimeStamp": now_ms, "CorpId": event.corp_id}
     if event.kind == "contact":
-        ids = ({"UserId": list(data["userids"])} if data.get("userids") is not None
-               else {"DeptId": [int(d) for d in data.get("dept_ids", [])]})
-        return {"EventType": data["action"], "TimeStamp": now_ms, "CorpId": event.corp_id, **ids}
+        return contacts.http_event(event, now_ms,
+                                   form=getattr(config, "contact_http_form", "legacy"))
     raise ValueError(f"unknown push kind {event.kind}")
 
 
-def _row(suite, event: PushEvent, now_ms: int, biz_type: int, biz_id, data: dict) -> dict:
+def _row(suite, event: PushEvent, now_ms: int, biz_type: int, biz_id, data: dict,
+         modified_ms: int | None = None) -> dict:
+    modified = now_ms if modified_ms is None else modified_ms
     return {
-        "gmt_create": now_ms, "gmt_modified": now_ms, "biz_type": biz_type, "open_cursor": 0,
+        "gmt_create": modified, "gmt_modified": modified, "biz_type": biz_type, "open_cursor": 0,
         "subscribe_id": f"{suite.suite_id}_0", "id": next(_row_ids), "biz_id": str(biz_id),
         "biz_data": _dumps(data), "corp_id": event.corp_id or "", "status": 0,
     }
 
 
-def _sync_rows(state, suite, event: PushEvent, now_ms: int) -> list[dict]:
+def _sync_rows(state, suite, event: PushEvent, now_ms: int, config=None) -> list[dict]:
     data = event.data
     if event.kind == "suite_ticket":
         biz = {"syncAction": "suite_ticket", "suiteTicket": data["ticket"], "syncSeq": now_ms}
@@ -99,11 +108,16 @@ def _sync_rows(state, suite, event: PushEvent, now_ms: int) -> list[dict]:
         return [_row(suite, event, now_ms, 4, suite.suite_id, _auth_biz(state, suite, event))]
     if event.kind == "app_state":
         biz = {"agentId": data.get("agent_id"), "syncAction": f"org_micro_app_{data['action']}"}
+        if data["action"] == "scope_update":
+            # KB-EV/0197: the visible scopes as JSON-string arrays of ids (PROTOCOL-ISV 4.1).
+            biz.update(userVisibleScopes=_dumps_list(data.get("authed_user", [])),
+                       deptVisibleScopes=_dumps_list(data.get("authed_dept", [])),
+                       syncSeq=now_ms)
         return [_row(suite, event, now_ms, 7, data.get("app_id"), biz)]
     if event.kind == "corp_update":
         return [_row(suite, event, now_ms, 16, event.corp_id, _corp_biz(state, event))]
     if event.kind == "contact":
-        return _contact_rows(state, suite, event, now_ms)
+        return _contact_rows(state, suite, event, now_ms, config)
     raise ValueError(f"unknown push kind {event.kind}")
 
 
@@ -130,20 +144,10 @@ def _corp_biz(state, event: PushEvent) -> dict:
             "is_authenticated": False}
 
 
-def _contact_rows(state, suite, event: PushEvent, now_ms: int) -> list[dict]:
-    action, corp = event.data["action"], state.corps.get(event.corp_id)
-    rows = []
-    if event.data.get("userids") is not None:
-        for userid in event.data["userids"]:
-            user = corp.users.get(userid) if corp else None
-            biz = {"syncAction": action}
-            if user is not None and action != "user_leave_org":
-                biz = {**user_v1(user, isv=True), **biz}
-            rows.append(_row(suite, event, now_ms, 13, userid, biz))
-    for dept_id in event.data.get("dept_ids") or []:
-        dept = corp.depts.get(int(dept_id)) if corp else None
-        biz = {"syncAction": action}
-        if dept is not None and action != "org_dept_remove":
-            biz = {**dept_v1(dept, isv=False), **biz}
-        rows.append(_row(suite, event, now_ms, 14, dept_id, biz))
+def _contact_rows(state, suite, event: PushEvent, now_ms: int, config=None) -> list[dict]:
+    form = getattr(config, "contact_remove_form", "bare")
+    rows = [_row(suite, event, now_ms, biz_type, biz_id, data,
+                 modified_ms=contacts.modified_ms(now_ms))
+            for biz_type, biz_id, data in contacts.row_specs(state, event, remove_form=form)]
+    action = contacts.changes_of(event.data)[0]["action"]
     return rows or [_row(suite, event, now_ms, 13, "", {"syncAction": action})]

@@ -9,6 +9,7 @@ suites. Retry times and the suite_ticket schedule follow the emulated clock.
 from __future__ import annotations
 
 import itertools
+import json
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -19,11 +20,11 @@ from dingtalk.crypto import CallbackCrypto
 from .config import PusherConfig
 from .delivery import Outcome, attempt
 from .events import PushEvent
-from .payloads import Payload, build
+from .payloads import Payload, build, sync_payload
 
 log = logging.getLogger("dingtalk.emulator.pusher")
 
-_TERMINAL = ("acknowledged", "failed", "superseded", "skipped")
+_TERMINAL = ("acknowledged", "failed", "superseded", "skipped", "dropped", "coalesced")
 
 
 @dataclass(eq=False)
@@ -38,13 +39,16 @@ class PushRecord:
     created_ms: int
     style: str
     url: str
-    status: str = "pending"  # pending, in_flight, acknowledged, failed, superseded, skipped
+    # pending, in_flight, held, then acknowledged, failed, superseded, skipped, dropped or
+    # coalesced (merged into another push by a release)
+    status: str = "pending"
     attempts: int = 0
     last_status: str = ""
     next_ms: int = 0
     payload: Payload | None = field(default=None, repr=False)
     crypto: CallbackCrypto | None = field(default=None, repr=False)
     superseded: bool = False
+    rank: int = 0  # delivery order within a suite (the id, or the release order)
 
     def view(self) -> dict:
         return {
@@ -64,6 +68,7 @@ class Pusher:
         self._cond = threading.Condition()
         self._records: dict[int, PushRecord] = {}
         self._pending: dict[int, PushRecord] = {}
+        self._held: dict[int, PushRecord] = {}
         self._busy_suites: set[str] = set()
         self._ids = itertools.count(1)
         self._generation = 0
@@ -110,6 +115,7 @@ class Pusher:
             self._generation += 1
             self._records.clear()
             self._pending.clear()
+            self._held.clear()
             self._busy_suites.clear()
             self._cond.notify_all()
 
@@ -119,31 +125,103 @@ class Pusher:
 
     # -- enqueueing ------------------------------------------------------------------------
 
-    def notify(self, event: PushEvent) -> PushRecord | None:
-        """Queue one event for its suite (called by the core after a state change)."""
-        state, now = self.emulator.state, self.emulator.clock.now_ms()
+    def notify(self, event: PushEvent, *, hold: bool | None = None, drop: bool | None = None,
+               duplicate: bool | None = None) -> PushRecord | None:
+        """Queue one event for its suite (called by the core after a state change).
+
+        Contact pushes take delivery faults (defaults from the pusher config): `drop` records
+        the push as dropped and never sends it, `hold` keeps it until `release`, `duplicate`
+        queues a second push with the very same payload.
+        """
+        state, now, config = self.emulator.state, self.emulator.clock.now_ms(), self.config
         with state.lock:
             suite = state.suites.get(event.suite_key)
             if suite is None:
                 return None
-            payload = build(state, suite, event, now)
+            payload = build(state, suite, event, now, config)
             crypto = CallbackCrypto(token=suite.token, encoding_aes_key=suite.aes_key,
                                     key=payload.key)
             style, url = suite.push_style, suite.callback_url
+        if event.kind == "contact":
+            hold = config.contact_hold if hold is None else hold
+            drop = config.contact_drop if drop is None else drop
+            duplicate = config.contact_duplicate if duplicate is None else duplicate
+        copies = 2 if duplicate and not drop else 1
         with self._cond:
-            record = PushRecord(id=next(self._ids), suite_key=event.suite_key, kind=event.kind,
-                                event=payload.label, corp_id=event.corp_id, created_ms=now,
-                                style=style, url=url, next_ms=now, payload=payload,
-                                crypto=crypto)
-            self._records[record.id] = record
-            if not url:
-                record.status, record.last_status = "skipped", "the suite has no callback URL"
-                return record
-            if event.kind == "suite_ticket" and self.config.stop_superseded_tickets:
-                self._supersede_tickets(record)
-            self._pending[record.id] = record
-            self._cond.notify_all()
+            for _ in range(copies):
+                record = self._new_record(event, payload, crypto, style, url, now)
+                if not url:
+                    record.status, record.last_status = "skipped", "the suite has no callback URL"
+                elif drop:
+                    self._finish(record, "dropped")
+                elif hold:
+                    record.status = "held"
+                    self._held[record.id] = record
+                else:
+                    self._enqueue(record)
             return record
+
+    def _new_record(self, event, payload, crypto, style, url, now) -> PushRecord:
+        record_id = next(self._ids)
+        record = PushRecord(id=record_id, suite_key=event.suite_key, kind=event.kind,
+                            event=payload.label, corp_id=event.corp_id, created_ms=now,
+                            style=style, url=url, next_ms=now, payload=payload,
+                            crypto=crypto, rank=record_id)
+        self._records[record.id] = record
+        return record
+
+    def _enqueue(self, record: PushRecord) -> None:
+        if record.kind == "suite_ticket" and self.config.stop_superseded_tickets:
+            self._supersede_tickets(record)
+        self._pending[record.id] = record
+        self._cond.notify_all()
+
+    def release(self, *, suite_key: str | None = None, corp_id: str | None = None,
+                order: str = "forward", coalesce: bool = False) -> list[PushRecord]:
+        """Queue the held pushes (of one suite / corp), in creation or reverse order.
+
+        `coalesce` merges each suite's held SyncHTTP pushes into one push whose bizData holds
+        all their rows in that order, as DingTalk batches rows; the merged ones end "coalesced".
+        """
+        with self._cond:
+            held = [r for r in sorted(self._held.values(), key=lambda r: r.id)
+                    if suite_key in (None, r.suite_key) and corp_id in (None, r.corp_id)]
+            if order == "reverse":
+                held.reverse()
+            for record in held:
+                del self._held[record.id]
+            if coalesce:
+                held = self._coalesce(held)
+            now = self.emulator.clock.now_ms()
+            for record in held:
+                # A fresh rank puts the release order ahead of the ids' creation order.
+                record.status, record.next_ms, record.rank = "pending", now, next(self._ids)
+                self._enqueue(record)
+            return held
+
+    def _coalesce(self, held: list[PushRecord]) -> list[PushRecord]:
+        out, merged = [], {}
+        for record in held:
+            if record.style != "sync_http" or record.kind != "contact":
+                out.append(record)
+                continue
+            merged.setdefault(record.suite_key, []).append(record)
+        for records in merged.values():
+            if len(records) == 1:
+                out.extend(records)
+                continue
+            rows = [row for r in records for row in json.loads(r.payload.plaintext)["bizData"]]
+            first = records[0]
+            payload = sync_payload(first.suite_key, rows)
+            combined = self._new_record(PushEvent(kind="contact", suite_key=first.suite_key,
+                                                  corp_id=first.corp_id),
+                                        payload, first.crypto, first.style, first.url,
+                                        self.emulator.clock.now_ms())
+            for record in records:
+                record.last_status = f"coalesced into push {combined.id}"
+                self._finish(record, "coalesced")
+            out.append(combined)
+        return out
 
     def _supersede_tickets(self, newest: PushRecord) -> None:
         for record in list(self._pending.values()):
@@ -172,7 +250,7 @@ class Pusher:
 
     def _take_due(self, now: int) -> list[PushRecord]:
         due = []
-        for record in sorted(self._pending.values(), key=lambda r: r.id):
+        for record in sorted(self._pending.values(), key=lambda r: r.rank):
             if record.status != "pending" or record.suite_key in self._busy_suites:
                 continue
             if record.next_ms <= now:
