@@ -86,6 +86,11 @@ _TABLE: dict[str, Endpoint] = {
     "sso/gettoken": _TOKEN,
     "sso/getuserinfo": Endpoint(False, "the admin-console code is single-use: a repeat after "
                                        "a lost answer gets 41007 for a code that worked"),
+    # Admin-console SSO (PROTOCOL-ISV 1.3): the ISV's sso token, and a code spent by its
+    # first exchange like the tenant-user one (41007 after).
+    "sso/gettoken": _TOKEN,
+    "sso/getuserinfo": Endpoint(False, "the admin-console code is single-use: a repeat after "
+                                       "a lost answer gets 41007 for a code that worked"),
     # Work notices (PROTOCOL 3).
     f"{_MSG}/asyncsend_v2": _SEND,
     f"{_MSG}/sendbytemplate": _SEND,
