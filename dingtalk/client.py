@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any, Unpack
 
 from dingtalk.api._base import AuthedCaller
+from dingtalk.api.appstore import Appstore
 from dingtalk.api.auth import Auth
 from dingtalk.api.chats import Chats
 from dingtalk.api.contacts import Contacts
 from dingtalk.api.departments import Departments
+from dingtalk.api.jsapi import Jsapi
 from dingtalk.api.media import Media
 from dingtalk.api.users import Users
 from dingtalk.api.work_notices import WorkNotices
@@ -39,6 +41,8 @@ class DingTalkClient(Connection):
         self.work_notices = WorkNotices(self.caller)
         self.chats = Chats(self.caller)
         self.media = Media(self.caller)
+        self.appstore = Appstore(self.caller)
+        self.jsapi = Jsapi(self.caller)
 
     def _fetch_token(self) -> Token:
         return self.credentials.fetch_token(self.transport, clock=self._clock)

@@ -1,5 +1,8 @@
-"""DingTalk server API resource groups (departments, users, contacts, auth, work notices, chats)."""
+"""DingTalk server API resource groups (departments, users, contacts, auth, work notices, chats,
+jsapi)."""
 
+from dingtalk.api.jsapi import JsapiTicket
+from dingtalk.api.market import MarketOrder
 from dingtalk.api.models import (
     AuthScopes,
     Chat,
@@ -20,6 +23,8 @@ __all__ = [
     "Chat",
     "Department",
     "ForbiddenRecipient",
+    "JsapiTicket",
+    "MarketOrder",
     "ReadListPage",
     "SendProgress",
     "SendResult",
