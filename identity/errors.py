@@ -2,7 +2,8 @@
 
 from core.errors import ServiceError
 
-__all__ = ["SsoCodeInvalid", "SsoInputInvalid", "SsoUserNotVisible"]
+__all__ = ["JsapiAgentUnknown", "JsapiInputInvalid", "SsoCodeInvalid", "SsoInputInvalid",
+           "SsoUserNotVisible"]
 
 
 class SsoInputInvalid(ServiceError):
@@ -23,3 +24,17 @@ class SsoUserNotVisible(ServiceError):
 
     code = "sso_user_not_visible"
     http_status = 403
+
+
+class JsapiInputInvalid(ServiceError):
+    """A dd.config request dingsuite cannot sign: a URL that is no http(s) page with a host
+    (NUL, control characters, over 2 KB), or a bad nonceStr/timeStamp; no DingTalk call made."""
+
+    code = "jsapi_input_invalid"
+
+
+class JsapiAgentUnknown(ServiceError):
+    """The tenant has no agent id yet (auth info not read), so dd.config cannot name the app."""
+
+    code = "jsapi_agent_unknown"
+    http_status = 409
