@@ -17,7 +17,14 @@ DingTalkError                          base of everything the library raises
 │   ├── PermissionDenied               60011, 60020, 50002, 50004, 43007, 88 (other)
 │   ├── NotFound                       60003, 60121, 33012, ...
 │   ├── InvalidRequest                 40035, 400002, 40003, 40009, 40031, 40056, 41029, ...
-│   └── SignatureError                 853001-853004, 40085 and the suite ticket/secret family
+│   ├── SignatureError                 853001-853004, 40085 and the suite ticket/secret family
+│   └── NewApiError                    api.dingtalk.com said HTTP 4xx/5xx {"code","message",
+│       │                              "requestid"} (status, code, message; also sub_code)
+│       ├── NewApiTokenError           InvalidAuthentication (a TokenError too)
+│       ├── NewApiRateLimited          Throttling*, *QpsLimit*, HTTP 429 (a RateLimited too)
+│       ├── NewApiQuotaExceeded        *CountLimit* (a QuotaExceeded too)
+│       └── NewApiTransientError       HTTP 5xx, systemBusy, ServiceUnavailable (a
+│                                      TransientApiError too: retried like -1)
 ├── CallbackError                      callback crypto
 │   ├── CallbackSignatureError         signature mismatch
 │   └── CallbackDecryptError           undecryptable, bad lengths, wrong trailing key, bad AES key
@@ -30,7 +37,10 @@ token ("token", "access_token"); a SignatureError when sub_code is an 8530xx cod
 signature; otherwise PermissionDenied.
 
 New-API bodies (`{"code": "InvalidAuthentication", "message": ...}`) map by their string code,
-which is kept in `sub_code` (errcode is None there).
+which is kept in `sub_code` (errcode is None there). The new-API transport (dingtalk.newapi)
+raises NewApiError and its subclasses (`new_api_error`), which also inherit the category above
+so that token recovery and retries treat both APIs alike; a business refusal such as the
+market's `order.not.exist` is a plain NewApiError with that `code`.
 """
 
 from __future__ import annotations
@@ -205,6 +215,43 @@ class SignatureError(ApiError):
     """A signature, suite ticket, key or secret was refused."""
 
 
+class NewApiError(ApiError):
+    """api.dingtalk.com answered HTTP 4xx/5xx; `code` is its string code (`order.not.exist`)."""
+
+    def __init__(self, status: int, code: str, message: str = "", *,
+                 request_id: str | None = None, path: str | None = None,
+                 body: dict[str, Any] | None = None) -> None:
+        self.status = status
+        self.code = code
+        self.message = message
+        super().__init__(None, message, request_id=request_id, sub_code=code,
+                         http_status=status, path=path, body=body)
+
+    def _describe(self) -> str:
+        text = f"DingTalk new API {self.code}: {self.message} [HTTP {self.status}]"
+        if self.path:
+            text += f" on {self.path}"
+        if self.request_id:
+            text += f" requestid={self.request_id}"
+        return text
+
+
+class NewApiTokenError(NewApiError, TokenError):
+    """The new API refused the access token (InvalidAuthentication)."""
+
+
+class NewApiRateLimited(NewApiError, RateLimited):
+    """The new API throttled the call (HTTP 429, Throttling*, *QpsLimit*)."""
+
+
+class NewApiQuotaExceeded(NewApiError, QuotaExceeded):
+    """A new-API call quota is spent (Forbidden.AccessDenied.ApiCountLimitForOrg)."""
+
+
+class NewApiTransientError(NewApiError, TransientApiError):
+    """The new API failed or is busy (HTTP 5xx, systemBusy): a retry may succeed."""
+
+
 class CallbackError(DingTalkError):
     """A pushed callback could not be trusted or read."""
 
@@ -295,6 +342,40 @@ def error_for(body: dict[str, Any], *, http_status: int = 200,
                 sub_msg=sub_msg, **context)
     if isinstance(error, RateLimited) and errcode == 90018:
         # The QPS doc's advice for 90018 is to wait one second.
+        error.retry_after = 1.0
+    return error
+
+
+# New-API string codes a retry can fix; DingTalk's docs name them, the casing varies by page.
+_NEW_API_BUSY = frozenset({"systemBusy", "SystemBusy", "ServiceUnavailable", "InternalError",
+                           "unknownError", "system.error", "server.error"})
+_NEW_API_VARIANTS: dict[type[ApiError], type[NewApiError]] = {
+    TokenError: NewApiTokenError, RateLimited: NewApiRateLimited,
+    QuotaExceeded: NewApiQuotaExceeded, TransientApiError: NewApiTransientError,
+}
+
+
+def new_api_class(status: int, code: str) -> type[NewApiError]:
+    """The NewApiError subclass of an HTTP status and new-API string code."""
+    if code.startswith("Throttling") or "QpsLimit" in code or status == 429:
+        return NewApiRateLimited
+    if code in _NEW_API_BUSY or status >= 500:
+        return NewApiTransientError
+    base = _NEW_API_CODES.get(code)
+    if base is None and "CountLimit" in code:
+        base = QuotaExceeded
+    return _NEW_API_VARIANTS.get(base, NewApiError) if base is not None else NewApiError
+
+
+def new_api_error(status: int, body: dict[str, Any], *, path: str | None = None) -> NewApiError:
+    """The NewApiError of a new-API error answer (`{"code","message","requestid"}`)."""
+    code = _as_text(body.get("code")) or f"HTTP{status}"
+    error = new_api_class(status, code)(
+        status, code, _as_text(body.get("message")) or "",
+        request_id=_as_text(body.get("requestid") or body.get("requestId")), path=path,
+        body=body)
+    if isinstance(error, RateLimited) and error.retry_after is None:
+        # The QPS limits are per second (PROTOCOL 10): one second is the shortest useful wait.
         error.retry_after = 1.0
     return error
 

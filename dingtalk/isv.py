@@ -8,10 +8,12 @@ from dataclasses import dataclass, field
 from typing import Any, Unpack
 
 from dingtalk.api._base import AuthedCaller, required
+from dingtalk.api.market import ORDER_PATH, MarketOrder
 from dingtalk.client import DingTalkClient
 from dingtalk.connection import Connection, ConnectionOptions
 from dingtalk.credentials import IsvCorpCredentials, SuiteCredentials
 from dingtalk.errors import BadResponse, TokenError
+from dingtalk.newapi import NewApiCaller, NewApiTransport, new_api_base_url
 from dingtalk.repeat import is_safe_to_repeat
 from dingtalk.tokens import Token, TokenManager, TokenStore
 from dingtalk.transport import Transport
@@ -119,10 +121,14 @@ class SuiteApi(Connection):
     """The suite-level service/* API. Tokens go in the same store as the corp clients'.
 
     The keyword options (base_url, timeout, retry, pool_size, clock, refresh_ahead,
-    transport) are Connection's.
+    transport) are Connection's. New-API calls (api.dingtalk.com) go to `new_api_base_url`,
+    by default the host that goes with the old-API base URL (dingtalk.newapi), on the same
+    connection pool, gate and observer; `new_api_transport` replaces that transport.
     """
 
     def __init__(self, suite: SuiteCredentials, tokens: TokenStore | TokenManager | None = None,
+                 *, new_api_base_url: str | None = None,
+                 new_api_transport: NewApiTransport | None = None,
                  **options: Unpack[ConnectionOptions]) -> None:
         super().__init__(tokens, **options)
         self.suite = suite
@@ -130,6 +136,12 @@ class SuiteApi(Connection):
             self.transport, self.retry, self.tokens, suite.cache_key,
             lambda: suite.fetch_token(self.transport, clock=self._clock),
             token_param="suite_access_token")
+        self.new_api = new_api_transport or NewApiTransport(
+            new_api_base_url or _new_api_base(self.transport.base_url),
+            timeout=self.transport.timeout, session=self.transport.session,
+            hooks=self.transport)
+        self._new_caller = NewApiCaller(self.new_api, self.retry, self.tokens, suite.cache_key,
+                                        self._caller.token)
 
     def __repr__(self) -> str:
         return f"SuiteApi({self.suite!r}, base_url={self.transport.base_url!r})"
@@ -246,6 +258,16 @@ class SuiteApi(Connection):
                      description=answer.get("description"), logo_url=answer.get("logo_url"),
                      raw=dict(answer))
 
+    def market_order(self, order_id: str) -> MarketOrder:
+        """One app-market order, to verify a pushed order before granting anything.
+
+        NewApiError with code `order.not.exist`, `illegal.order.principle` (another ISV's
+        order) or `goods.not.app` (HTTP 400) when DingTalk refuses.
+        Doc: KB/0888 (GET api.dingtalk.com/v1.0/appMarket/orders/{orderId}, suite token).
+        """
+        body = self._new_caller.call("GET", ORDER_PATH, path_params={"orderId": order_id})
+        return MarketOrder.from_body(body)
+
     def corp_client(self, corp_id: str, permanent_code: str | None = None) -> DingTalkClient:
         """A DingTalkClient for one authorized corp, sharing this API's pool and token store."""
         return DingTalkClient(self._token_credentials(corp_id, permanent_code), self.tokens,
@@ -258,3 +280,7 @@ class SuiteApi(Connection):
     def _signature(self) -> dict[str, str]:
         # Signed with the host's real clock: DingTalk checks it within 60 s of its own time.
         return self.suite.signature_params()
+
+
+def _new_api_base(oapi_base_url: str) -> str:
+    return new_api_base_url(oapi_base_url)

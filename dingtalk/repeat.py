@@ -13,6 +13,7 @@ again (a send's task id, the chat list, the next callback).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -107,12 +108,35 @@ _TABLE: dict[str, Endpoint] = {
                "again deliberately (the caller holds the bytes) rather than blindly"),
 }
 
+_APPSTORE = "topapi/appstore/internal"
+_TABLE.update({
+    # The app market (PROTOCOL-ISV 3.3). New-API paths are keyed by their template.
+    "v1.0/appMarket/orders/{orderId}": _READ,
+    f"{_APPSTORE}/order/get": _READ,
+    f"{_APPSTORE}/unfinishedorder/list": _READ,
+    f"{_APPSTORE}/skupage/get": Endpoint(True, "makes a SKU page URL and changes nothing"),
+    f"{_APPSTORE}/order/finish": Endpoint(
+        True, "sets a state: the order is fulfilled however often it is said (the emulator "
+              "answers ok again; DingTalk's answer to a second finish is undocumented)"),
+    f"{_APPSTORE}/order/consume": Endpoint(
+        True, "request_id is DingTalk's idempotency key (KB/0886): a repeat with the same id "
+              "records one consumption"),
+})
+
 ENDPOINTS: Mapping[str, Endpoint] = MappingProxyType(_TABLE)
+# A new-API template's pattern: each {name} is one path segment.
+_TEMPLATES = tuple(
+    (re.compile(re.sub(r"\\\{[A-Za-z_]+\\\}", "[^/]+", re.escape(key)) + "$"), key)
+    for key in _TABLE if "{" in key)
 
 
 def endpoint_key(path: str) -> str:
-    """The table's key for a path as the library passes or reports it ("/gettoken?x=1")."""
-    return path.split("?", 1)[0].strip("/")
+    """The table's key for a path as the library passes or reports it ("/gettoken?x=1",
+    "v1.0/appMarket/orders/123" -> its template)."""
+    key = path.split("?", 1)[0].strip("/")
+    if key.startswith("v1.0/") and key not in _TABLE:
+        return next((template for pattern, template in _TEMPLATES if pattern.match(key)), key)
+    return key
 
 
 def is_classified(path: str) -> bool:

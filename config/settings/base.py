@@ -256,6 +256,10 @@ MESSAGING_POLL_LEASE_S = int(os.environ.get("MESSAGING_POLL_LEASE_S",
 
 # DingTalk: the emulator in development, https://oapi.dingtalk.com in production.
 DINGTALK_BASE_URL = os.environ.get("DINGTALK_BASE_URL", "https://oapi.dingtalk.com")
+# The new API (api.dingtalk.com: market orders). Empty: the host that goes with
+# DINGTALK_BASE_URL, i.e. api.dingtalk.com for DingTalk's oapi host, else DINGTALK_BASE_URL
+# itself (the emulator serves both APIs on one port).
+DINGTALK_NEW_API_BASE_URL = os.environ.get("DINGTALK_NEW_API_BASE_URL", "")
 
 # Tenant secrets at rest: comma-separated Fernet keys, newest first (newest encrypts, all decrypt).
 FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS")

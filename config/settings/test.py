@@ -14,6 +14,8 @@ FIELD_ENCRYPTION_KEYS = env_list(
 )
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 DINGTALK_BASE_URL = os.environ.get("DINGTALK_BASE_URL", "http://127.0.0.1:9")
+# Empty: the new API follows DINGTALK_BASE_URL (the emulator), also when a test changes it.
+DINGTALK_NEW_API_BASE_URL = os.environ.get("DINGTALK_NEW_API_BASE_URL", "")
 
 # core.clock keeps its offset in this file, so the Celery workers the tests start (which inherit
 # this environment) move with the test process's clock. One file per test session.

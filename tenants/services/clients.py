@@ -112,13 +112,16 @@ def suite_api_for(suite: Suite) -> SuiteApi:
     if not suite_ticket_current(suite=suite):
         raise _no_ticket(suite.suite_key)
     base_url = settings.DINGTALK_BASE_URL
-    key = (suite.pk, suite.suite_key, _fingerprint(suite.suite_secret), base_url)
+    new_api_url = settings.DINGTALK_NEW_API_BASE_URL or None
+    key = (suite.pk, suite.suite_key, _fingerprint(suite.suite_secret), base_url, new_api_url)
     with _lock:
         api = _suite_apis.get(key)
         if api is None:
             creds = SuiteCredentials(suite.suite_key, suite.suite_secret,
                                      _ticket_reader(suite.pk, suite.suite_key))
-            api = SuiteApi(creds, token_manager(), base_url=base_url, clock=clock.time)
+            # The new-API transport reads this transport's gate and observer (dingtalk.newapi).
+            api = SuiteApi(creds, token_manager(), base_url=base_url, clock=clock.time,
+                           new_api_base_url=new_api_url)
             api.transport.gate = _gate  # its corp clients ride on this transport
             api.transport.observe = _observer(suite.suite_key)
             _suite_apis[key] = api

@@ -23,6 +23,7 @@ from dingtalk.errors import (
     TransportError,
 )
 from dingtalk.isv import SuiteApi
+from dingtalk.newapi import NewApiTransport
 from dingtalk.repeat import (
     ENDPOINTS,
     answer_lost,
@@ -67,6 +68,20 @@ class RecordingTransport(Transport):
         flag = flags[-1] if flags else None
         self.seen.setdefault(endpoint_key(path), set()).add(flag)
         return super().request(method, path, **kwargs)
+
+
+class RecordingNewApiTransport(NewApiTransport):
+    """The new-API host's requests, recorded by endpoint template like RecordingTransport's."""
+
+    def __init__(self, base_url, retry, seen):
+        super().__init__(base_url)
+        self.retry = retry
+        self.seen = seen
+
+    def request(self, method, template, **kwargs):
+        flags = getattr(self.retry.local, "flags", None)
+        self.seen.setdefault(endpoint_key(template), set()).add(flags[-1] if flags else None)
+        return super().request(method, template, **kwargs)
 
 
 def _arguments(world: dict, owner, name: str) -> dict:
@@ -121,18 +136,22 @@ def recorded(emulator):
         "tmp_auth_code": auth["tmp_auth_code"], "permanent_code": auth["permanent_code"],
         "app_id": auth["app_id"], "corp_ids": [corp["corp_id"]],
         "media_type": "image", "filename": "dot.png", "content": b"\x89PNG\r\n\x1a\n",
-        "code": "no-such-code",
+        "code": "no-such-code", "order_id": "o-none", "biz_order_id": "o-none",
+        "request_id": "r1", "quantity": 1, "goods_code": "G-none",
     }
     client = DingTalkClient(AppCredentials(app["appkey"], app["appsecret"]),
                             transport=transport, retry=retry)
-    groups = ("departments", "users", "contacts", "auth", "work_notices", "chats", "media")
+    groups = ("departments", "users", "contacts", "auth", "work_notices", "chats", "media",
+              "appstore")
     called = {group: _exercise(getattr(client, group), world) for group in groups}
     called["client"] = _exercise(client, world, skip={"request", "close"})
     with pytest.raises(InvalidRequest):  # the legacy SSO form (40078 for an unknown code)
         client.users.getuserinfo("no-such-code", legacy=True)
     api = SuiteApi(SuiteCredentials(suite["suite_key"], suite["suite_secret"],
                                     lambda: emulator.current_ticket(suite["suite_key"])),
-                   transport=transport, retry=retry)
+                   transport=transport, retry=retry,
+                   new_api_transport=RecordingNewApiTransport(emulator.base_url, retry,
+                                                              transport.seen))
     world["agent_id"] = auth["agent_id"]
     called["suite"] = _exercise(api, world, skip={"close"})
     # The legacy (permanent code) forms go through the suite token too.
