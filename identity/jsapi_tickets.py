@@ -1,0 +1,105 @@
+"""The jsapi_ticket of each tenant's app, cached in the shared token store and fetched once
+across every process (PROTOCOL-ISV 2.1).
+
+The ticket lives where tokens live (tenants.token_store: Redis for the copy and the per-key
+fetch lock, the PostgreSQL advisory lock without Redis) under its own keys:
+`jsapi:suite:<suite_key>:corp:<corp_id>` (an ISV's ticket is per suite and corp) and
+`jsapi:app:<appkey>` / `jsapi:corpsecret:<corp_id>` (internal apps). dingtalk's TokenManager
+gives the single flight and the refresh ahead of expiry: under DingTalk's older behaviour a
+second fetch replaces the ticket and breaks every page signed with the first (52013), so it
+must never be fetched per request.
+
+DingTalk also kills a ticket 24 h after it was made however often it was extended; the cache
+remembers when it first saw a ticket (`born`) and retires it then.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from django.conf import settings
+
+from core import clock
+from dingtalk.tokens import Token, TokenManager
+from tenants.models import Tenant
+from tenants.services.clients import client_for
+from tenants.token_store import token_store
+
+# KB-JS/0003: the ticket dies 24 h after it was generated, extensions or not.
+TICKET_MAX_AGE_S = 86_400.0
+
+
+@dataclass(frozen=True)
+class CachedTicket:
+    """A cached ticket, when this cache first saw it, and the stored value (for invalidation)."""
+
+    ticket: str = field(repr=False)
+    born: float
+    stored: str = field(repr=False)
+
+    def __repr__(self) -> str:
+        return f"CachedTicket(ticket=***, born={self.born!r})"
+
+
+def jsapi_ticket_key(tenant: Tenant) -> str:
+    """The store key of the tenant's ticket: per (suite, corp), per appkey, or per corp for a
+    legacy corpsecret app."""
+    if tenant.suite_id is not None:
+        return f"jsapi:suite:{tenant.suite.suite_key}:corp:{tenant.corp_id}"
+    if tenant.appkey:
+        return f"jsapi:app:{tenant.appkey}"
+    return f"jsapi:corpsecret:{tenant.corp_id}"
+
+
+def ticket_manager() -> TokenManager:
+    """A TokenManager over the shared store with the jsapi refresh-ahead (holds no state)."""
+    store = token_store()
+    return TokenManager(store, refresh_ahead=settings.IDENTITY_JSAPI_REFRESH_AHEAD_S,
+                        lock_timeout=getattr(store, "lock_lease", 30.0), clock=clock.time)
+
+
+def _decode(value: str) -> CachedTicket | None:
+    try:
+        data = json.loads(value)
+        return CachedTicket(ticket=str(data["ticket"]), born=float(data["born"]), stored=value)
+    except (ValueError, TypeError, KeyError):
+        return None  # not ours (or from an older layout): treated as missing
+
+
+def _fetcher(tenant: Tenant, key: str, manager: TokenManager):
+    def fetch() -> Token:
+        answer = client_for(tenant).jsapi.ticket()
+        now = clock.time()
+        current = manager.store.get(key)
+        old = _decode(current.value) if current is not None else None
+        # The same ticket again (current behaviour: extended) keeps the age it already had.
+        born = old.born if old is not None and old.ticket == answer.ticket else now
+        # expires_at is shifted by the refresh-ahead at the 24 h cap, so the manager's margin
+        # falls exactly on the death: a fetch before it would only get the same ticket back.
+        expires_at = min(now + answer.expires_in,
+                         born + TICKET_MAX_AGE_S + manager.refresh_ahead)
+        value = json.dumps({"ticket": answer.ticket, "born": born}, separators=(",", ":"))
+        return Token(value=value, expires_at=expires_at)
+
+    return fetch
+
+
+def jsapi_ticket_get(*, tenant: Tenant) -> CachedTicket:
+    """The tenant's current ticket: cached, or fetched once (under the store's lock) across
+    every process when missing, about to expire or retired."""
+    manager = ticket_manager()
+    key = jsapi_ticket_key(tenant)
+    token = manager.get(key, _fetcher(tenant, key, manager))
+    cached = _decode(token.value)
+    if cached is None:
+        manager.invalidate(key, token.value)
+        cached = _decode(manager.get(key, _fetcher(tenant, key, manager)).value)
+        assert cached is not None  # a value this module just wrote
+    return cached
+
+
+def jsapi_ticket_invalidate(*, tenant: Tenant, cached: CachedTicket) -> None:
+    """Drop the ticket a container refused, only if it is still the stored one: of many
+    processes reporting the same refusal one drops it, and the next caller refetches once."""
+    ticket_manager().invalidate(jsapi_ticket_key(tenant), cached.stored)
