@@ -1,0 +1,1 @@
+"""The commerce app's services: the order ledger, entitlements, in-app purchases."""

@@ -1,0 +1,25 @@
+"""Celery tasks of the commerce app: thin, named, on the default queue (sweeps)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.conf import settings
+
+from commerce.services.entitlements import entitlements_sweep
+from commerce.services.inapp import in_app_finishes_due
+from commerce.services.reconcile import in_app_reconcile
+
+
+@shared_task(name="commerce.entitlements_sweep", acks_late=True, ignore_result=True)
+def entitlements_sweep_task() -> None:
+    """Beat: entitlements whose order started or ended, and due in-app finishes (both
+    idempotent, so acks late)."""
+    entitlements_sweep()
+    in_app_finishes_due()
+
+
+@shared_task(name="commerce.inapp_reconcile", acks_late=True, ignore_result=True)
+def in_app_reconcile_task() -> None:
+    """Beat, daily: paid in-app orders DingTalk lists as unfinished (imports are idempotent)."""
+    if settings.COMMERCE_RECONCILE_INAPP:
+        in_app_reconcile()
