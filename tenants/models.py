@@ -7,8 +7,17 @@ from django.db.models import Q
 from core.fields import EncryptedJSONField, EncryptedTextField
 
 
+class DataPolicy(models.TextChoices):
+    DELETE_AFTER_GRACE = ("delete_after_grace",
+                          "Delete after the grace period (exported first)")
+    KEEP_UNTIL_REQUESTED = ("keep_until_requested",
+                            "Keep until an operator deletes it on the customer's request")
+
+
 class Suite(models.Model):
     """One ISV app ("suite") registered with DingTalk; its secrets are encrypted at rest."""
+
+    DataPolicy = DataPolicy
 
     class PushStyle(models.TextChoices):
         HTTP = "http", "HTTP push (legacy EventType callbacks)"
@@ -34,6 +43,11 @@ class Suite(models.Model):
     )
     # Template ids for sendbytemplate, by our own name: {"notice": "tpl-123"}.
     template_ids = models.JSONField(default=dict, blank=True)
+    # What becomes of a relieved tenant's data (docs/data-lifecycle.md): the policy at the
+    # relieve decides. Grace empty: TENANTS_DATA_GRACE_DAYS.
+    data_policy = models.CharField(
+        max_length=24, choices=DataPolicy.choices, default=DataPolicy.DELETE_AFTER_GRACE)
+    data_grace_days = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -94,6 +108,17 @@ class Tenant(models.Model):
         APP_STOPPED = "app_stopped", "App stopped by the corp"
         RELIEVED = "relieved", "Relieved (de-authorized)"
 
+    class DataStatus(models.TextChoices):
+        LIVE = "live", "Live: in use; a relieve schedules or keeps it (the suite's policy)"
+        SCHEDULED = ("scheduled", "Scheduled: the daily sweep exports and deletes it after "
+                     "data_delete_after; a re-authorization before then cancels that")
+        KEPT = ("kept", "Kept: deleted only when an operator does it on the customer's request; "
+                "a re-authorization makes it live again")
+        DELETING = ("deleting", "Deleting: being exported and deleted under a lease; the sweep "
+                    "takes it over if the lease runs out")
+        DELETED = ("deleted", "Deleted: only this row (corp id, dates) and the audit row remain; "
+                   "a re-authorization starts the tenant afresh")
+
     class TrailingKey(models.TextChoices):
         # PROTOCOL 8.1 step 3: the corp id for internal apps, the appkey for app-level events
         # configured in the developer console.
@@ -133,11 +158,25 @@ class Tenant(models.Model):
     authorized_at = models.DateTimeField(null=True, blank=True)
     relieved_at = models.DateTimeField(null=True, blank=True)
     last_event_at = models.DateTimeField(null=True, blank=True)
+    # The customer's data once they leave (services/lifecycle.py): where it stands, when the
+    # sweep deletes it, who holds it while exporting and deleting, and the last export.
+    data_status = models.CharField(max_length=12, choices=DataStatus.choices,
+                                   default=DataStatus.LIVE)
+    data_delete_after = models.DateTimeField(null=True, blank=True)
+    data_lease_expires_at = models.DateTimeField(null=True, blank=True)
+    data_exported_at = models.DateTimeField(null=True, blank=True)
+    data_export_path = models.CharField(max_length=500, blank=True, default="")
+    data_export_sha256 = models.CharField(max_length=64, blank=True, default="")
+    data_deleted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["suite", "corp_id"]
+        indexes = [
+            models.Index(fields=["data_status", "data_delete_after"], name="tenant_data_due",
+                         condition=Q(data_status__in=["scheduled", "deleting"])),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["suite", "corp_id"], condition=Q(kind="suite"),
                                     name="uniq_tenant_suite_corp"),
@@ -306,3 +345,7 @@ class MonthlyCallCount(models.Model):
 
     def __repr__(self) -> str:
         return f"<MonthlyCallCount tenant={self.tenant_id} {self.month:%Y-%m} {self.calls}>"
+
+
+# The audit of deleted tenants lives in its own module (this one is long enough).
+from tenants.models_lifecycle import TenantDeletion  # noqa: E402,F401

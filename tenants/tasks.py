@@ -27,3 +27,12 @@ def callback_events_sweep() -> None:
     event_services.callback_events_sweep(
         pending_after=timedelta(seconds=settings.TENANTS_SWEEP_PENDING_AFTER_S))
     authorizations_recover()
+
+
+@shared_task(name="tenants.tenant_data_sweep", ignore_result=True)
+def tenant_data_sweep() -> None:
+    """Export and delete relieved tenants past their grace (daily; not ack-late: the lease on
+    each tenant row, not the message, is what survives a dead worker)."""
+    from tenants.services.lifecycle import tenant_data_sweep as sweep
+
+    sweep()

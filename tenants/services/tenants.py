@@ -25,6 +25,7 @@ from tenants.errors import StaleEvent, TenantInactive
 from tenants.models import Suite, Tenant
 from tenants.selectors.tenants import tenant_permanent_code
 from tenants.services.clients import corp_client, suite_api_for
+from tenants.services.lifecycle import tenant_data_revive, tenant_data_schedule
 from tenants.services.tokens import tenant_tokens_drop
 from tenants.signals import (
     tenant_app_restored,
@@ -116,6 +117,7 @@ def tenant_authorize(
             tenant.authorized_at = clock.now()
         tenant.status = Tenant.Status.AUTHORIZED
         tenant.relieved_at = None
+        tenant_data_revive(tenant=tenant)
         if permanent_code:
             tenant.permanent_code = permanent_code
         tenant.save()
@@ -137,6 +139,8 @@ def tenant_store_permanent_code(
         _claim_newer(tenant, timestamp_ms)
         tenant.permanent_code = permanent_code
         tenant.corp_name = corp_name or tenant.corp_name
+        # The corp came back: no sweep may delete (or blank the code of) this tenant now.
+        tenant_data_revive(tenant=tenant)
         tenant.save()
     return tenant
 
@@ -195,16 +199,20 @@ def tenant_relieve(*, suite: Suite, corp_id: str, timestamp_ms: int | None = Non
     """The corp de-authorized the suite: mark it relieved, drop its tokens and permanent code.
 
     A relieve for a corp we never saw is recorded too, so a late auth push stays refused.
+    Its data is scheduled for deletion or kept, per the suite's policy (services/lifecycle.py).
     Sends `tenant_relieved` after commit.
     """
     with transaction.atomic():
-        tenant, _ = Tenant.objects.select_for_update().get_or_create(
+        tenant, created = Tenant.objects.select_for_update().get_or_create(
             suite=suite, corp_id=corp_id, defaults={"status": Tenant.Status.RELIEVED}
         )
         _claim_newer(tenant, timestamp_ms)
+        newly = created or tenant.status != Tenant.Status.RELIEVED
         tenant.status = Tenant.Status.RELIEVED
         tenant.relieved_at = clock.now()
         tenant.permanent_code = ""
+        if newly:  # a repeated relieve never reschedules (nor revives deleted data)
+            tenant_data_schedule(tenant=tenant)
         tenant.save()
         # In the same transaction: nobody sees a relieved tenant that still has tokens.
         tenant_tokens_drop(tenant=tenant)

@@ -1,0 +1,244 @@
+"""The data lifecycle's services: scheduling at the relieve, export, deletion, the sweep, and a
+re-authorization before or after the deletion (tenants/services/lifecycle.py)."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from datetime import timedelta
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from api.models import ApiKey
+from core import clock
+from dingtalk.isv import AuthAgent, AuthInfo
+from tenants.errors_lifecycle import (
+    TenantDataAlreadyDeleted,
+    TenantDataBusy,
+    TenantNotRelieved,
+)
+from tenants.lifecycle import parts
+from tenants.models import Suite, Tenant, TenantDeletion
+from tenants.services.lifecycle import tenant_data_delete, tenant_data_sweep
+from tenants.services.lifecycle_export import tenant_export, tenant_export_write
+from tenants.services.tenants import tenant_authorize, tenant_relieve
+from tests.tenants.factories import InternalAppFactory, SuiteFactory, TenantFactory
+from tests.tenants.lifecycle_support import populate, tenant_rows
+
+pytestmark = pytest.mark.django_db
+
+SECRET = "pc-SECRET-permanent-code"
+DAY = timedelta(days=1)
+
+
+@pytest.fixture(autouse=True)
+def _export_dir(settings, tmp_path):
+    settings.TENANTS_EXPORT_DIR = str(tmp_path / "exports")
+    settings.TENANTS_DATA_GRACE_DAYS = 30
+    return tmp_path / "exports"
+
+
+def _relieved(suite=None, **fields):
+    tenant = TenantFactory(suite=suite or SuiteFactory(), **fields)
+    populate(tenant, secret=SECRET)
+    relieved = tenant_relieve(suite=tenant.suite, corp_id=tenant.corp_id)
+    # The relieve itself dropped the tokens; the rest is there until the deletion.
+    assert "tenants.AccessToken" not in tenant_rows(relieved)
+    return relieved, tenant_rows(relieved)
+
+
+def _reauthorize(tenant):
+    info = AuthInfo(corp_id=tenant.corp_id, corp_name="Back again",
+                    agents=(AuthAgent(agent_id=77, app_id=int(tenant.suite.app_id), name="a"),),
+                    raw={"auth_corp_info": {"corpid": tenant.corp_id}})
+    return tenant_authorize(suite=tenant.suite, info=info, scopes={"auth_org_scopes": {}})
+
+
+def _advance(days):
+    clock.advance(days * 86400)
+
+
+def test_lifecycle_relieve_schedules_deletion_after_the_suites_grace():
+    suite = SuiteFactory(data_grace_days=5)
+    tenant, _ = _relieved(suite)
+    assert tenant.data_status == Tenant.DataStatus.SCHEDULED
+    assert tenant.data_delete_after == tenant.relieved_at + 5 * DAY
+    default, _ = _relieved()
+    assert default.data_delete_after == default.relieved_at + 30 * DAY
+    # A repeated relieve moves nothing.
+    again = tenant_relieve(suite=suite, corp_id=tenant.corp_id)
+    assert again.data_delete_after == tenant.data_delete_after
+
+
+def test_lifecycle_keep_policy_never_deletes_automatically():
+    suite = SuiteFactory(data_policy=Suite.DataPolicy.KEEP_UNTIL_REQUESTED)
+    tenant, before = _relieved(suite)
+    assert (tenant.data_status, tenant.data_delete_after) == (Tenant.DataStatus.KEPT, None)
+    _advance(3650)
+    assert tenant_data_sweep() == []
+    assert tenant_rows(tenant) == before
+    # The customer asks: an operator deletes it.
+    deletion = tenant_data_delete(tenant=tenant, operator="ops")
+    assert deletion.reason == TenantDeletion.Reason.CUSTOMER_REQUEST
+    assert tenant_rows(tenant) == {}
+
+
+def test_lifecycle_suite_switched_to_keep_stops_scheduled_deletions():
+    tenant, before = _relieved()
+    Suite.objects.filter(pk=tenant.suite_id).update(
+        data_policy=Suite.DataPolicy.KEEP_UNTIL_REQUESTED)
+    _advance(31)
+    assert tenant_data_sweep() == []
+    assert Tenant.objects.get(pk=tenant.pk).data_status == Tenant.DataStatus.KEPT
+    assert tenant_rows(tenant) == before
+
+
+def test_lifecycle_export_holds_every_part_and_no_secret(_export_dir):
+    tenant = TenantFactory(legacy=True)
+    populate(tenant, secret=SECRET)
+    written = tenant_export_write(tenant=tenant, path=_export_dir / "one.json")
+    text = written.path.read_text()
+    data = json.loads(text)
+    assert set(data["parts"]) == {part.name for part in parts()}
+    assert {"tenants", "messaging", "identity", "api"} <= set(data["parts"])
+    assert data["parts"]["identity"]["identity.TenantUser"][0]["name"] == "Zhang San"
+    assert data["parts"]["messaging"]["messaging.Notification"][0]["msg"]["text"] == {
+        "content": "quarterly numbers"}
+    events = data["parts"]["tenants"]["callback_events"]
+    assert events[0]["payload"]["CorpId"] == tenant.corp_id
+    for secret in (SECRET, tenant.permanent_code, tenant.suite.suite_secret,
+                   tenant.suite.callback_token, tenant.suite.encoding_aes_key,
+                   "whsec-not-exported", ApiKey.objects.get(tenants=tenant).key_hash):
+        assert secret not in text
+    assert stat.S_IMODE(os.stat(written.path).st_mode) == 0o600
+    assert [p.name for p in _export_dir.iterdir()] == ["one.json"]  # no temporary left
+    stored = Tenant.objects.get(pk=tenant.pk)
+    assert (stored.data_export_path, stored.data_export_sha256) == (str(written.path),
+                                                                    written.sha256)
+
+
+def test_lifecycle_export_of_an_internal_app():
+    app = InternalAppFactory()
+    data = tenant_export(tenant=app)
+    assert data["kind"] == Tenant.Kind.INTERNAL_APP and data["suite_key"] is None
+    assert app.appsecret not in json.dumps(data, default=str)
+
+
+def test_lifecycle_delete_refuses_an_authorized_tenant_and_an_internal_app():
+    tenant = TenantFactory()
+    before = populate(tenant)
+    with pytest.raises(TenantNotRelieved):
+        tenant_data_delete(tenant=tenant)
+    with pytest.raises(TenantNotRelieved):
+        tenant_data_delete(tenant=InternalAppFactory())
+    assert tenant_rows(tenant) == before
+    assert not TenantDeletion.objects.exists()
+
+
+def test_lifecycle_sweep_deletes_past_the_grace_only_and_leaves_an_audit_row():
+    tenant, before = _relieved()
+    other, other_before = _relieved(tenant.suite)
+    Tenant.objects.filter(pk=other.pk).update(data_delete_after=clock.now() + 60 * DAY)
+    _advance(29)
+    assert tenant_data_sweep() == []
+    _advance(2)
+    [deletion] = tenant_data_sweep()
+    assert tenant_rows(tenant) == {}
+    assert tenant_rows(other) == other_before
+    assert deletion.reason == TenantDeletion.Reason.GRACE_EXPIRED
+    # Rows without a tenant key of their own are counted too (a delivery of a webhook event).
+    assert {k: v for k, v in deletion.counts.items() if v} == before | {
+        "api.WebhookDelivery": 1}
+    assert (deletion.corp_id, deletion.suite_key) == (tenant.corp_id, tenant.suite.suite_key)
+    assert deletion.tenant_name == tenant.full_corp_name
+    assert deletion.relieved_at == tenant.relieved_at
+    assert deletion.export_sha256 and os.path.exists(deletion.export_path)
+    stored = Tenant.objects.get(pk=tenant.pk)
+    assert stored.data_status == Tenant.DataStatus.DELETED
+    assert (stored.corp_name, stored.auth_info, stored.agent_id) == ("", {}, None)
+    # The key restricted to this tenant alone is revoked, never left open to the whole suite.
+    assert ApiKey.objects.get(name=f"only {tenant.corp_id}").revoked_at is not None
+    assert ApiKey.objects.get(name=f"only {other.corp_id}").revoked_at is None
+    with pytest.raises(TenantDataAlreadyDeleted):
+        tenant_data_delete(tenant=stored)
+
+
+def test_lifecycle_reauthorization_in_the_grace_restores_without_loss():
+    tenant, before = _relieved()
+    _advance(10)
+    back = _reauthorize(tenant)
+    assert back.status == Tenant.Status.AUTHORIZED
+    assert (back.data_status, back.data_delete_after) == (Tenant.DataStatus.LIVE, None)
+    _advance(60)
+    assert tenant_data_sweep() == []
+    assert tenant_rows(tenant) == before
+
+
+def test_lifecycle_reauthorization_after_deletion_starts_afresh_on_the_same_row():
+    tenant, _ = _relieved()
+    deletion = tenant_data_delete(tenant=tenant)
+    back = _reauthorize(tenant)
+    assert back.pk == tenant.pk and back.status == Tenant.Status.AUTHORIZED
+    assert back.data_status == Tenant.DataStatus.LIVE and back.data_deleted_at is None
+    assert back.corp_name == "Back again" and back.authorized_at > deletion.deleted_at
+    assert TenantDeletion.objects.get(pk=deletion.pk).tenant_id == tenant.pk
+    assert tenant_rows(back) == {}
+
+
+def test_lifecycle_deletion_reuses_an_export_taken_since_the_relieve(_export_dir):
+    tenant, _ = _relieved()
+    written = tenant_export_write(tenant=tenant, path=_export_dir / "asked.json")
+    deletion = tenant_data_delete(tenant=tenant)
+    assert (deletion.export_path, deletion.export_sha256) == (str(written.path),
+                                                              written.sha256)
+    # A file changed since is not trusted: the next tenant's deletion exports afresh.
+    other, _ = _relieved()
+    stale = tenant_export_write(tenant=other, path=_export_dir / "stale.json")
+    stale.path.write_text("{}")
+    assert tenant_data_delete(tenant=other).export_path != str(stale.path)
+
+
+def test_lifecycle_a_claimed_tenant_is_busy_until_its_lease_runs_out(settings):
+    tenant, before = _relieved()
+    Tenant.objects.filter(pk=tenant.pk).update(
+        data_status=Tenant.DataStatus.DELETING,
+        data_lease_expires_at=clock.now() + timedelta(seconds=settings.TENANTS_DATA_LEASE_S))
+    with pytest.raises(TenantDataBusy):
+        tenant_data_delete(tenant=tenant)
+    assert tenant_data_sweep() == []
+    assert tenant_rows(tenant) == before
+    # The holder died: once its lease is over the sweep finishes the work.
+    clock.advance(settings.TENANTS_DATA_LEASE_S + 1)
+    [deletion] = tenant_data_sweep()
+    # Its grace had not run out: whoever claimed it was an operator.
+    assert deletion.reason == TenantDeletion.Reason.CUSTOMER_REQUEST
+    assert tenant_rows(tenant) == {}
+
+
+def test_lifecycle_commands_export_and_delete(_export_dir, capsys):
+    tenant, _ = _relieved()
+    out = _export_dir / "cmd.json"
+    call_command("tenant_export", tenant.corp_id, "--out", str(out))
+    assert json.loads(out.read_text())["corp_id"] == tenant.corp_id
+    authorized = TenantFactory()
+    with pytest.raises(CommandError, match="tenant_not_relieved"):
+        call_command("tenant_delete_data", authorized.corp_id,
+                     "--suite", authorized.suite.suite_key, "--yes")
+    call_command("tenant_delete_data", tenant.corp_id, "--suite", tenant.suite.suite_key,
+                 "--yes")
+    assert TenantDeletion.objects.get(corp_id=tenant.corp_id).export_path == str(out)
+    assert tenant_rows(tenant) == {}
+
+
+def test_lifecycle_export_command_names_the_suites_of_an_ambiguous_corp():
+    first = TenantFactory()
+    second = TenantFactory(corp_id=first.corp_id)
+    with pytest.raises(CommandError) as raised:
+        call_command("tenant_export", first.corp_id)
+    assert "tenant_ambiguous" in str(raised.value)
+    assert first.suite.suite_key in str(raised.value)
+    assert second.suite.suite_key in str(raised.value)
+    with pytest.raises(CommandError, match="tenant_not_found"):
+        call_command("tenant_export", "dingnosuchcorp")
