@@ -12,6 +12,7 @@ class ApiConfig(AppConfig):
         from django.db.models.signals import post_save
 
         from api import receivers, schema  # noqa: F401  (schema registers the auth scheme)
+        from commerce import signals as commerce_signals
         from messaging.models import Notification
         from messaging.signals import notification_finished
         from tenants import signals
@@ -24,3 +25,8 @@ class ApiConfig(AppConfig):
                                       dispatch_uid="api.webhooks.notification_finished")
         post_save.connect(receivers.on_notification_saved, sender=Notification,
                           dispatch_uid="api.webhooks.notification_saved")
+        # The commerce ledger: entitlement changes and paid in-app orders.
+        commerce_signals.entitlement_changed.connect(
+            receivers.on_entitlement_changed, dispatch_uid="api.webhooks.entitlement_changed")
+        commerce_signals.order_paid.connect(receivers.on_order_paid,
+                                            dispatch_uid="api.webhooks.order_paid")

@@ -13,6 +13,7 @@ import logging
 from django.db import transaction
 
 from api.models import WebhookEventType
+from api.services.webhooks_commerce import entitlement_event_record, order_paid_event_record
 from api.services.webhooks_events import (
     NOTIFICATION_EVENTS,
     notification_event_record_by_id,
@@ -66,3 +67,21 @@ def on_notification_saved(sender, instance, update_fields=None, **kwargs) -> Non
         return
     pk = instance.pk
     transaction.on_commit(lambda: _notification_record(pk))
+
+
+def on_entitlement_changed(sender, tenant, **kwargs) -> None:
+    """commerce.signals.entitlement_changed (sent after commit)."""
+    try:
+        entitlement_event_record(tenant=tenant)
+    except Exception:
+        logger.exception("webhook event tenant.entitlement_changed for tenant %s not recorded",
+                         getattr(tenant, "pk", None))
+
+
+def on_order_paid(sender, tenant, order, **kwargs) -> None:
+    """commerce.signals.order_paid (sent after commit)."""
+    try:
+        order_paid_event_record(tenant=tenant, order=order)
+    except Exception:
+        logger.exception("webhook event order.paid for order %s not recorded",
+                         getattr(order, "pk", None))

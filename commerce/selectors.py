@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from commerce.models import Entitlement, MarketOrder
+from commerce.models import Entitlement, InAppOrder, MarketOrder
 from commerce.services.derive import EntitlementFacts
 from commerce.services.entitlements import entitlement_facts
 from core import clock
@@ -39,3 +39,38 @@ def tenant_entitlement_row(*, tenant: Tenant) -> Entitlement:
 def tenant_orders(*, tenant: Tenant) -> QuerySet[MarketOrder]:
     """The tenant's orders, newest first."""
     return MarketOrder.objects.filter(tenant=tenant).order_by("-id")
+
+
+def entitlement_snapshot(*, tenant: Tenant) -> dict:
+    """The entitlement as the API and the webhooks show it (live: an expiry shows before the
+    sweep records it); datetimes as datetimes."""
+    row, facts = tenant_entitlement_row(tenant=tenant), tenant_entitlement(tenant)
+    order_id = (MarketOrder.objects.filter(pk=facts.order_pk)
+                .values_list("order_id", flat=True).first() if facts.order_pk else None)
+    return {
+        "kind": facts.kind, "active": facts.kind != Entitlement.Kind.NONE and not facts.expired,
+        "expired": facts.expired, "goods_code": facts.goods_code, "item_code": facts.item_code,
+        "item_name": facts.item_name, "quantity": facts.quantity,
+        "max_of_people": facts.max_of_people, "min_of_people": facts.min_of_people,
+        "order_id": order_id, "active_from": facts.active_from,
+        "current_until": facts.current_until, "active_until": facts.active_until,
+        "enterprise_tryout": row.enterprise_tryout, "version": row.version,
+        "changed_at": row.changed_at,
+    }
+
+
+def order_snapshot(order: MarketOrder) -> dict:
+    """One order as the API and the `order.paid` webhook show it; datetimes as datetimes."""
+    in_app = InAppOrder.objects.filter(order=order).values_list("status", flat=True).first()
+    return {
+        "order_id": order.order_id, "status": order.status, "source": order.source,
+        "order_type": order.order_type, "charge_type": order.charge_type,
+        "goods_code": order.goods_code, "goods_name": order.goods_name,
+        "item_code": order.item_code, "item_name": order.item_name,
+        "quantity": order.quantity, "max_of_people": order.max_of_people,
+        "min_of_people": order.min_of_people, "pay_fee": order.pay_fee,
+        "paid_at": order.paid_at, "service_start_at": order.service_start_at,
+        "service_stop_at": order.service_stop_at, "in_app": order.in_app,
+        "in_app_status": in_app, "verify_error": order.verify_error,
+        "created_at": order.created_at,
+    }

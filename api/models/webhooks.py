@@ -22,6 +22,9 @@ class WebhookEventType(models.TextChoices):
     NOTIFICATION_COMPLETED = ("notification.completed",
                               "A notification finished: completed or partially failed")
     NOTIFICATION_FAILED = "notification.failed", "A notification failed: nobody was sent to"
+    TENANT_ENTITLEMENT_CHANGED = ("tenant.entitlement_changed",
+                                  "A tenant's entitlement changed (edition, seats, kind, expiry)")
+    ORDER_PAID = "order.paid", "A paid in-app order waits for the product to fulfil it"
 
 
 class WebhookEndpoint(SuiteOrAppOwned, models.Model):
