@@ -9,6 +9,11 @@ A department the app cannot read (out of scope 50004, gone 60003, no permission 
 recorded with its errcode: nobody in it can get an outcome, and the operator must see why.
 Failures a retry can fix (transport, throttling, DingTalk busy) are raised: the whole
 expansion is repeated later, since nothing is written until it is complete.
+
+When the tenant's directory mirror is fresh and holds every department asked for, the
+departments are expanded from it instead (no DingTalk call, no quota spent); a stale or absent
+mirror, or a department it does not hold (whose errcode only DingTalk can give), means the live
+walk above.
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ from dataclasses import dataclass, field
 
 from dingtalk.errors import ApiError
 from dingtalk.repeat import retryable_error
+from directory import selectors as directory_selectors
+from directory.models import User as DirectoryUser
 from tenants.models import Tenant
 from tenants.services.clients import client_for
 
@@ -41,28 +48,51 @@ def audience_expand(*, tenant: Tenant, userids: Iterable[str], dept_ids: Iterabl
     found: dict[str, bool | None] = dict.fromkeys(userids)
     audience = Audience()
     roots = [ROOT_DEPT_ID] if to_all_user else list(dept_ids)
-    if roots:
-        contacts = client_for(tenant).contacts
-        seen: set[int] = set()
-        queue = deque(roots)
-        while queue:
-            dept_id = queue.popleft()
-            if dept_id in seen:
-                continue
-            seen.add(dept_id)
-            try:
-                children = contacts.department_list_sub(dept_id)
-                members = list(contacts.user_list(dept_id))
-            except ApiError as exc:
-                if retryable_error(exc):
-                    raise
-                audience.dept_errors.append(
-                    {"dept_id": dept_id, "errcode": exc.errcode, "errmsg": exc.errmsg})
-                continue
-            queue.extend(child.id for child in children)
-            for user in members:
-                if found.get(user.userid) is None:
-                    found[user.userid] = user.active
+    if roots and not _expand_from_mirror(tenant, roots, found):
+        _expand_live(tenant, roots, found, audience)
     audience.userids = list(found)
     audience.inactive = {userid for userid, active in found.items() if active is False}
     return audience
+
+
+def _expand_from_mirror(tenant: Tenant, roots: list[int], found: dict) -> bool:
+    """Add the departments' members from the mirror; False when it cannot answer for them."""
+    if any(directory_selectors.department(tenant=tenant, dept_id=d) is None
+           for d in set(roots)):
+        return False
+    members = directory_selectors.dept_member_userids(tenant=tenant, dept_ids=roots,
+                                                      include_subtree=True)
+    if members is None:
+        return False
+    active = dict(DirectoryUser.objects.filter(tenant=tenant, userid__in=members,
+                                               deleted_at__isnull=True)
+                  .values_list("userid", "active"))
+    for userid in sorted(members):
+        if found.get(userid) is None:
+            found[userid] = active.get(userid)
+    return True
+
+
+def _expand_live(tenant: Tenant, roots: list[int], found: dict, audience: Audience) -> None:
+    """Walk the departments through DingTalk (listsub + user/list pages)."""
+    contacts = client_for(tenant).contacts
+    seen: set[int] = set()
+    queue = deque(roots)
+    while queue:
+        dept_id = queue.popleft()
+        if dept_id in seen:
+            continue
+        seen.add(dept_id)
+        try:
+            children = contacts.department_list_sub(dept_id)
+            members = list(contacts.user_list(dept_id))
+        except ApiError as exc:
+            if retryable_error(exc):
+                raise
+            audience.dept_errors.append(
+                {"dept_id": dept_id, "errcode": exc.errcode, "errmsg": exc.errmsg})
+            continue
+        queue.extend(child.id for child in children)
+        for user in members:
+            if found.get(user.userid) is None:
+                found[user.userid] = user.active
