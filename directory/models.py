@@ -138,6 +138,8 @@ class DirectorySync(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
+    # Who holds the lease: a worker whose lease was taken over stops at its next checkpoint.
+    lease_owner = models.CharField(max_length=64, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     last_success_at = models.DateTimeField(null=True, blank=True)
@@ -149,6 +151,9 @@ class DirectorySync(models.Model):
     # Rows the last finished sync changed, added or deleted (what pushes had missed).
     drift = models.JSONField(default=dict, blank=True)
     error = models.TextField(blank=True)
+    # sha256 of the auth/scopes the last walk started from: a tenant_changed whose scopes
+    # differ queues a sync, one that only renamed the corp does not.
+    scope_digest = models.CharField(max_length=64, blank=True)
     # The walk's resumable state: phase, BFS queue, authed users left, counters.
     checkpoint = models.JSONField(default=dict, blank=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -1,0 +1,195 @@
+"""Pushed contact changes applied to the mirror (PROTOCOL-ISV 4.3), idempotently.
+
+SyncHTTP biz_type 13/14 rows carry the entity's latest state (the v1 user/get and
+department/get objects), converted by the same functions as the full sync's answers. Rows are:
+- deduplicated on DingTalk's eventId (else the row's own dedupe key), in the write's
+  transaction, so a re-delivered or retried row changes nothing;
+- ordered per entity by the row's modification time: a row older than the state the entity
+  holds is ignored (syncSeq has no business meaning and is never read);
+- leave/remove rows (ids only) delete the entity (soft);
+- a user in a department the mirror has not seen is kept, and the department fetched lazily.
+HTTP-push contact events (internal apps) carry ids only: each id is fetched again with v2
+user/get or department/get; gone or out of scope (60121, 33012, 60003, 50002, 50004) deletes it.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.db import transaction
+
+from core import clock
+from core.upserts import insert_new
+from dingtalk.events.types import ContactEvent
+from directory.models import AppliedContactEvent, Department, DirectorySync, User
+from directory.services import store
+from directory.services.calls import PacedCaller, visible
+from directory.services.convert import (
+    dept_from_v1,
+    dept_from_v2,
+    user_from_v1,
+    user_from_v2_get,
+)
+from directory.signals import directory_changed
+from tenants.models import CallbackEvent, Tenant
+from tenants.selectors.tenants import tenant_find
+from tenants.services.clients import corp_client
+
+logger = logging.getLogger(__name__)
+
+DONE = CallbackEvent.Status.DONE
+IGNORED = CallbackEvent.Status.IGNORED
+_GONE_ACTIONS = {"leave", "remove"}
+ROOT_DEPT_ID = 1
+
+
+def _tenant_of(event: CallbackEvent, parsed: ContactEvent) -> Tenant | None:
+    if event.tenant_id is not None:
+        return event.tenant
+    if event.suite_id is None:
+        return None
+    return tenant_find(suite=event.suite, corp_id=parsed.corp_id or event.corp_id)
+
+
+def _ids(parsed: ContactEvent) -> list[str]:
+    ids = list(parsed.ids)
+    if not ids:
+        # The leave row's event-page form names the user in its data (PROTOCOL-ISV 4.3).
+        named = parsed.data.get("userId") or parsed.data.get("UserId")
+        ids = [str(i) for i in (named if isinstance(named, list) else [named]) if i]
+    return ids
+
+
+def contact_event_apply(*, event: CallbackEvent, parsed: ContactEvent) -> tuple[str, str]:
+    """The receiver of contact_user / contact_dept events (tenants.event_receivers)."""
+    if parsed.object_type not in ("user", "dept"):
+        return IGNORED, "roles are not mirrored"
+    tenant = _tenant_of(event, parsed)
+    if tenant is None or not DirectorySync.objects.filter(tenant=tenant).exists():
+        # No mirror to keep (kept in the inbox as the record, as before): a mirror's first
+        # full sync reads the current state anyway.
+        return DONE, ""
+    data = parsed.data or {}
+    key = str(data.get("eventId") or "")
+    key = f"event:{key}" if key else f"row:{parsed.dedupe_key or event.dedupe_key}"
+    if AppliedContactEvent.objects.filter(tenant=tenant, key=key[:255]).exists():
+        return IGNORED, "duplicate: this contact event was applied already"
+    ids = _ids(parsed)
+    if not ids:
+        return IGNORED, "contact event names no user or department"
+    stamp = parsed.timestamp_ms or int(clock.time() * 1000)
+    if "EventType" in data or not _carries_object(parsed, data):
+        changes = _refetch(tenant, parsed.object_type, ids)
+    else:
+        changes = [(parsed.object_type, parsed.action, ids, data, stamp)]
+    return _record(tenant, key[:255], changes)
+
+
+def _carries_object(parsed: ContactEvent, data: dict[str, Any]) -> bool:
+    if parsed.action in _GONE_ACTIONS:
+        return True
+    return bool(data.get("userid") if parsed.object_type == "user" else data.get("id"))
+
+
+def _refetch(tenant: Tenant, object_type: str, ids: list[str]) -> list[tuple]:
+    """Each id read again (no transaction): the state to apply, at the time it was read."""
+    client, caller = corp_client(tenant), PacedCaller(tenant)
+    changes = []
+    for one in ids:
+        if object_type == "user":
+            raw = visible(caller, "topapi/v2/user/get",
+                          lambda u=one: client.contacts.user_get(u).raw)
+            found = None if raw is None else user_from_v2_get(raw)
+        else:
+            raw = visible(caller, "topapi/v2/department/get",
+                          lambda d=int(one): client.contacts.department_get(d).raw)
+            found = None if raw is None else dept_from_v2(raw)
+        stamp = int(clock.time() * 1000)
+        changes.append((object_type, "fetched" if found else "remove", [one], found, stamp))
+    return changes
+
+
+def _record(tenant: Tenant, key: str, changes: list[tuple]) -> tuple[str, str]:
+    now = clock.now()
+    with transaction.atomic():
+        if not insert_new(AppliedContactEvent, [{"tenant_id": tenant.pk, "key": key,
+                                                 "applied_at": now}],
+                          conflict=("tenant", "key")):
+            return IGNORED, "duplicate: this contact event was applied already"
+        moved = 0
+        for object_type, action, ids, obj, stamp in changes:
+            moved += _apply_one(tenant, object_type, action, ids, obj, stamp, now)
+        generation = _generation(tenant)
+        if moved:
+            transaction.on_commit(lambda: directory_changed.send(
+                sender=Tenant, tenant=tenant, reason="rows", generation=generation))
+    if not moved:
+        return DONE, "no change: the mirror holds this state or a newer one"
+    return DONE, ""
+
+
+def _apply_one(tenant, object_type, action, ids, obj, stamp, now) -> int:
+    model = User if object_type == "user" else Department
+    if action in _GONE_ACTIONS:
+        keys = ids if model is User else [int(i) for i in ids]
+        return store.soft_delete(model, tenant=tenant, keys=keys, modified_ms=stamp, now=now)
+    if object_type == "user":
+        fields = obj if action == "fetched" else user_from_v1(obj)
+        written = store.users_upsert(tenant=tenant, users=[fields], modified_ms=stamp, now=now)
+        _fetch_missing(tenant, set(fields.memberships) if written.applied else set())
+    else:
+        fields = obj if action == "fetched" else dept_from_v1(obj, dept_id=int(ids[0]))
+        written = store.depts_upsert(tenant=tenant, depts=[fields], modified_ms=stamp, now=now)
+        if written.applied:
+            _complete_dept(tenant, fields.dept_id)
+    return len(written.inserted) + len(written.changed)
+
+
+def _complete_dept(tenant: Tenant, dept_id: int) -> None:
+    """A department without its parent (ISV v1 rows carry no parentid) is fetched with v2 get;
+    one whose parent the mirror has not seen gets its parent fetched."""
+    from directory.tasks import dept_fetch
+
+    row = Department.objects.get(tenant=tenant, dept_id=dept_id)
+    if row.parent_id is None and row.dept_id != ROOT_DEPT_ID:
+        dept_fetch.delay_on_commit(tenant.pk, row.dept_id)
+    elif row.parent_id is not None:
+        _fetch_missing(tenant, {row.parent_id})
+
+
+def _fetch_missing(tenant: Tenant, dept_ids: set[int]) -> None:
+    """Queue a fetch of each department the mirror has no row for (dangling references)."""
+    from directory.tasks import dept_fetch
+
+    if not dept_ids:
+        return
+    known = set(Department.objects.filter(tenant=tenant, dept_id__in=dept_ids)
+                .values_list("dept_id", flat=True))
+    for dept_id in sorted(dept_ids - known):
+        dept_fetch.delay_on_commit(tenant.pk, dept_id)
+
+
+def _generation(tenant: Tenant) -> int:
+    return (DirectorySync.objects.filter(tenant=tenant).values_list("generation", flat=True)
+            .first() or 0)
+
+
+def department_fetch(*, tenant: Tenant, dept_id: int) -> bool:
+    """Read one department (v2 get) into the mirror; False when it is gone or out of scope."""
+    if not tenant.is_active:
+        return False
+    caller = PacedCaller(tenant)
+    client = corp_client(tenant)
+    raw = visible(caller, "topapi/v2/department/get",
+                  lambda: client.contacts.department_get(dept_id).raw)
+    changes = [("dept", "fetched" if raw else "remove", [str(dept_id)],
+                dept_from_v2(raw) if raw else None, int(clock.time() * 1000))]
+    now = clock.now()
+    with transaction.atomic():
+        moved = sum(_apply_one(tenant, *change, now) for change in changes)
+        generation = _generation(tenant)
+        if moved:
+            transaction.on_commit(lambda: directory_changed.send(
+                sender=Tenant, tenant=tenant, reason="rows", generation=generation))
+    return raw is not None

@@ -1,0 +1,186 @@
+"""Writes to the mirror's rows, shared by the full sync and the pushed rows: batch upserts that
+never let an older state overwrite a newer one, membership merges, and soft deletion.
+
+Each upsert is one PostgreSQL `INSERT ... ON CONFLICT DO UPDATE`: a row's data is replaced only
+when the incoming state is at least as new as what it holds (`modified_ms`), its `generation`
+only ever grows (a sync saw it), and `updated_at` moves only when something a reader sees
+changed, which is what the ETag and the drift count read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import connection
+from psycopg.types.json import Jsonb
+
+from directory.models import Department, Membership, User
+from directory.services.convert import ABSENT, DeptFields, UserFields
+from tenants.models import Tenant
+
+
+@dataclass
+class Written:
+    """What one upsert did: keys inserted, keys whose visible data changed, keys applied."""
+
+    inserted: set
+    changed: set
+    applied: set
+
+
+def _q(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+def _upsert(model, *, tenant: Tenant, key: str, columns: list[str], rows: list[list],
+            generation: int, modified_ms: int, now: datetime, synced: bool,
+            merge: dict[str, str]) -> Written:
+    """The shared statement: `columns` are the data columns, `merge` overrides how a column
+    takes the incoming value (e.g. COALESCE for fields an answer may leave out)."""
+    table = _q(model._meta.db_table)
+    cols = ["tenant_id", key, *columns, "generation", "deleted_at", "modified_ms",
+            "synced_at", "updated_at"]
+    params: list = []
+    groups = []
+    for row in rows:
+        params.extend([tenant.pk, *row, generation, None, modified_ms, now if synced else None,
+                       now])
+        groups.append("(" + ", ".join(["%s"] * len(cols)) + ")")
+    newer = f"EXCLUDED.modified_ms >= {table}.modified_ms"
+    taken = {c: merge.get(c, f"EXCLUDED.{_q(c)}") for c in columns}
+    differs = " OR ".join(f"({taken[c]}) IS DISTINCT FROM {table}.{_q(c)}" for c in columns)
+    sets = [f"{_q(c)} = CASE WHEN {newer} THEN {taken[c]} ELSE {table}.{_q(c)} END"
+            for c in columns]
+    sets += [
+        f"generation = GREATEST({table}.generation, EXCLUDED.generation)",
+        f"deleted_at = CASE WHEN {newer} THEN NULL ELSE {table}.deleted_at END",
+        f"modified_ms = GREATEST({table}.modified_ms, EXCLUDED.modified_ms)",
+        f"synced_at = COALESCE(EXCLUDED.synced_at, {table}.synced_at)",
+        f"updated_at = CASE WHEN {newer} AND ({differs} OR {table}.deleted_at IS NOT NULL) "
+        f"THEN EXCLUDED.updated_at ELSE {table}.updated_at END",
+    ]
+    sql = (f"INSERT INTO {table} ({', '.join(_q(c) for c in cols)}) "  # noqa: S608
+           f"VALUES {', '.join(groups)} ON CONFLICT (tenant_id, {_q(key)}) DO UPDATE SET "
+           f"{', '.join(sets)} RETURNING {_q(key)}, (xmax = 0), updated_at = %s, "
+           f"modified_ms = %s")
+    written = Written(set(), set(), set())
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, now, modified_ms])
+        for value, inserted, touched, applied in cursor.fetchall():
+            if inserted:
+                written.inserted.add(value)
+            elif touched:
+                written.changed.add(value)
+            if applied:
+                written.applied.add(value)
+    return written
+
+
+def depts_upsert(*, tenant: Tenant, depts: Iterable[DeptFields], generation: int = 0,
+                 modified_ms: int, now: datetime, synced: bool = False) -> Written:
+    """Insert or update departments (a parent left out or None keeps the stored one: only the
+    root has none, and ISV v1 rows never carry it)."""
+    unique = {d.dept_id: d for d in depts}
+    rows = [[d.name, None if d.parent_id is ABSENT else d.parent_id, d.order,
+             Jsonb(d.manager_userids)] for d in unique.values()]
+    if not rows:
+        return Written(set(), set(), set())
+    table = _q(Department._meta.db_table)
+    return _upsert(Department, tenant=tenant, key="dept_id",
+                   columns=["name", "parent_id", "order", "manager_userids"],
+                   rows=[[d_id, *row] for d_id, row in zip(unique, rows, strict=True)],
+                   generation=generation, modified_ms=modified_ms, now=now, synced=synced,
+                   merge={"parent_id": f"COALESCE(EXCLUDED.parent_id, {table}.parent_id)"})
+
+
+def users_upsert(*, tenant: Tenant, users: Iterable[UserFields], generation: int = 0,
+                 modified_ms: int, now: datetime, synced: bool = False) -> Written:
+    """Insert or update users and merge their memberships (for the users whose state applied)."""
+    unique: dict[str, UserFields] = {}
+    for u in users:
+        if u.userid in unique:  # the same user on two pages of one batch: one row, both depts
+            merged = dict(unique[u.userid].memberships)
+            for dept_id, value in u.memberships.items():
+                if value != (None, None) or dept_id not in merged:
+                    merged[dept_id] = value
+            u.memberships = merged
+        unique[u.userid] = u
+    if not unique:
+        return Written(set(), set(), set())
+    table = _q(User._meta.db_table)
+    rows = [[u.userid, u.unionid, u.name, u.title, u.avatar, u.active, u.is_admin, u.is_boss,
+             u.is_senior] for u in unique.values()]
+    written = _upsert(
+        User, tenant=tenant, key="userid",
+        columns=["unionid", "name", "title", "avatar", "active", "is_admin", "is_boss",
+                 "is_senior"],
+        rows=rows, generation=generation, modified_ms=modified_ms, now=now, synced=synced,
+        merge={"is_senior": f"COALESCE(EXCLUDED.is_senior, {table}.is_senior)"})
+    moved = memberships_merge(tenant=tenant, users=[unique[u] for u in written.applied])
+    moved -= written.inserted | written.changed
+    if moved:
+        User.objects.filter(tenant=tenant, userid__in=moved).update(updated_at=now)
+        written.changed |= moved
+    return written
+
+
+def memberships_merge(*, tenant: Tenant, users: list[UserFields]) -> set[str]:
+    """Make each user's memberships those given; a department given as (None, None) keeps the
+    values stored for it. Returns the userids whose memberships changed."""
+    if not users:
+        return set()
+    stored: dict[tuple[str, int], Membership] = {
+        (m.userid, m.dept_id): m for m in
+        Membership.objects.filter(tenant=tenant, userid__in=[u.userid for u in users])}
+    wanted: dict[tuple[str, int], tuple[int | None, bool]] = {}
+    for u in users:
+        for dept_id, (order, leader) in u.memberships.items():
+            old = stored.get((u.userid, dept_id))
+            if order is None and leader is None and old is not None:
+                order, leader = old.order, old.is_leader
+            wanted[(u.userid, dept_id)] = (order, bool(leader))
+    gone = [m.pk for k, m in stored.items() if k not in wanted]
+    fresh = [Membership(tenant=tenant, userid=k[0], dept_id=k[1], order=v[0], is_leader=v[1])
+             for k, v in wanted.items()
+             if k not in stored or (stored[k].order, stored[k].is_leader) != v]
+    if gone:
+        Membership.objects.filter(pk__in=gone).delete()
+    if fresh:
+        Membership.objects.bulk_create(
+            fresh, update_conflicts=True, unique_fields=["tenant", "userid", "dept_id"],
+            update_fields=["order", "is_leader"])
+    return {stored[k].userid for k in stored if k not in wanted} | {m.userid for m in fresh}
+
+
+def soft_delete(model, *, tenant: Tenant, keys: Iterable, modified_ms: int,
+                now: datetime) -> int:
+    """Mark rows deleted by a newer state (a leave or remove row, a fetch that found nothing)."""
+    key = "userid" if model is User else "dept_id"
+    keys = list(keys)
+    count = model.objects.filter(tenant=tenant, **{f"{key}__in": keys},
+                                 modified_ms__lte=modified_ms, deleted_at__isnull=True).update(
+        deleted_at=now, updated_at=now, modified_ms=modified_ms)
+    # Older states must not revive it either, even when it was already deleted.
+    model.objects.filter(tenant=tenant, **{f"{key}__in": keys},
+                         modified_ms__lt=modified_ms).update(modified_ms=modified_ms)
+    if model is User:
+        Membership.objects.filter(tenant=tenant, userid__in=keys).exclude(
+            userid__in=User.objects.filter(tenant=tenant, deleted_at__isnull=True)
+            .values("userid")).delete()
+    return count
+
+
+def unseen_delete(*, tenant: Tenant, generation: int, before_ms: int, now: datetime) -> dict:
+    """A finished sync's sweep: rows its generation did not see, and that nothing newer than
+    the sync's start touched, are deleted (soft). One statement per table."""
+    counts = {}
+    for model, label in ((Department, "departments"), (User, "users")):
+        counts[label] = model.objects.filter(
+            tenant=tenant, deleted_at__isnull=True, generation__lt=generation,
+            modified_ms__lt=before_ms).update(deleted_at=now, updated_at=now)
+    Membership.objects.filter(tenant=tenant).exclude(
+        userid__in=User.objects.filter(tenant=tenant, deleted_at__isnull=True)
+        .values("userid")).delete()
+    return counts
