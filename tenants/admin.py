@@ -16,6 +16,7 @@ from tenants import admin_apps  # noqa: F401  (registers InternalApp)
 from tenants.admin_tenants import secret_field
 from tenants.models import AccessToken, Suite
 from tenants.selectors.suites import suite_tickets_newest_first
+from tenants.services.lifecycle import suite_data_policy_check, suite_data_policy_set
 from tenants.services.suites import SuiteInvalid, suite_register, suite_validate
 
 SECRET_FIELDS = ("suite_secret", "callback_token", "encoding_aes_key")
@@ -36,11 +37,13 @@ class SuiteAdminForm(forms.ModelForm):
     new_suite_secret = secret_field("Suite secret")
     new_callback_token = secret_field("Callback token")
     new_encoding_aes_key = secret_field("EncodingAESKey")
+    # Not required: a form posted without it keeps the stored policy (or the default).
+    data_policy = forms.ChoiceField(choices=Suite.DataPolicy.choices, required=False)
 
     class Meta:
         model = Suite
         fields = ["suite_key", "name", "suite_id", "app_id", "push_style", "message_api",
-                  "template_ids"]
+                  "template_ids", "data_policy", "data_grace_days"]
 
     def clean(self):
         data = super().clean()
@@ -57,6 +60,9 @@ class SuiteAdminForm(forms.ModelForm):
                 message_api=data.get("message_api"), template_ids=data.get("template_ids"),
                 **self.secret_values,
             )
+            suite_data_policy_check(
+                policy=data.get("data_policy") or self.instance.data_policy,
+                grace_days=data.get("data_grace_days"))
         except SuiteInvalid as exc:
             for field, problem in exc.extra["fields"].items():
                 target = f"new_{field}" if field in SECRET_FIELDS else field
@@ -92,7 +98,9 @@ class SuiteAdmin(admin.ModelAdmin):
         main = ["suite_key", "name", "suite_id", "app_id", "push_style", "message_api",
                 "template_ids"]
         secrets = [f"new_{name}" for name in SECRET_FIELDS]
-        sets = [(None, {"fields": main}), ("Secrets (write-only)", {"fields": secrets})]
+        sets = [(None, {"fields": main}), ("Secrets (write-only)", {"fields": secrets}),
+                ("Customer data after a relieve (docs/data-lifecycle.md)",
+                 {"fields": ["data_policy", "data_grace_days"]})]
         if obj:
             sets.append(("State", {"fields": self.status_fields}))
         return sets
@@ -131,6 +139,9 @@ class SuiteAdmin(admin.ModelAdmin):
             push_style=obj.push_style, message_api=obj.message_api,
             template_ids=obj.template_ids or None, **form.secret_values,
         )
+        suite_data_policy_set(
+            suite=suite, policy=obj.data_policy or Suite.DataPolicy.DELETE_AFTER_GRACE,
+            grace_days=obj.data_grace_days)
         obj.pk = suite.pk
         obj.refresh_from_db()
 

@@ -14,6 +14,7 @@ from django.utils.timesince import timesince, timeuntil
 
 from core import clock
 from core.redact import redacted_json
+from tenants.admin_lifecycle import LIFECYCLE_FIELDS, TenantDataActions
 from tenants.errors import ServiceError
 from tenants.models import CallbackEvent, Suite, Tenant
 from tenants.services.call_budget import call_budget_summary, tenant_call_budget_set
@@ -93,20 +94,21 @@ class TenantActions:
 
 
 @admin.register(Tenant)
-class TenantAdmin(TenantActions, admin.ModelAdmin):
+class TenantAdmin(TenantDataActions, TenantActions, admin.ModelAdmin):
     list_display = ["corp_id", "corp_name", "kind", "suite", "appkey", "status", "suspended",
                     "agent_id", "token_state", "scopes_summary", "last_event_at"]
-    list_filter = ["kind", "suite", "status", "suspended"]
+    list_filter = ["kind", "suite", "status", "suspended", "data_status"]
     search_fields = ["corp_id", "corp_name", "full_corp_name", "appkey"]
     list_select_related = ["suite"]
     fields = ["kind", "suite", "appkey", "app_name", "corp_id", "corp_name", "full_corp_name",
               "status", "suspended", "agent_id", "app_id", "auth_user_id",
               "permanent_code_state", "token_state", "scopes_summary", "monthly_call_budget",
               "call_budget_state", "auth_scopes_view", "auth_info_view", "authorized_at",
-              "relieved_at", "last_event_at", "created_at", "updated_at"]
+              "relieved_at", "last_event_at", *LIFECYCLE_FIELDS, "created_at", "updated_at"]
     # Only the budget is an operator's to edit; the rest is DingTalk's word.
     readonly_fields = [f for f in fields if f != "monthly_call_budget"]
-    actions = ["refresh_auth_info", "refresh_token", "suspend", "resume"]
+    actions = ["refresh_auth_info", "refresh_token", "suspend", "resume", "export_data",
+               "delete_data"]
 
     def has_add_permission(self, request):
         return False  # tenants come from DingTalk's authorisation events

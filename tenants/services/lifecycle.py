@@ -46,8 +46,8 @@ def suite_grace_days(suite: Suite) -> int:
         else settings.TENANTS_DATA_GRACE_DAYS
 
 
-def suite_data_policy_set(*, suite: Suite, policy: str, grace_days: int | None) -> Suite:
-    """Set what becomes of the suite's relieved tenants' data (grace None: the setting)."""
+def suite_data_policy_check(*, policy: str, grace_days: int | None) -> None:
+    """Raise SuiteInvalid naming the bad field(s) unless both are valid."""
     problems = {}
     if policy not in Suite.DataPolicy.values:
         problems["data_policy"] = f"one of {', '.join(Suite.DataPolicy.values)}"
@@ -55,6 +55,11 @@ def suite_data_policy_set(*, suite: Suite, policy: str, grace_days: int | None) 
         problems["data_grace_days"] = f"0-{MAX_GRACE_DAYS} days, or empty for the default"
     if problems:
         raise SuiteInvalid("invalid data policy", extra={"fields": problems})
+
+
+def suite_data_policy_set(*, suite: Suite, policy: str, grace_days: int | None) -> Suite:
+    """Set what becomes of the suite's relieved tenants' data (grace None: the setting)."""
+    suite_data_policy_check(policy=policy, grace_days=grace_days)
     Suite.objects.filter(pk=suite.pk).update(data_policy=policy, data_grace_days=grace_days,
                                              updated_at=clock.now())
     suite.data_policy, suite.data_grace_days = policy, grace_days
