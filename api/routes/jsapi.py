@@ -1,3 +1,10 @@
-"""/api/v1/ routes of the jsapi area."""
+"""/api/v1/ routes of the jsapi area: dd.config signatures for a tenant's H5 pages."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from api.views import jsapi
+
+urlpatterns = [
+    path("tenants/<str:corp_id>/jsapi-config", jsapi.JsapiConfigApi.as_view(),
+         name="jsapi-config"),
+]
