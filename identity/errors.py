@@ -38,3 +38,68 @@ class JsapiAgentUnknown(ServiceError):
 
     code = "jsapi_agent_unknown"
     http_status = 409
+
+
+# ---- admin-console SSO (PROTOCOL-ISV 1.3) ---------------------------------------------------
+__all__ += ["AssertionExpired", "AssertionInvalid", "AssertionNotFound", "AssertionUsed",
+            "SsoAdminCodeInvalid", "SsoAdminDingTalkFailed", "SsoAdminInputInvalid",
+            "SsoAdminIsvRequired", "SsoAdminNotConfigured"]
+
+
+class SsoAdminInputInvalid(ServiceError):
+    """A ?code= or ?isv= no DingTalk value could be (empty, over 256 characters, NUL, anything
+    but printable ASCII): no call made."""
+
+    code = "sso_admin_input_invalid"
+
+
+class SsoAdminNotConfigured(ServiceError):
+    """No enabled admin-console SSO credentials (or none for the ?isv= corp id)."""
+
+    code = "sso_admin_not_configured"
+
+
+class SsoAdminIsvRequired(ServiceError):
+    """Several ISV corps are configured and the URL does not say which (?isv=<corpid>)."""
+
+    code = "sso_admin_isv_required"
+
+
+class SsoAdminCodeInvalid(ServiceError):
+    """DingTalk 41007: the admin-console code is wrong, already used, or expired."""
+
+    code = "sso_admin_code_invalid"
+
+
+class SsoAdminDingTalkFailed(ServiceError):
+    """DingTalk could not be reached or refused the ISV's SSO credentials or token."""
+
+    code = "sso_admin_dingtalk_failed"
+    http_status = 502
+
+
+class AssertionInvalid(ServiceError):
+    """Not an assertion dingsuite signed (malformed, or a signature that does not match)."""
+
+    code = "assertion_invalid"
+
+
+class AssertionNotFound(ServiceError):
+    """A signed assertion this API key may not redeem (another suite's) or that is gone."""
+
+    code = "assertion_not_found"
+    http_status = 404
+
+
+class AssertionUsed(ServiceError):
+    """The assertion was redeemed already: each is good for one login."""
+
+    code = "assertion_used"
+    http_status = 409
+
+
+class AssertionExpired(ServiceError):
+    """The assertion outlived IDENTITY_SSO_ADMIN_ASSERTION_TTL_S before it was redeemed."""
+
+    code = "assertion_expired"
+    http_status = 410

@@ -6,4 +6,5 @@ from api.views import sso
 
 urlpatterns = [
     path("sso/user", sso.SsoUserApi.as_view(), name="sso-user"),
+    path("sso/admin/redeem", sso.SsoAdminRedeemApi.as_view(), name="sso-admin-redeem"),
 ]

@@ -13,3 +13,8 @@ IDENTITY_JSAPI_REFRESH_AHEAD_S = float(os.environ.get("IDENTITY_JSAPI_REFRESH_AH
 
 # Celery beat entries of this area; base.py merges them into CELERY_BEAT_SCHEDULE.
 BEAT_SCHEDULE: dict[str, dict] = {}
+
+# Admin-console SSO (docs/sso.md): how long the assertion handed to the product's landing page
+# may wait for its redeem, in seconds (single use either way).
+IDENTITY_SSO_ADMIN_ASSERTION_TTL_S = int(os.environ.get("IDENTITY_SSO_ADMIN_ASSERTION_TTL_S",
+                                                        "120"))
