@@ -14,6 +14,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request
 
 from . import registry
+from .answers import DropConnection, RawAnswer
 from .auth import authenticate, peek_caller
 from .clock import Clock
 from .codes import ApiFail, errmsg
@@ -21,6 +22,7 @@ from .config import EmulatorConfig
 from .context import CallContext, ControlContext, ControlError
 from .counters import Counters
 from .faults import THROTTLE_ERRCODES, Faults
+from .newapi import NewApiDispatcher
 from .pushes import Pusher
 from .ratelimit import RateLimiter
 from .state import State
@@ -52,18 +54,6 @@ def load_handlers() -> None:
         importlib.import_module(name)
 
 
-class DropConnection(Exception):  # noqa: N818
-    """Close the socket without an answer."""
-
-
-class RawAnswer(Exception):  # noqa: N818
-    """Answer these bytes as they are (a fault that imitates a gateway's HTML error page)."""
-
-    def __init__(self, body: bytes, status: int):
-        super().__init__(status)
-        self.body, self.status = body, status
-
-
 class Emulator:
     """The whole emulated DingTalk: state, clock, config, counters, faults and the WSGI app."""
 
@@ -83,6 +73,8 @@ class Emulator:
         self.api_adapter = self.api_map.bind("oapi.dingtalk.com")
         self.control_map = Map([Rule(r.rule, endpoint=r, methods=list(r.methods))
                                 for r in registry.CONTROL_ROUTES])
+        # api.dingtalk.com's /v1.0/ paths, served on the same port (PROTOCOL 1.2).
+        self.new_api = NewApiDispatcher(self)
         self.pusher = Pusher(self)
         if fixture:
             from .fixtures import apply_fixture
@@ -113,8 +105,11 @@ class Emulator:
         request = Request(environ)
         content_type = _JSON
         try:
-            if request.path.startswith("/_emulator/"):
+            path = request.path
+            if path.startswith("/_emulator/"):
                 status, data = self.dispatch_control(request)
+            elif path.startswith("/v1.0/"):
+                status, data = self.new_api.dispatch(request)
             else:
                 status, data = self.dispatch_api(request)
         except DropConnection:

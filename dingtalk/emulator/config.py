@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from .checks import ConfigSection
+from .market.config import MarketConfig
 from .notices.config import NoticeConfig
 from .pushes.config import PusherConfig
 
@@ -63,5 +64,7 @@ class EmulatorConfig(ConfigSection):
     # section's own class, so a typo is a 400, not a silent no-op.
     notices: dict = field(default_factory=dict)
     pusher: dict = field(default_factory=dict)
-    sections: ClassVar = {"notices": NoticeConfig, "pusher": PusherConfig}
+    market: dict = field(default_factory=dict)  # market/config.py
+    sections: ClassVar = {"notices": NoticeConfig, "pusher": PusherConfig,
+                          "market": MarketConfig}
 

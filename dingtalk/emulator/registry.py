@@ -1,4 +1,5 @@
-"""Route registration: `@api(...)` for DingTalk endpoints, `@control(...)` for /_emulator/."""
+"""Route registration: `@api(...)` for oapi endpoints, `@new_api(...)` for api.dingtalk.com's
+/v1.0/ endpoints, `@control(...)` for /_emulator/."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,8 +28,24 @@ class ControlRoute:
     handler: Callable
 
 
+@dataclass(frozen=True)
+class NewApiRoute:
+    """An api.dingtalk.com endpoint: `rule` is a werkzeug rule ("/v1.0/appMarket/orders/
+    <orderId>"); `endpoint` names it with {param} for counters and faults."""
+
+    rule: str
+    method: str
+    auth: str  # "suite" (a suite access token), "corp" (a corp or app token) or "none"
+    handler: Callable
+
+    @property
+    def endpoint(self) -> str:
+        return self.rule.lstrip("/").replace("<", "{").replace(">", "}")
+
+
 API_ROUTES: dict[str, ApiRoute] = {}
 CONTROL_ROUTES: list[ControlRoute] = []
+NEW_API_ROUTES: list[NewApiRoute] = []
 
 
 def api(path: str, *, method: str = "GET", auth: str = "corp") -> Callable:
@@ -48,6 +65,18 @@ def control(rule: str, *, methods: tuple[str, ...] = ("POST",)) -> Callable:
 
     def register(handler: Callable) -> Callable:
         CONTROL_ROUTES.append(ControlRoute(rule=rule, methods=methods, handler=handler))
+        return handler
+
+    return register
+
+
+def new_api(rule: str, *, method: str = "GET", auth: str = "suite") -> Callable:
+    """Register handler(ctx: NewApiContext, **path_params) -> dict as a /v1.0/ endpoint."""
+    if auth not in ("corp", "suite", "none") or not rule.startswith("/v1.0/"):
+        raise ValueError(rule)
+
+    def register(handler: Callable) -> Callable:
+        NEW_API_ROUTES.append(NewApiRoute(rule=rule, method=method, auth=auth, handler=handler))
         return handler
 
     return register

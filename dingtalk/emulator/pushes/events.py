@@ -14,6 +14,7 @@ PUSH_KINDS = (
     "contact",  # data: {"action": "user_add_org" ..., "userids": [...]} or {"dept_ids": [...]}
     "check_create_suite_url",  # data: {"random"}
     "check_update_suite_url",  # data: {"random"}
+    "market",  # data: {"biz_type", "action", "biz_id", "fields", "table"} (pushes/market.py)
 )
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from dingtalk.crypto import CREATE_SUITE_KEY
 
 from ..auth_info import auth_info
-from . import contacts
+from . import contacts, market
 from .events import PushEvent
 
 HIGH, MEDIUM = "SYNC_HTTP_PUSH_HIGH", "SYNC_HTTP_PUSH_MEDIUM"
@@ -34,6 +34,11 @@ def build(state, suite, event: PushEvent, now_ms: int, config=None) -> Payload:
     """The payload of one push event for a suite, in the suite's push style."""
     if event.kind in ("check_create_suite_url", "check_update_suite_url"):
         return _url_check(suite, event)
+    if event.kind == "market":
+        label, text = (market.sync_body(suite, event, now_ms, next(_row_ids))
+                       if suite.push_style == "sync_http"
+                       else market.http_body(suite, event, now_ms))
+        return Payload(label, text, suite.suite_key)
     if suite.push_style == "sync_http":
         return sync_payload(suite.suite_key, _sync_rows(state, suite, event, now_ms, config))
     body = _http_event(state, suite, event, now_ms, config)
