@@ -72,6 +72,9 @@ def order_record(*, suite: Suite, corp_id: str, order_id: str, data: dict,
         _note_push(order, push)
         _link_tenant(order)
         order.save()
+        if order.filled and order.status == Status.ACTIVE and order.tenant_id \
+                and not order.in_app:
+            entitlement_recompute(tenant=order.tenant)
     return order
 
 
@@ -80,8 +83,6 @@ def market_order_push(*, suite: Suite, corp_id: str, order_id: str, data: dict,
     """A pushed order: recorded, then verified and settled unless it was settled before."""
     order = order_record(suite=suite, corp_id=corp_id, order_id=order_id, data=data, push=push)
     if order.status not in UNSETTLED:
-        if order.filled and order.status == Status.ACTIVE and order.tenant_id and not order.in_app:
-            entitlement_recompute(tenant=order.tenant)
         return order
     return order_verify(order=order)
 
@@ -131,12 +132,13 @@ def order_settle(*, order_pk: int, remote: Any | None, refusal: str) -> MarketOr
         order.save()
         if order.in_app:
             paid = _in_app_record(order)
-    if paid and order.tenant_id:
-        tenant = order.tenant
-        transaction.on_commit(lambda: order_paid.send_robust(
-            sender=MarketOrder, tenant=tenant, order=order))
-    if order.tenant_id and not order.in_app:
-        entitlement_recompute(tenant=order.tenant)
+        if paid and order.tenant_id:
+            tenant = order.tenant
+            transaction.on_commit(lambda: order_paid.send_robust(
+                sender=MarketOrder, tenant=tenant, order=order))
+        # In the same transaction: nobody sees a granting order before its entitlement.
+        if order.tenant_id and not order.in_app:
+            entitlement_recompute(tenant=order.tenant)
     logger.info("order %s of suite %s: %s", order.order_id, order.suite.suite_key, order.status)
     return order
 
@@ -172,10 +174,10 @@ def market_service_open(*, suite: Suite, corp_id: str, order_id: str, data: dict
         _note_push(order, push)
         _link_tenant(order)
         order.save()
+        if opened and order.tenant_id and order.status == Status.ACTIVE and not order.in_app:
+            entitlement_recompute(tenant=order.tenant)
     if order.status in UNSETTLED:
         return order_verify(order=order)
-    if opened and order.tenant_id and order.status == Status.ACTIVE:
-        entitlement_recompute(tenant=order.tenant)
     return order
 
 
