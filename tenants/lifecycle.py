@@ -97,15 +97,19 @@ def export_rows(queryset: QuerySet) -> list[dict[str, Any]]:
     return [redact(row) for row in queryset.order_by("pk").values().iterator(chunk_size=2000)]
 
 
-def app_part(app_label: str, *, order: int = 100) -> TenantDataPart:
-    """A part covering every model of the app with a foreign key to Tenant: rows exported by
+def app_part(app_label: str, *, order: int = 100,
+             more: Callable[[Any], list[QuerySet]] | None = None) -> TenantDataPart:
+    """A part covering every model of the app with a foreign key to Tenant, plus the querysets
+    `more(tenant)` names (rows tied to the tenant otherwise, e.g. by corp id): rows exported by
     table label, deleted by queryset (an app's later tables are covered without an edit)."""
 
+    def querysets(tenant: Any) -> list[QuerySet]:
+        return tenant_querysets(app_label, tenant) + (list(more(tenant)) if more else [])
+
     def export(tenant: Any) -> dict[str, Any]:
-        return {qs.model._meta.label: export_rows(qs)
-                for qs in tenant_querysets(app_label, tenant)}
+        return {qs.model._meta.label: export_rows(qs) for qs in querysets(tenant)}
 
     def delete(tenant: Any) -> dict[str, int]:
-        return delete_querysets(*tenant_querysets(app_label, tenant))
+        return delete_querysets(*querysets(tenant))
 
     return TenantDataPart(name=app_label, export=export, delete=delete, order=order)

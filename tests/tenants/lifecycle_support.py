@@ -37,6 +37,14 @@ def tenant_rows(tenant: Tenant) -> dict[str, int]:
         if n:
             label = model._meta.label
             counts[label] = counts.get(label, 0) + n
+    # Tied by corp id, not by a key: the admin-console SSO logins of the corp's admins.
+    from identity.models import AdminSsoAssertion
+
+    n = AdminSsoAssertion.objects.filter(Q(redeemed_by__isnull=True)
+                                         | Q(redeemed_by_id=tenant.suite_id),
+                                         corp_id=tenant.corp_id).count()
+    if n:
+        counts["identity.AdminSsoAssertion"] = n
     return counts
 
 
@@ -45,7 +53,7 @@ def populate(tenant: Tenant, *, secret: str = "pc-SECRET-permanent-code") -> dic
     code inside a callback payload and a live token among them. -> tenant_rows()."""
     from api.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
     from api.services.keys import api_key_create
-    from identity.models import TenantUser
+    from identity.models import AdminSsoAssertion, AdminSsoCredential, TenantUser
     from messaging.models import LedgerEntry, Notification, NotificationBatch, Recipient
 
     now = clock.now()
@@ -71,6 +79,13 @@ def populate(tenant: Tenant, *, secret: str = "pc-SECRET-permanent-code") -> dic
                                    content_digest="c" * 64)
     TenantUser.objects.create(tenant=tenant, userid="u1", unionid=f"union-{tenant.corp_id}",
                               name="Zhang San", first_seen_at=now, last_seen_at=now)
+    credential, _ = AdminSsoCredential.objects.get_or_create(
+        corp_id="dingisvowncorp", defaults={"sso_secret": "sso-secret-not-exported",
+                                            "landing_url": "https://isv.example/admin"})
+    AdminSsoAssertion.objects.create(
+        credential=credential, digest=f"{tenant.pk:064d}", userid="boss",
+        name="Li Si", email="li.si@customer.example", corp_id=tenant.corp_id,
+        issued_at=now, expires_at=now + timedelta(minutes=2), redeemed_by=tenant.suite)
     endpoint = WebhookEndpoint.objects.filter(suite=tenant.suite).first() or \
         WebhookEndpoint.objects.create(suite=tenant.suite, url="https://isv.example/hook",
                                        secret="whsec-not-exported")

@@ -104,13 +104,15 @@ def test_lifecycle_export_holds_every_part_and_no_secret(_export_dir):
     assert set(data["parts"]) == {part.name for part in parts()}
     assert {"tenants", "messaging", "identity", "api"} <= set(data["parts"])
     assert data["parts"]["identity"]["identity.TenantUser"][0]["name"] == "Zhang San"
+    assert data["parts"]["identity"]["identity.AdminSsoAssertion"][0]["name"] == "Li Si"
     assert data["parts"]["messaging"]["messaging.Notification"][0]["msg"]["text"] == {
         "content": "quarterly numbers"}
     events = data["parts"]["tenants"]["callback_events"]
     assert events[0]["payload"]["CorpId"] == tenant.corp_id
     for secret in (SECRET, tenant.permanent_code, tenant.suite.suite_secret,
                    tenant.suite.callback_token, tenant.suite.encoding_aes_key,
-                   "whsec-not-exported", ApiKey.objects.get(tenants=tenant).key_hash):
+                   "whsec-not-exported", "sso-secret-not-exported",
+                   ApiKey.objects.get(tenants=tenant).key_hash):
         assert secret not in text
     assert stat.S_IMODE(os.stat(written.path).st_mode) == 0o600
     assert [p.name for p in _export_dir.iterdir()] == ["one.json"]  # no temporary left
