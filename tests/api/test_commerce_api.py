@@ -9,6 +9,7 @@ import pytest
 from api.models import WebhookEvent
 from api.services.keys import api_key_create
 from api.services.webhooks import webhook_endpoint_create
+from commerce.services.entitlements import entitlements_sweep
 from core import clock
 from tests.api.conftest import key_client
 from tests.commerce.conftest import Pusher
@@ -101,3 +102,10 @@ def test_commerce_api_webhooks_entitlement_changed_and_order_paid(
     paid = WebhookEvent.objects.get(event_type="order.paid")
     assert paid.payload["data"]["order"]["order_id"] == "iap1"
     assert paid.payload["data"]["order"]["in_app_status"] == "paid"
+
+    # Expiry: no push from DingTalk, the beat sweep tells the product.
+    clock.advance(31 * 86400)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert entitlements_sweep() == 1
+    expired = changed.order_by("-created_at").first().payload["data"]["entitlement"]
+    assert (expired["expired"], expired["active"], expired["version"]) == (True, False, 2)
