@@ -228,3 +228,33 @@ class EmulatorControl:
     def list_media(self, corp_id: str) -> list[dict]:
         """The corp's media/upload records (no bytes: size and sha256), oldest first."""
         return self._call("GET", f"corps/{corp_id}/media")
+
+    # ---- the app market (routes of market/) ----------------------------------------------
+    def market_order(self, suite_key: str, corp_id: str, item_code: str, **fields) -> dict:
+        """A paid order (order_type, charge_type, in_app, pay_fee, push=False, ... as the
+        route takes them), pushed as biz_type 17 / market_buy -> the order + "pushes"."""
+        return self._call("POST", f"suites/{suite_key}/market/orders",
+                          {"corp_id": corp_id, "item_code": item_code, **fields})
+
+    def market_orders(self, suite_key: str, *, corp_id: str | None = None) -> list[dict]:
+        return self._call("GET", f"suites/{suite_key}/market/orders",
+                          params=self._clean(corp_id=corp_id))
+
+    def market_refund(self, suite_key: str, order_id: str, **fields) -> dict:
+        """Close the order (status 0); pushes 37 and/or 212 (via, refund_fee, push)."""
+        return self._call("POST", f"suites/{suite_key}/market/orders/{order_id}/refund", fields)
+
+    def market_open(self, suite_key: str, order_id: str, **fields) -> dict:
+        """A renew-change order takes effect: 37 market_service_open (openType 3)."""
+        return self._call("POST", f"suites/{suite_key}/market/orders/{order_id}/open", fields)
+
+    def market_free_switch(self, suite_key: str, order_id: str, item_code: str,
+                           **fields) -> dict:
+        """The free order DingTalk places when the trial `order_id` ends."""
+        return self._call("POST", f"suites/{suite_key}/market/orders/{order_id}/free_switch",
+                          {"item_code": item_code, **fields})
+
+    def market_tryout(self, suite_key: str, corp_id: str, **fields) -> dict:
+        """An app open (biz_type 63): userid, tryout_type, item_type, days, item_code, push."""
+        return self._call("POST", f"suites/{suite_key}/market/tryout",
+                          {"corp_id": corp_id, **fields})

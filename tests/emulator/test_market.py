@@ -240,3 +240,21 @@ def test_market_orders_go_with_a_reset(world):
     emulator.reset()
     suite2 = emulator.create_suite(suite_key=suite["suite_key"])
     assert control(emulator, "GET", f"suites/{suite2['suite_key']}/market/orders")[1] == []
+
+
+def test_market_control_client_methods(world):
+    emulator, receiver, corp, suite = world
+    key = suite["suite_key"]
+    made = emulator.market_order(key, corp["corp_id"], "pro", order_type="RENEW_DEGRADE",
+                                 push=False)
+    assert emulator.market_orders(key, corp_id=corp["corp_id"])[0]["order_id"] == \
+        made["order_id"]
+    assert emulator.market_orders(key, corp_id="other") == []
+    assert emulator.market_open(key, made["order_id"], push=False)["opened"] is True
+    assert emulator.market_free_switch(key, made["order_id"], "free",
+                                       push=False)["charge_type"] == "FREE"
+    assert emulator.market_refund(key, made["order_id"], push=False)["status"] == 0
+    opened = emulator.market_tryout(key, corp["corp_id"], tryout_type="enterprise_tryout",
+                                    push=False)
+    assert opened["tryout_type"] == "enterprise_tryout" and opened["pushes"] == []
+    assert receiver.received == []
