@@ -13,6 +13,7 @@ class ApiConfig(AppConfig):
 
         from api import receivers, schema  # noqa: F401  (schema registers the auth scheme)
         from commerce import signals as commerce_signals
+        from directory.signals import directory_changed
         from messaging.models import Notification
         from messaging.signals import notification_finished
         from tenants import signals
@@ -30,3 +31,6 @@ class ApiConfig(AppConfig):
             receivers.on_entitlement_changed, dispatch_uid="api.webhooks.entitlement_changed")
         commerce_signals.order_paid.connect(receivers.on_order_paid,
                                             dispatch_uid="api.webhooks.order_paid")
+        # The directory mirror: after each full sync and each applied batch of rows.
+        directory_changed.connect(receivers.on_directory_changed,
+                                  dispatch_uid="api.webhooks.directory_changed")

@@ -14,6 +14,7 @@ from django.db import transaction
 
 from api.models import WebhookEventType
 from api.services.webhooks_commerce import entitlement_event_record, order_paid_event_record
+from api.services.webhooks_directory import directory_event_record
 from api.services.webhooks_events import (
     NOTIFICATION_EVENTS,
     notification_event_record_by_id,
@@ -85,3 +86,12 @@ def on_order_paid(sender, tenant, order, **kwargs) -> None:
     except Exception:
         logger.exception("webhook event order.paid for order %s not recorded",
                          getattr(order, "pk", None))
+
+
+def on_directory_changed(sender, tenant, reason="sync", generation=0, **kwargs) -> None:
+    """directory.signals.directory_changed (sent after commit)."""
+    try:
+        directory_event_record(tenant=tenant, reason=reason, generation=generation)
+    except Exception:
+        logger.exception("webhook event directory.changed for tenant %s not recorded",
+                         getattr(tenant, "pk", None))

@@ -25,6 +25,8 @@ class WebhookEventType(models.TextChoices):
     TENANT_ENTITLEMENT_CHANGED = ("tenant.entitlement_changed",
                                   "A tenant's entitlement changed (edition, seats, kind, expiry)")
     ORDER_PAID = "order.paid", "A paid in-app order waits for the product to fulfil it"
+    DIRECTORY_CHANGED = ("directory.changed",
+                         "A tenant's directory mirror changed: a full sync or pushed rows")
 
 
 class WebhookEndpoint(SuiteOrAppOwned, models.Model):

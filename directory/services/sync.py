@@ -182,7 +182,7 @@ def _advance(sync: DirectorySync, owner: str, client, caller: PacedCaller) -> bo
         dw = store.depts_upsert(tenant=tenant, depts=depts, generation=gen,
                                 modified_ms=fetched_ms, now=now, synced=True)
         uw = store.users_upsert(tenant=tenant, users=users, generation=gen,
-                                modified_ms=fetched_ms, now=now, synced=True)
+                                modified_ms=fetched_ms, now=now, synced=True, keep=again)
         cp["added"] += len(dw.inserted) + len(uw.inserted)
         cp["changed"] += len(dw.changed) + len(uw.changed - again)
 
@@ -203,9 +203,6 @@ def _finish(sync: DirectorySync, owner: str) -> str:
         result["users"] = User.objects.filter(tenant=tenant, deleted_at__isnull=True).count()
         rerun = DirectorySync.objects.get(pk=sync.pk).rerun
         result["rerun"] = rerun
-        generation = sync.generation
-        transaction.on_commit(lambda: directory_changed.send(
-            sender=Tenant, tenant=tenant, reason="sync", generation=generation))
         if rerun:
             _enqueue(tenant.pk)
 
@@ -220,6 +217,10 @@ def _finish(sync: DirectorySync, owner: str) -> str:
                          if result["rerun"] else None),
         department_count=result["departments"], user_count=result["users"],
         drift=result["drift"], calls=cp["calls"], checkpoint={}, error="")
+    # Sent once the sync row says it succeeded (no transaction is open here), so a receiver
+    # reading mirror_state sees this sync's synced_at and freshness.
+    directory_changed.send(sender=Tenant, tenant=tenant, reason="sync",
+                           generation=sync.generation)
     logger.info("directory sync of tenant %s done: generation %s, %s calls, drift %s",
                 tenant.pk, sync.generation, cp["calls"], result["drift"])
     return "done"

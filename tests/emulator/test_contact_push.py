@@ -179,9 +179,11 @@ def test_contact_held_pushes_coalesce_into_one_batch(emulator, receiver):
     [push] = receiver.wait_for(2)[1:]
     assert [r["biz_id"] for r in push["payload"]["bizData"]] == corp["userids"][1:4][::-1]
     assert len(released) == 1
-    statuses = sorted(p["status"] for p in poll(lambda: [
-        p for p in emulator.pushes(suite_key=suite["suite_key"])
-        if p["kind"] == "contact" and p["status"] not in ("pending", "in_flight")]))
+    def finished():
+        done = [p["status"] for p in emulator.pushes(suite_key=suite["suite_key"])
+                if p["kind"] == "contact" and p["status"] not in ("pending", "in_flight")]
+        return done if len(done) == 4 else None
+    statuses = sorted(poll(finished))
     assert statuses == ["acknowledged", "coalesced", "coalesced", "coalesced"]
 
 

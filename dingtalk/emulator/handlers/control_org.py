@@ -89,7 +89,11 @@ def _user_change(corp, action: str, spec: dict, now_ms: int) -> list[str]:
         del corp.users[userid]
     else:
         # A new record, not an edit in place: a failed batch puts the old one back.
-        corp.users[userid] = replace(corp.users[userid], **_user_spec(corp, spec))
+        old, changes = corp.users[userid], _user_spec(corp, spec)
+        if "depts" in changes and "orders" not in changes:
+            # DingTalk keeps an order per department the user is in: none for one left.
+            changes["orders"] = {d: old.orders.get(d, 0) for d in changes["depts"]}
+        corp.users[userid] = replace(old, **changes)
     return [userid]
 
 
