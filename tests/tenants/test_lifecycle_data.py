@@ -244,3 +244,60 @@ def test_lifecycle_export_command_names_the_suites_of_an_ambiguous_corp():
     assert second.suite.suite_key in str(raised.value)
     with pytest.raises(CommandError, match="tenant_not_found"):
         call_command("tenant_export", "dingnosuchcorp")
+
+
+def test_lifecycle_reauthorization_during_the_export_cancels_the_deletion():
+    from tenants.errors_lifecycle import TenantReauthorized
+    from tenants.services import lifecycle
+
+    tenant, before = _relieved()
+    assert lifecycle._claim(tenant.pk, lifecycle._sweep_may_claim(clock.now() + 31 * DAY))
+    _reauthorize(tenant)  # lands between the claim and the delete transaction
+    with pytest.raises(TenantReauthorized):
+        lifecycle._delete_claimed(tenant.pk, reason=TenantDeletion.Reason.GRACE_EXPIRED,
+                                  operator="")
+    assert Tenant.objects.get(pk=tenant.pk).data_status == Tenant.DataStatus.LIVE
+    assert tenant_rows(tenant) == before
+    assert not TenantDeletion.objects.exists()
+
+
+def test_lifecycle_a_new_permanent_code_revives_the_tenant():
+    from tenants.services.tenants import tenant_store_permanent_code
+
+    tenant, _ = _relieved()
+    tenant_store_permanent_code(suite=tenant.suite, corp_id=tenant.corp_id, corp_name="",
+                                permanent_code="pc-new", timestamp_ms=None)
+    assert Tenant.objects.get(pk=tenant.pk).data_status == Tenant.DataStatus.LIVE
+    _advance(31)
+    assert tenant_data_sweep() == []
+
+
+def test_lifecycle_a_failing_part_deletes_nothing_and_frees_the_tenant(monkeypatch):
+    from tenants import lifecycle
+
+    tenant, before = _relieved()
+
+    def broken(tenant):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setitem(lifecycle._PARTS, "zzz", lifecycle.TenantDataPart(
+        name="zzz", export=lambda tenant: {}, delete=broken, order=999))
+    _advance(31)
+    assert tenant_data_sweep() == []
+    assert tenant_rows(tenant) == before  # every part's delete ran in one transaction
+    stored = Tenant.objects.get(pk=tenant.pk)
+    assert stored.data_status == Tenant.DataStatus.DELETING
+    assert stored.data_lease_expires_at <= clock.now()  # the next sweep may try at once
+    monkeypatch.delitem(lifecycle._PARTS, "zzz")
+    [deletion] = tenant_data_sweep()
+    assert deletion.reason == TenantDeletion.Reason.GRACE_EXPIRED
+    assert tenant_rows(tenant) == {}
+
+
+def test_lifecycle_sweep_is_a_daily_off_the_hour_beat_task(settings):
+    from config.celery import app
+
+    app.loader.import_default_modules()  # what a worker does at start: every app's tasks.py
+    entry = settings.CELERY_BEAT_SCHEDULE["tenants-data-sweep"]
+    assert entry["task"] in app.tasks
+    assert entry["schedule"].minute == {41}
