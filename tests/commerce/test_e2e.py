@@ -82,9 +82,10 @@ def test_e2e_order_verified_granted_then_refunded_by_37_and_212(
     assert not CallbackEvent.objects.filter(suite=suite, status=CallbackEvent.Status.DEAD)
 
 
+@pytest.mark.parametrize("push_style", ["sync_http", "http"])
 def test_e2e_renew_change_applies_at_its_37_open(celery_worker, live_server, emulator,
-                                                 make_suite):
-    suite, tenant = shop_tenant(make_suite, live_server, emulator)
+                                                 make_suite, push_style):
+    suite, tenant = shop_tenant(make_suite, live_server, emulator, push_style)
     buy = order_create(emulator, suite.suite_key, tenant.corp_id, item_code="item_basic")
     order_in(suite, str(buy["order_id"]), Status.ACTIVE)
     change = order_create(emulator, suite.suite_key, tenant.corp_id, item_code="item_pro",
@@ -97,9 +98,10 @@ def test_e2e_renew_change_applies_at_its_37_open(celery_worker, live_server, emu
     wait_for(lambda: entitlement(tenant).item_code == "item_pro", what="the new edition")
 
 
+@pytest.mark.parametrize("push_style", ["sync_http", "http"])
 def test_e2e_trial_expires_by_the_clock_then_switches_to_free(celery_worker, live_server,
-                                                              emulator, make_suite):
-    suite, tenant = shop_tenant(make_suite, live_server, emulator)
+                                                              emulator, make_suite, push_style):
+    suite, tenant = shop_tenant(make_suite, live_server, emulator, push_style)
     opened = tryout(emulator, suite.suite_key, tenant.corp_id, tryout_type="enterprise_tryout",
                     item_code="item_trial", days=15)
     trial = order_in(suite, str(opened["order"]["order_id"]), Status.ACTIVE)
