@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import connection
+from django.db.models import Q
 from psycopg.types.json import Jsonb
 
 from directory.models import Department, Membership, User
@@ -128,7 +129,8 @@ def users_upsert(*, tenant: Tenant, users: Iterable[UserFields], generation: int
 
 def memberships_merge(*, tenant: Tenant, users: list[UserFields]) -> set[str]:
     """Make each user's memberships those given; a department given as (None, None) keeps the
-    values stored for it. Returns the userids whose memberships changed."""
+    values stored for it (a walk reads a user's order and leader flag only on the page of the
+    department it walks). Returns the userids whose memberships changed."""
     if not users:
         return set()
     stored: dict[tuple[str, int], Membership] = {
@@ -184,3 +186,17 @@ def unseen_delete(*, tenant: Tenant, generation: int, before_ms: int, now: datet
         userid__in=User.objects.filter(tenant=tenant, deleted_at__isnull=True)
         .values("userid")).delete()
     return counts
+
+
+def memberships_outside_reset(*, tenant: Tenant, now: datetime) -> set[str]:
+    """Order and leader flag are kept only for departments the mirror holds: a finished sync
+    clears them in the others (a department that left the scope), so the mirror keeps nothing
+    its scope no longer shows. Returns the userids whose memberships changed."""
+    live = Department.objects.filter(tenant=tenant, deleted_at__isnull=True).values("dept_id")
+    stale = Membership.objects.filter(tenant=tenant).exclude(dept_id__in=live).filter(
+        Q(order__isnull=False) | Q(is_leader=True))
+    userids = set(stale.values_list("userid", flat=True))
+    if userids:
+        stale.update(order=None, is_leader=False)
+        User.objects.filter(tenant=tenant, userid__in=userids).update(updated_at=now)
+    return userids

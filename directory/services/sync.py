@@ -182,7 +182,7 @@ def _advance(sync: DirectorySync, owner: str, client, caller: PacedCaller) -> bo
         dw = store.depts_upsert(tenant=tenant, depts=depts, generation=gen,
                                 modified_ms=fetched_ms, now=now, synced=True)
         uw = store.users_upsert(tenant=tenant, users=users, generation=gen,
-                                modified_ms=fetched_ms, now=now, synced=True, keep=again)
+                                modified_ms=fetched_ms, now=now, synced=True)
         cp["added"] += len(dw.inserted) + len(uw.inserted)
         cp["changed"] += len(dw.changed) + len(uw.changed - again)
 
@@ -196,7 +196,8 @@ def _finish(sync: DirectorySync, owner: str) -> str:
     def write():
         deleted = store.unseen_delete(tenant=tenant, generation=sync.generation,
                                       before_ms=cp["started_ms"], now=now)
-        result["drift"] = {"added": cp["added"], "changed": cp["changed"],
+        cleared = store.memberships_outside_reset(tenant=tenant, now=now)
+        result["drift"] = {"added": cp["added"], "changed": cp["changed"] + len(cleared),
                            "deleted": deleted["departments"] + deleted["users"]}
         result["departments"] = Department.objects.filter(
             tenant=tenant, deleted_at__isnull=True).count()

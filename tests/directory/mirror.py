@@ -28,16 +28,13 @@ def expected_mirror(world: dict, *, authed_dept=(1,), authed_user=()) -> dict:
                  for d in visible}
     users = {}
     for u in world["users"]:
-        authed = u["userid"] in authed_user
-        if not authed and not any(d in visible for d in u["depts"]):
+        if u["userid"] not in authed_user and not any(d in visible for d in u["depts"]):
             continue
         orders = {int(k): v for k, v in u["orders"].items()}
         members = {}
+        # Order and leader flag only for departments the mirror holds (in the scope).
         for d in u["depts"]:
-            if authed or d in visible:
-                members[d] = (orders.get(d, 0 if not authed else None), d in u["leader_in"])
-            else:
-                members[d] = (None, False)
+            members[d] = (orders.get(d), d in u["leader_in"]) if d in visible else (None, False)
         users[u["userid"]] = {
             "unionid": u["unionid"], "name": u["name"], "title": u["position"],
             "avatar": u["avatar"], "active": u["active"], "is_admin": u["is_admin"],

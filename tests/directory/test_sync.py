@@ -41,7 +41,9 @@ def test_sync_mirrors_an_internal_apps_corp_exactly(emulator, make_app):
 
 
 def test_sync_again_changes_nothing_and_keeps_the_etag(emulator, make_app):
-    tenant, _, _ = make_app(users=40)
+    tenant, corp, _ = make_app(users=120)
+    # Users in two departments: each walk reads their order in each on a different page.
+    assert any(len(u["depts"]) > 1 for u in emulator.get_corp(corp["corp_id"])["users"])
     _sync(tenant)
     before = selectors.mirror_state(tenant=tenant)
     sync = _sync(tenant)
