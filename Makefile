@@ -9,7 +9,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/dingsuite
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 
 .PHONY: venv run test lint bench-client bench-emulator bench-callbacks bench-crypto bench-faults \
-	bench-recovery bench-delivery bench-api bench-scaleout emulator clean
+	bench-recovery bench-delivery bench-api bench-scaleout bench-directory emulator clean
 
 # Exact versions from requirements-dev.lock (everything, dev tools included), then dingsuite
 # itself, editable, with nothing resolved again: every machine, CI and the image (which uses
@@ -80,6 +80,10 @@ bench-scaleout: venv
 # The REST API under gunicorn: its own database, redis-server and emulator (bench/api.py).
 bench-api: venv
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(PY) bench/api.py $(BENCH_ARGS)
+
+# The directory mirror of a 5,000-user tenant: full sync and pushed changes (bench/directory.py).
+bench-directory: venv
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(PY) bench/directory.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
