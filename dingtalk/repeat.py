@@ -106,6 +106,9 @@ _TABLE: dict[str, Endpoint] = {
         False, "each accepted upload stores the file again under a new media_id: after a lost "
                "answer the first id is unknown and a repeat leaves an orphan copy; upload "
                "again deliberately (the caller holds the bytes) rather than blindly"),
+    # JSAPI (PROTOCOL-ISV 2.1). Under the older behaviour each call replaces the ticket, but a
+    # repeat after a lost answer only replaces one nobody received.
+    "get_jsapi_ticket": Endpoint(True, "a ticket fetch: a second one only gives a ticket again"),
 }
 
 _APPSTORE = "topapi/appstore/internal"

@@ -142,7 +142,7 @@ def recorded(emulator):
     client = DingTalkClient(AppCredentials(app["appkey"], app["appsecret"]),
                             transport=transport, retry=retry)
     groups = ("departments", "users", "contacts", "auth", "work_notices", "chats", "media",
-              "appstore")
+              "appstore", "jsapi")
     called = {group: _exercise(getattr(client, group), world) for group in groups}
     called["client"] = _exercise(client, world, skip={"request", "close"})
     with pytest.raises(InvalidRequest):  # the legacy SSO form (40078 for an unknown code)
