@@ -156,3 +156,36 @@ def test_mirror_is_another_suites_404(side):
         assert response.status_code == 404
         assert response.json()["error"]["code"] == "tenant_not_found"
     assert key_client(None).get(base + "users/").status_code == 401
+
+
+@pytest.mark.integration
+def test_mirror_served_after_a_real_full_sync_equals_the_emulator(emulator, make_app_side):
+    from directory.services.sync import sync_request, sync_run
+
+    tenant, corp, key = make_app_side(users=130)
+    client, base = key_client(key), f"/api/v1/tenants/{tenant.corp_id}/directory/"
+    assert client.get(base + "users/").status_code == 409
+    sync_request(tenant=tenant, reason="test")
+    assert sync_run(tenant_id=tenant.pk) == "done"
+    world = emulator.get_corp(corp["corp_id"])
+    emulator.reset_counters()
+    served, url = [], base + "users/?page_size=50"
+    while url:
+        page = client.get(url)
+        assert page.status_code == 200 and page["ETag"]
+        served += page.json()["results"]
+        url = page.json()["next"]
+    assert not emulator.counters()["calls"]  # served from the mirror, no DingTalk call
+    assert len(served) == 130
+    by_id = {u["userid"]: u for u in world["users"]}
+    for user in served:
+        want = by_id[user["userid"]]
+        assert (user["unionid"], user["name"], user["title"], user["active"]) == (
+            want["unionid"], want["name"], want["position"], want["active"])
+        assert [m["dept_id"] for m in user["departments"]] == sorted(want["depts"])
+    state = client.get(base + "state/").json()
+    assert state["fresh"] and state["user_count"] == 130 and state["generation"] == 1
+    assert state["department_count"] == len(world["departments"])
+    root = client.get(base + "departments/1/users/", {"include_subtree": "true",
+                                                      "page_size": 200}).json()
+    assert len(root["results"]) == 130
