@@ -5,8 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.conf import settings
 
-from commerce.services.entitlements import entitlements_sweep
-from commerce.services.inapp import in_app_finishes_due
+from commerce.services.inapp import commerce_sweep
 from commerce.services.reconcile import in_app_reconcile
 
 
@@ -14,8 +13,7 @@ from commerce.services.reconcile import in_app_reconcile
 def entitlements_sweep_task() -> None:
     """Beat: entitlements whose order started or ended, and due in-app finishes (both
     idempotent, so acks late)."""
-    entitlements_sweep()
-    in_app_finishes_due()
+    commerce_sweep()
 
 
 @shared_task(name="commerce.inapp_reconcile", acks_late=True, ignore_result=True)

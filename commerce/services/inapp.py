@@ -22,6 +22,7 @@ from commerce.errors import (
     OrderRefunded,
 )
 from commerce.models import InAppConsumption, InAppOrder, MarketOrder
+from commerce.services.entitlements import entitlements_sweep
 from core import clock
 from dingtalk.errors import DingTalkError, TransportError
 from dingtalk.repeat import retryable_error
@@ -96,8 +97,10 @@ def in_app_order_finish(*, in_app_order: InAppOrder) -> InAppOrder:
 def in_app_finishes_due(*, limit: int = 200) -> int:
     """Retry the finishes whose next attempt is due (the beat sweep); how many were tried."""
     now = clock.now()
+    # A relieved, stopped or suspended tenant's finish waits for it to come back.
     due = (InAppOrder.objects.filter(status=IStatus.CONFIRMED, next_attempt_at__lte=now,
-                                     tenant__isnull=False)
+                                     tenant__status=Tenant.Status.AUTHORIZED,
+                                     tenant__suspended=False)
            .filter(Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now))
            .order_by("next_attempt_at")[:limit])
     tried = 0
@@ -160,3 +163,8 @@ def _consume_call(used: InAppConsumption, row: InAppOrder) -> InAppConsumption:
         status=CStatus.DONE, done_at=clock.now(), lease_expires_at=None, last_error="")
     used.refresh_from_db()
     return used
+
+
+def commerce_sweep() -> tuple[int, int]:
+    """The beat's minute: (entitlements recomputed, in-app finishes tried)."""
+    return entitlements_sweep(), in_app_finishes_due()
