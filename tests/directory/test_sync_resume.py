@@ -6,12 +6,14 @@ from its checkpoint after a backoff, and the nightly sync comes at a stable jitt
 import os
 import signal
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
 import redis
 from celery import Celery
 from django.conf import settings
+from django.db import connection
 
 from core import clock
 from directory.models import DirectorySync
@@ -34,7 +36,7 @@ def _calls(emulator, corp_id: str, endpoint: str) -> int:
 @pytest.mark.integration
 @pytest.mark.django_db(transaction=True)
 def test_a_sync_whose_worker_was_killed_resumes_from_its_checkpoint(
-        emulator, make_app, tmp_path):
+        celery_worker, emulator, make_app, tmp_path):
     corp = emulator.create_corp(users=400, depts=40, corp_id=unique_corp_id())
     tenant, _, _ = make_app(corp=corp)
     # Queued by hand (no task published): only the doomed worker gets this sync.
@@ -61,9 +63,13 @@ def test_a_sync_whose_worker_was_killed_resumes_from_its_checkpoint(
     walked_before = killed.checkpoint["walked"]
     assert killed.status == Status.RUNNING and 8 <= walked_before < 41
     assert sync_run(tenant_id=tenant.pk) == "not claimed"  # its lease still holds
+    assert syncs_sweep()["resent"] == 0
     advance_time(emulator, settings.DIRECTORY_SYNC_LEASE + 1)
-    assert sync_run(tenant_id=tenant.pk) == "done"
-    sync = DirectorySync.objects.get(tenant=tenant)
+    # The sweep hands it to the session's worker, which resumes it.
+    assert syncs_sweep()["resent"] == 1
+    sync = wait_for(lambda: DirectorySync.objects.filter(
+        tenant=tenant, status=Status.IDLE, last_success_at__isnull=False).first(), timeout=60,
+        what="the resumed sync")
     assert (sync.status, sync.generation) == (Status.IDLE, 1)
     problems = diff(expected_mirror(emulator.get_corp(corp["corp_id"])), actual_mirror(tenant))
     assert not problems, problems
@@ -117,3 +123,22 @@ def test_the_nightly_sync_is_off_the_hour_stable_and_spread(settings):
     assert all(t.hour == 3 and 5 <= t.minute <= 54 and t > now for t in times.values())
     assert len({(t.minute, t.second) for t in times.values()}) > 30
     assert nightly_next(tenant_id=7, after=now) == times[7]
+
+
+@pytest.mark.integration
+@pytest.mark.django_db(transaction=True)
+def test_two_sync_runs_of_one_tenant_at_once_one_walks(emulator, make_app):
+    tenant, corp, _ = make_app(users=60)
+    DirectorySync.objects.create(tenant=tenant, status=Status.QUEUED, reason="test")
+    emulator.add_fault("auth/scopes", latency_ms=300)  # both start while the first is walking
+    with ThreadPoolExecutor(2) as pool:
+        outcomes = sorted(pool.map(lambda _: _run_closing(tenant.pk), range(2)))
+    assert outcomes == ["done", "not claimed"]
+    assert _calls(emulator, corp["corp_id"], "auth/scopes") == 1
+
+
+def _run_closing(tenant_id: int) -> str:
+    try:
+        return sync_run(tenant_id=tenant_id)
+    finally:
+        connection.close()
