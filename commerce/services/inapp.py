@@ -83,13 +83,13 @@ def in_app_order_finish(*, in_app_order: InAppOrder) -> InAppOrder:
         InAppOrder.objects.filter(pk=row.pk, status=IStatus.CONFIRMED).update(
             lease_expires_at=None, last_error=f"{type(exc).__name__}: {exc}"[:500],
             next_attempt_at=clock.now() + timedelta(seconds=delay))
-        logger.warning("finish of in-app order %s failed (%s); retry in %.0f s",
+        logger.warning("finish of in-app order %r failed (%s); retry in %.0f s",
                        row.order.order_id, type(exc).__name__, delay)
     else:
         InAppOrder.objects.filter(pk=row.pk, status=IStatus.CONFIRMED).update(
             status=IStatus.FINISHED, finished_at=clock.now(), lease_expires_at=None,
             next_attempt_at=None, last_error="")
-        logger.info("in-app order %s finished at DingTalk", row.order.order_id)
+        logger.info("in-app order %r finished at DingTalk", row.order.order_id)
     row.refresh_from_db()
     return row
 

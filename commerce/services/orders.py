@@ -117,7 +117,7 @@ def order_settle(*, order_pk: int, remote: Any | None, refusal: str) -> MarketOr
         if refusal:
             order.status, order.verify_error = Status.VERIFY_FAILED, refusal
             order.save()
-            logger.warning("order %s of suite %s refused: %s", order.order_id,
+            logger.warning("order %r of suite %s refused: %s", order.order_id,
                            order.suite.suite_key, refusal)
             return order
         if remote is not None:
@@ -139,7 +139,7 @@ def order_settle(*, order_pk: int, remote: Any | None, refusal: str) -> MarketOr
         # In the same transaction: nobody sees a granting order before its entitlement.
         if order.tenant_id and not order.in_app:
             entitlement_recompute(tenant=order.tenant)
-    logger.info("order %s of suite %s: %s", order.order_id, order.suite.suite_key, order.status)
+    logger.info("order %r of suite %s: %s", order.order_id, order.suite.suite_key, order.status)
     return order
 
 

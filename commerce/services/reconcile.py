@@ -63,7 +63,7 @@ def in_app_reconcile_tenant(*, tenant: Tenant, report: ReconcileReport) -> None:
                 report.refused.append(order_id)
                 continue
             report.imported.append(order_id)
-            logger.warning("in-app order %s of %s was never pushed: imported", order_id,
+            logger.warning("in-app order %r of %s was never pushed: imported", order_id,
                            tenant.corp_id)
             continue
         row = InAppOrder.objects.filter(order=known).first()
@@ -91,5 +91,8 @@ def in_app_reconcile(*, tenants=None) -> ReconcileReport:
             report.failed_tenants += 1
             logger.warning("in-app reconciliation of %s failed: %s", tenant.corp_id,
                            type(exc).__name__)
-    logger.info("in-app reconciliation: %s", report)
+    logger.info("in-app reconciliation: %d tenants, %d imported, %d finished again, %d awaiting "
+                "the product, %d refused, %d tenants failed", report.tenants, len(report.imported),
+                report.finished_again, report.awaiting_product, len(report.refused),
+                report.failed_tenants)
     return report

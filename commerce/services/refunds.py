@@ -50,7 +50,7 @@ def market_refund_record(*, suite: Suite, corp_id: str, order_id: str, via: str,
             InAppOrder.objects.filter(order=order, status__in=[
                 InAppOrder.Status.PAID, InAppOrder.Status.CONFIRMED,
             ]).update(status=InAppOrder.Status.REFUNDED)
-            logger.info("order %s of suite %s refunded", order_id, suite.suite_key)
+            logger.info("order %r of suite %s refunded", order_id, suite.suite_key)
         if counted and order.tenant_id and not order.in_app:
             entitlement_recompute(tenant=order.tenant)
     return refund
