@@ -203,6 +203,15 @@ def dingtalk_at_emulator(settings, emulator):
 
 
 @pytest.fixture
+def no_app_receivers(monkeypatch):
+    """tenants on its own: no app above it acts on market or contact events (commerce and
+    directory register receivers; their own tests cover what they do with them)."""
+    from tenants import event_receivers
+
+    monkeypatch.setattr(event_receivers, "_RECEIVERS", {})
+
+
+@pytest.fixture
 def make_suite(dingtalk_at_emulator):
     """Create a suite at the emulator and register the same one in dingsuite.
 

@@ -172,7 +172,7 @@ def test_events_restore_never_lifts_a_relieve():
     (14, {"syncAction": "org_dept_create", "id": 5}, "contact_dept"),
     (17, {"syncAction": "market_order", "orderId": "o1"}, "market_order"),
 ])
-def test_events_stored_rows_are_kept_as_done(biz_type, data, kind):
+def test_events_stored_rows_are_kept_as_done(no_app_receivers, biz_type, data, kind):
     suite = SuiteFactory()
     event = _process(_event(suite, _row(suite, "dingD", biz_type, data, NOW_MS), kind, "dingD"))
     assert event.status == CallbackEvent.Status.DONE

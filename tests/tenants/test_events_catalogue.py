@@ -94,7 +94,7 @@ CASES = {
 
 
 @pytest.mark.parametrize("case", CASES.values(), ids=CASES.keys())
-def test_events_catalogue_push_is_stored_and_handled(client, case):
+def test_events_catalogue_push_is_stored_and_handled(client, no_app_receivers, case):
     style, payload, kind, before, after = case
     suite = SuiteFactory(http_push=style == "http")
     tenant = TenantFactory(suite=suite, status=before, corp_name="Old Co")
