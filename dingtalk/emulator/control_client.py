@@ -194,6 +194,14 @@ class EmulatorControl:
         return self._call("POST", f"suites/{suite_key}/check_url",
                           self._clean(kind=kind, random=random))
 
+    def jsapi_verify(self, corp_id: str, *, url: str, nonce_str: str, timestamp: int | str,
+                     signature: str, agent_id: int | None = None) -> dict:
+        """The container's check of a dd.config -> {"ok", "hash"} or {"ok": False,
+        "errorCode", "reason"} (handlers/jsapi.py)."""
+        return self._call("POST", f"corps/{corp_id}/jsapi/verify", self._clean(
+            url=url, nonceStr=nonce_str, timeStamp=timestamp, signature=signature,
+            agentId=agent_id))
+
     def pushes(self, *, suite_key: str | None = None) -> list[dict]:
         return self._call("GET", "pushes", params=self._clean(suite_key=suite_key))
 

@@ -19,13 +19,9 @@ PAGE = "https://h5.example.com:8443/app/?corpId=$CORPID$&q=a%20b+c#/detail?id=7"
 
 
 def verify(emulator, config, page=PAGE):
-    body = {"url": page, "nonceStr": config.nonce_str, "timeStamp": config.timestamp,
-            "signature": config.signature, "agentId": config.agent_id}
-    response = requests.post(
-        f"{emulator.base_url}/_emulator/corps/{config.corp_id}/jsapi/verify", json=body,
-        timeout=10)
-    assert response.status_code == 200, response.text
-    return response.json()
+    return emulator.jsapi_verify(config.corp_id, url=page, nonce_str=config.nonce_str,
+                                 timestamp=config.timestamp, signature=config.signature,
+                                 agent_id=config.agent_id)
 
 
 def fetches(emulator, corp_id):
