@@ -80,6 +80,8 @@ def contact_event_apply(*, event: CallbackEvent, parsed: ContactEvent) -> tuple[
         return IGNORED, "contact event names no user or department"
     stamp = parsed.timestamp_ms or int(clock.time() * 1000)
     if "EventType" in data or not _carries_object(parsed, data):
+        if not tenant.is_active:
+            return DONE, "ids-only contact event of an inactive tenant: nothing to fetch with"
         changes = _refetch(tenant, parsed.object_type, ids)
     else:
         changes = [(parsed.object_type, parsed.action, ids, data, stamp)]
