@@ -21,6 +21,8 @@ _ROUTES = (
     ("messaging.notification_plan", "sends"),
     ("messaging.*send*", "sends"),
     ("messaging.*poll*", "polls"),
+    # The sweep that resumes and starts syncs must never wait behind a running sync.
+    ("directory.syncs_sweep", "default"),
     ("directory.*sync*", "sync"),
     # Webhook deliveries wait on the ISV's servers (seconds at worst): with the other outbound,
     # delay-tolerant calls, never ahead of callbacks; their sweep stays on default.
