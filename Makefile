@@ -9,7 +9,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/dingsuite
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 
 .PHONY: venv run test lint bench-client bench-emulator bench-callbacks bench-crypto bench-faults \
-	bench-recovery bench-delivery bench-api bench-scaleout bench-directory emulator clean
+	bench-recovery bench-delivery bench-api bench-scaleout bench-directory bench-jsapi emulator clean
 
 # Exact versions from requirements-dev.lock (everything, dev tools included), then dingsuite
 # itself, editable, with nothing resolved again: every machine, CI and the image (which uses
@@ -84,6 +84,10 @@ bench-api: venv
 # The directory mirror of a 5,000-user tenant: full sync and pushed changes (bench/directory.py).
 bench-directory: venv
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(PY) bench/directory.py $(BENCH_ARGS)
+
+# get_jsapi_ticket fetches per tenant per expiry under 8 processes x 25 threads (bench/jsapi.py).
+bench-jsapi: venv
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(PY) bench/jsapi.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
