@@ -13,11 +13,12 @@ logger = logging.getLogger("config.retention")
 
 def retention_purge_all(*, batch_size: int = 1000) -> dict[str, int]:
     from api.services.retention import api_purge
+    from identity.services.retention import identity_purge
     from messaging.services.retention import messaging_purge
     from tenants.services.retention import tenants_purge
 
     counts: dict[str, int] = {}
-    for purge in (tenants_purge, messaging_purge, api_purge):
+    for purge in (tenants_purge, messaging_purge, identity_purge, api_purge):
         counts.update(purge(batch_size=batch_size))
     for kind, n in counts.items():
         PURGED_ROWS.labels(kind=kind).inc(n)

@@ -123,3 +123,24 @@ def test_retention_deletes_in_batches_and_a_second_run_finds_nothing():
     assert events.count() == 1
     assert retention_purge_all(batch_size=2)["callback_events"] == 1
     assert retention_purge_all()["callback_events"] == 0
+
+
+def test_retention_admin_sso_assertions_go_a_month_after_they_expired():
+    from identity.models import AdminSsoAssertion, AdminSsoCredential
+
+    credential = AdminSsoCredential.objects.create(corp_id="dingisvretention", sso_secret="s",
+                                                   landing_url="https://product.example/")
+    now = clock.now()
+
+    def assertion(digest: str, expired_days_ago: float, redeemed: bool) -> int:
+        expires = now - timedelta(days=expired_days_ago)
+        return AdminSsoAssertion.objects.create(
+            credential=credential, digest=digest, userid="admin1", corp_id="dingcustomer",
+            issued_at=expires - timedelta(minutes=2), expires_at=expires,
+            redeemed_at=expires if redeemed else None).pk
+
+    old = [assertion("a" * 64, 31, True), assertion("b" * 64, 40, False)]
+    kept = [assertion("c" * 64, 29, True), assertion("d" * 64, -0.001, False)]
+    counts = retention_purge_all()
+    assert counts["sso_admin_assertions"] == len(old)
+    assert set(AdminSsoAssertion.objects.values_list("pk", flat=True)) == set(kept)

@@ -18,3 +18,7 @@ BEAT_SCHEDULE: dict[str, dict] = {}
 # may wait for its redeem, in seconds (single use either way).
 IDENTITY_SSO_ADMIN_ASSERTION_TTL_S = int(os.environ.get("IDENTITY_SSO_ADMIN_ASSERTION_TTL_S",
                                                         "120"))
+# Admin-console SSO assertions (who logged in, from which corp) are kept this many days after
+# they expire, for the audit trail, then purged by the daily retention run.
+IDENTITY_SSO_ADMIN_ASSERTION_RETAIN_DAYS = int(
+    os.environ.get("IDENTITY_SSO_ADMIN_ASSERTION_RETAIN_DAYS", "30"))
