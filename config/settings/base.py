@@ -290,6 +290,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a `kind` or a `status`: name their enums after the model.
+    "ENUM_NAME_OVERRIDES": {
+        "TenantKindEnum": "tenants.models.Tenant.Kind",
+        "TenantStatusEnum": "tenants.models.Tenant.Status",
+        "NotificationStatusEnum": "messaging.models.Notification.Status",
+    },
 }
 # Requests per API key (DRF's rate syntax); a key's own throttle_rate overrides it.
 API_KEY_THROTTLE_RATE = os.environ.get("API_KEY_THROTTLE_RATE", "1200/min")
