@@ -22,6 +22,7 @@ from core.redis import redis_client
 
 logger = logging.getLogger(__name__)
 
+_PREFIX = "dingsuite:directory:pace:"
 _local_lock = threading.Lock()
 _local: dict[tuple[str, str], tuple[int, int]] = defaultdict(lambda: (-1, 0))
 
@@ -30,7 +31,7 @@ def _redis_slot(key: str, rate: int) -> float:
     """0 when a call may go now, else seconds to wait for the next window."""
     client = redis_client()
     seconds, micros = client.time()
-    window = f"dir:pace:{key}:{seconds}"
+    window = f"{_PREFIX}{key}:{seconds}"
     pipe = client.pipeline()
     pipe.incr(window)
     pipe.expire(window, 3)
@@ -57,11 +58,14 @@ def pace(app: str, path: str, *, rate: int | None = None) -> float:
     rate = rate or settings.DIRECTORY_SYNC_QPS
     waited = 0.0
     while True:
-        try:
-            wait = _redis_slot(f"{app}:{path}", rate)
-        except Exception as error:  # noqa: BLE001 (any Redis failure: pace locally instead)
-            logger.warning("directory pacing without Redis (%s)", type(error).__name__)
+        if not settings.REDIS_URL:  # a deployment without Redis (the quick start's demo)
             wait = _local_slot(app, path, rate)
+        else:
+            try:
+                wait = _redis_slot(f"{app}:{path}", rate)
+            except Exception as error:  # noqa: BLE001 (any Redis failure: pace locally instead)
+                logger.warning("directory pacing without Redis (%s)", type(error).__name__)
+                wait = _local_slot(app, path, rate)
         if wait <= 0:
             return waited
         time.sleep(wait)

@@ -4,7 +4,8 @@ never let an older state overwrite a newer one, membership merges, and soft dele
 Each upsert is one PostgreSQL `INSERT ... ON CONFLICT DO UPDATE`: a row's data is replaced only
 when the incoming state is at least as new as what it holds (`modified_ms`), its `generation`
 only ever grows (a sync saw it), and `updated_at` moves only when something a reader sees
-changed, which is what the ETag and the drift count read.
+changed, which is what the ETag and the drift count read. On SQLite (the one-process demo of
+the quick start) the same rules run row by row through the ORM (`_upsert_portable`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Q
 from psycopg.types.json import Jsonb
 
@@ -40,6 +41,10 @@ def _upsert(model, *, tenant: Tenant, key: str, columns: list[str], rows: list[l
             merge: dict[str, str]) -> Written:
     """The shared statement: `columns` are the data columns, `merge` overrides how a column
     takes the incoming value (e.g. COALESCE for fields an answer may leave out)."""
+    if connection.vendor != "postgresql":
+        return _upsert_portable(model, tenant=tenant, key=key, columns=columns, rows=rows,
+                                generation=generation, modified_ms=modified_ms, now=now,
+                                synced=synced, merge=merge)
     table = _q(model._meta.db_table)
     cols = ["tenant_id", key, *columns, "generation", "deleted_at", "modified_ms",
             "synced_at", "updated_at"]
@@ -77,6 +82,53 @@ def _upsert(model, *, tenant: Tenant, key: str, columns: list[str], rows: list[l
             if applied:
                 written.applied.add(value)
     return written
+
+
+def _upsert_portable(model, *, tenant: Tenant, key: str, columns: list[str], rows: list[list],
+                     generation: int, modified_ms: int, now: datetime, synced: bool,
+                     merge: dict[str, str]) -> Written:
+    """_upsert's rules through the ORM, row by row, for databases without ON CONFLICT ...
+    RETURNING xmax (SQLite: one writer at a time, so read-then-write is safe there). A column in
+    `merge` keeps the stored value when the incoming one is None (the COALESCEs above)."""
+    written = Written(set(), set(), set())
+    with transaction.atomic():
+        stored = {getattr(row, key): row for row in model.objects.filter(
+            tenant=tenant, **{f"{key}__in": [r[0] for r in rows]})}
+        for values in rows:
+            ident, data = values[0], dict(zip(columns, values[1:], strict=True))
+            data = {c: _json_value(v) for c, v in data.items()}
+            row = stored.get(ident)
+            if row is None:
+                model.objects.create(tenant=tenant, **{key: ident}, **data,
+                                     generation=generation, modified_ms=modified_ms,
+                                     synced_at=now if synced else None, updated_at=now)
+                written.inserted.add(ident)
+                written.applied.add(ident)
+                continue
+            newer = modified_ms >= row.modified_ms
+            if newer:
+                for column in merge:
+                    if data.get(column) is None:
+                        data[column] = getattr(row, column)
+                differs = any(getattr(row, c) != data[c] for c in columns)
+                if differs or row.deleted_at is not None:
+                    row.updated_at = now
+                    written.changed.add(ident)
+                for column, value in data.items():
+                    setattr(row, column, value)
+                row.deleted_at = None
+                written.applied.add(ident)
+            row.generation = max(row.generation, generation)
+            row.modified_ms = max(row.modified_ms, modified_ms)
+            if synced:
+                row.synced_at = now
+            row.save()
+    return written
+
+
+def _json_value(value):
+    """The plain value of a PostgreSQL Jsonb wrapper (the JSONField serialises it itself)."""
+    return value.obj if isinstance(value, Jsonb) else value
 
 
 def depts_upsert(*, tenant: Tenant, depts: Iterable[DeptFields], generation: int = 0,
