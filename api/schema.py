@@ -81,4 +81,12 @@ class ApiAutoSchema(AutoSchema):
         for status_code, description in statuses.items():
             if status_code not in responses:
                 responses[status_code] = {**error, "description": description}
+        if self._takes_if_none_match():
+            responses.setdefault("304", {"description": "not modified: the If-None-Match "
+                                                        "ETag is still current (no body)"})
         return responses
+
+    def _takes_if_none_match(self) -> bool:
+        """A conditional read (the directory mirror's): it answers 304 to a current ETag."""
+        return any(getattr(p, "name", None) == "If-None-Match"
+                   for p in self.get_override_parameters())
