@@ -87,10 +87,14 @@ def _point_celery_at(broker: str, prefix: str) -> dict:
     app.amqp.flush_routes()
     for cached in ("router", "queues"):
         app.amqp.__dict__.pop(cached, None)
-    # Publishing connections are pooled lazily: drop any pool built for the old broker.
-    if app._pool is not None:
-        app._pool.force_close_all()
-        app._pool = None
+    # Publishing connections are pooled lazily, in kombu's process-wide groups keyed by broker
+    # URL: close them all and empty the groups. Closing only the app's pool left the closed
+    # pool (and the producer pool on it) registered, so pointing back at that broker later
+    # published into it: "Acquire on closed pool".
+    from kombu import pools
+
+    pools.reset()
+    app._pool = None
     app.amqp._producer_pool = None
     return old
 
