@@ -87,6 +87,7 @@ def run(environ: dict[str, str]) -> str:
     world = demo.build_dingsuite_side(sys.executable, None,
                                       dict(environ, DINGSUITE_VAR_DIR=str(var_dir)), control)
     demo.authorize_corps(control)
+    demo.place_market_orders(control)
     with contextlib.suppress(EmulatorControlError):  # refused without --state-file: not kept
         control.save_state()
     _wait("the demo corps' authorizations (see the worker-callbacks log)",

@@ -81,6 +81,24 @@ def authorize_corps(control: EmulatorControl) -> None:
             control.authorize(SUITE["suite_key"], corp_id)
 
 
+# The app market, so the admin's entitlements page has something to show: the first corp bought
+# the standard edition for a year, the second is on a 15-day trial, the third bought nothing.
+GOODS = "DT_GOODS_DEMO_0001"
+ORDERS = ((CORPS[0][0], {"item_code": "DT_GOODS_DEMO_STD", "item_name": "标准版",
+                         "goods_code": GOODS, "max_of_people": 100, "min_of_people": 1}),
+          (CORPS[1][0], {"item_code": "DT_GOODS_DEMO_STD", "item_name": "标准版",
+                         "goods_code": GOODS, "charge_type": "TRYOUT", "max_of_people": 100,
+                         "min_of_people": 1}))
+
+
+def place_market_orders(control: EmulatorControl) -> None:
+    """Each demo order once (the emulator pushes it; dingsuite verifies it with the order API
+    before the corp's entitlement says so)."""
+    for corp_id, order in ORDERS:
+        if not control.market_orders(SUITE["suite_key"], corp_id=corp_id):
+            control.market_order(SUITE["suite_key"], corp_id, **order)
+
+
 def build_dingsuite_side(python: str, cwd, env: dict[str, str],
                          control: EmulatorControl) -> DemoWorld:
     """The suite, the internal app and the API keys in dingsuite (devserver/seed.py)."""

@@ -185,6 +185,7 @@ def _run(children: list[tuple[str, subprocess.Popen]]) -> None:
     demo.build_emulator_side(control, WEB_URL)
     world = demo.build_dingsuite_side(PY, ROOT, _env(), control)
     demo.authorize_corps(control)
+    demo.place_market_orders(control)
     control.save_state()  # a crash of this launcher keeps the world made so far
     _wait_authorized(world, children[1][1])
     print(_summary(world, password), flush=True)

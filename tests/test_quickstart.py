@@ -116,6 +116,23 @@ def test_quickstart_run_brings_up_the_demo_keeps_it_and_stops_cleanly(tmp_path):
         tenants = requests.get(f"http://127.0.0.1:{web_port}/api/v1/tenants/", timeout=5,
                                headers={"Authorization": f"Bearer {api_key}"}).json()
         assert len(tenants["results"]) == 3
+        # The demo's market orders, verified with the emulator's order API, are entitlements;
+        # and every corp's directory is mirrored (both on SQLite: portable statements).
+        corps = sorted(t["corp_id"] for t in tenants["results"])
+        bearer = {"Authorization": f"Bearer {api_key}"}
+
+        def tenant_get(corp: str, path: str) -> dict:
+            return requests.get(f"http://127.0.0.1:{web_port}/api/v1/tenants/{corp}/{path}",
+                                timeout=5, headers=bearer).json()
+
+        kinds = _poll(lambda: (lambda k: k if k == ["paid", "trial", "none"] else None)(
+            [tenant_get(corp, "entitlement/")["kind"] for corp in corps]),
+            timeout=60, what="the demo orders' entitlements")
+        assert kinds == ["paid", "trial", "none"]
+        mirrored = _poll(lambda: all(tenant_get(corp, "directory/state/")["fresh"]
+                                     for corp in corps) or None,
+                         timeout=60, what="the demo corps' directories mirrored")
+        assert mirrored and tenant_get(corps[0], "directory/state/")["user_count"] >= 50
 
         # The summary's notification, sent through the API, reaches its outcomes on SQLite
         # (pacing, sending, polling and settling have portable statements there).
