@@ -230,15 +230,17 @@ class InternalApp(Tenant):
 
 class AccessToken(models.Model):
     """A cached DingTalk token (suite token, a suite tenant's corp token, or an internal app's
-    token), encrypted at rest."""
+    token) or a tenant's jsapi_ticket, encrypted at rest."""
 
     class Kind(models.TextChoices):
         SUITE = "suite", "Suite access token"
         CORP = "corp", "Corp access token"
         APP = "app", "Internal app access token"
+        JSAPI = "jsapi", "JSAPI ticket (dd.config)"
 
     # The dingtalk token-store key: "suite:<suite_key>", "suite:<suite_key>:corp:<corp_id>",
-    # "app:<appkey>" or "corpsecret:<corp_id>" (dingtalk/tokens.py).
+    # "app:<appkey>" or "corpsecret:<corp_id>" (dingtalk/tokens.py); a jsapi_ticket's is one of
+    # the corp or app keys behind "jsapi:" (identity/jsapi_tickets.py).
     key = models.CharField(max_length=200, unique=True)
     kind = models.CharField(max_length=8, choices=Kind.choices)
     # None for internal apps' tokens.

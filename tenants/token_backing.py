@@ -17,6 +17,9 @@ from core import clock
 from dingtalk.tokens import InMemoryTokenStore, Token
 from tenants.models import AccessToken, Suite, Tenant
 
+# identity/jsapi_tickets.py keys a tenant's ticket as this prefix + its corp or app token key.
+JSAPI_PREFIX = "jsapi:"
+
 
 def _parse_key(key: str) -> tuple[str, str | None] | None:
     """(suite_key, corp_id or None) for the suite and ISV-corp keys; None for other keys."""
@@ -62,6 +65,14 @@ class DurableTokens:
     @staticmethod
     def _owner(key: str) -> tuple[str, Suite | None, Tenant | None] | None:
         """(kind, suite, tenant) of a key; None for a key nothing registered here owns."""
+        if key.startswith(JSAPI_PREFIX):
+            # A jsapi_ticket belongs to the tenant whose token fetches it: kept durably like
+            # the token, so without Redis every process reads the one ticket (a second fetch
+            # can kill the first under DingTalk's older behaviour).
+            owner = DurableTokens._owner(key.removeprefix(JSAPI_PREFIX))
+            if owner is None or owner[2] is None:
+                return None
+            return AccessToken.Kind.JSAPI, owner[1], owner[2]
         parsed = _parse_key(key)
         if parsed is None:
             tenant = _app_tenant(key)
@@ -101,6 +112,10 @@ class DatabaseLock:
     def __init__(self) -> None:
         self.local = InMemoryTokenStore()
         self._slots = threading.BoundedSemaphore(self.slots)
+        # Holds nest: a jsapi_ticket's fetch needs the corp token, whose fetch takes its own
+        # lock on the same thread and connection. Only the outermost hold takes a slot and may
+        # close the connection: closing it inside would drop the outer advisory lock too.
+        self._depth = threading.local()
 
     @staticmethod
     def _lock_id(key: str) -> int:
@@ -114,9 +129,11 @@ class DatabaseLock:
                 yield acquired
             return
         deadline = time.monotonic() + max(timeout, 0.0)
-        if not self._slots.acquire(timeout=max(timeout, 0.0)):
+        outermost = getattr(self._depth, "holds", 0) == 0
+        if outermost and not self._slots.acquire(timeout=max(timeout, 0.0)):
             yield False
             return
+        self._depth.holds = getattr(self._depth, "holds", 0) + 1
         lock_id = self._lock_id(key)
         try:
             acquired = self._acquire(lock_id, deadline)
@@ -127,9 +144,11 @@ class DatabaseLock:
                     with contextlib.suppress(Exception), connection.cursor() as cursor:
                         cursor.execute("SELECT pg_advisory_unlock(%s)", [lock_id])
         finally:
-            if not connection.in_atomic_block:
-                connection.close()
-            self._slots.release()
+            self._depth.holds -= 1
+            if outermost:
+                if not connection.in_atomic_block:
+                    connection.close()
+                self._slots.release()
 
     @staticmethod
     def _acquire(lock_id: int, deadline: float) -> bool:

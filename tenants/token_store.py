@@ -38,8 +38,12 @@ from tenants.token_codec import (
 
 logger = logging.getLogger("tenants.tokens")
 
-# The TokenManager's default refresh-ahead: a cached token fresher than this needs no fetch.
-_REFRESH_AHEAD_S = 300.0
+# LocalTokenStore's fast path: a token another thread of this process just stored is used
+# without the database lock when it has at least this long to live. It is longer than any
+# TokenManager's refresh-ahead (300 s for tokens, IDENTITY_JSAPI_REFRESH_AHEAD_S for jsapi
+# tickets), so the fast path never hands back a token the manager would then fetch again
+# outside the lock.
+_FAST_PATH_FRESH_S = 3600.0
 
 
 class SharedTokenStore:
@@ -208,7 +212,7 @@ class LocalTokenStore:
                 yield False
                 return
             cached = self.memory.get(key)
-            if cached is not None and cached.is_fresh(clock.time(), margin=_REFRESH_AHEAD_S):
+            if cached is not None and cached.is_fresh(clock.time(), margin=_FAST_PATH_FRESH_S):
                 # The thread before us in this process stored a fresh token: the TokenManager's
                 # re-check will use it, no database lock needed.
                 yield True

@@ -231,6 +231,25 @@ def test_token_store_without_redis_falls_back_to_the_database():
     assert _lock_taken_elsewhere(store, key) is True
 
 
+@pytest.mark.django_db(transaction=True)
+def test_token_store_database_locks_nest_without_dropping_the_outer_one():
+    """A jsapi_ticket's fetch (under its key's lock) fetches the corp token under another key's
+    lock on the same connection: the inner hold ending must not close the connection, which
+    would drop the outer advisory lock with it."""
+    down = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2,
+                       retry=Retry(NoBackoff(), 0))
+    store = SharedTokenStore(down)
+    outer, inner = f"jsapi:outer:{uuid.uuid4().hex}", f"inner:{uuid.uuid4().hex}"
+    with store.lock(outer, timeout=0.1) as acquired:
+        assert acquired is True
+        with store.lock(inner, timeout=0.1) as nested:
+            assert nested is True
+            assert _lock_taken_elsewhere(store, inner) is False
+        assert _lock_taken_elsewhere(store, inner) is True
+        assert _lock_taken_elsewhere(store, outer) is False  # still ours
+    assert _lock_taken_elsewhere(store, outer) is True
+
+
 def _lock_taken_elsewhere(store, key) -> bool:
     """Try the key's lock from another thread (its own database connection)."""
     outcome = []
