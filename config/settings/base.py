@@ -324,6 +324,9 @@ API_WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("API_WEBHOOK_MAX_ATTEMPTS", "8"))
 # taken back by the sweep after it. A queued one not claimed this long lost its message.
 API_WEBHOOK_LEASE_S = int(os.environ.get("API_WEBHOOK_LEASE_S", "60"))
 API_WEBHOOK_REQUEUE_AFTER_S = int(os.environ.get("API_WEBHOOK_REQUEUE_AFTER_S", "30"))
+# After a secret rotation the previous secret still signs (beside the new one) this long, so
+# receivers can redeploy with the new one; the rotate call may ask for another window (0-7 days).
+API_WEBHOOK_SECRET_OVERLAP_S = int(os.environ.get("API_WEBHOOK_SECRET_OVERLAP_S", "86400"))
 # The notification scan re-reads this far behind its watermark: a notification whose completion
 # committed late (completed_at stamped before commit) is still found.
 API_WEBHOOK_SCAN_OVERLAP_S = int(os.environ.get("API_WEBHOOK_SCAN_OVERLAP_S", "300"))
