@@ -137,6 +137,12 @@ def sync_run(*, tenant_id: int) -> str:
     except (DingTalkError, ServiceError) as error:
         _fail(sync, owner, error)
         return "failed"
+    except Exception as error:
+        # A bug or a refused statement: raised out of the task it would leave the sync
+        # "running" until its lease passed, then crash again every lease, never backing off.
+        logger.exception("directory sync of tenant %s failed unexpectedly", tenant_id)
+        _fail(sync, owner, error)
+        return "failed"
 
 
 def _begin(sync: DirectorySync, owner: str, client, caller: PacedCaller) -> bool:
