@@ -295,6 +295,8 @@ SPECTACULAR_SETTINGS = {
         "TenantKindEnum": "tenants.models.Tenant.Kind",
         "TenantStatusEnum": "tenants.models.Tenant.Status",
         "NotificationStatusEnum": "messaging.models.Notification.Status",
+        "WebhookEventTypeEnum": "api.models.webhooks.WebhookEventType",
+        "WebhookDeliveryStatusEnum": "api.models.webhooks.WebhookDelivery.Status",
     },
 }
 # Requests per API key (DRF's rate syntax); a key's own throttle_rate overrides it.
