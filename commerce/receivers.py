@@ -13,7 +13,7 @@ import logging
 from commerce.services.orders import market_order_push, market_service_open
 from commerce.services.refunds import market_refund_record, member_open_record
 from commerce.services.tenants import commerce_tenant_link
-from commerce.services.wire import integer, push_corp_id, text
+from commerce.services.wire import fee, integer, push_corp_id, text
 from tenants.models import CallbackEvent
 
 logger = logging.getLogger("commerce")
@@ -74,7 +74,7 @@ def on_market_refund(*, event, parsed):
         return IGNORED, "refund without a suite or an order id"
     suite, corp_id, order_id = where
     market_refund_record(suite=suite, corp_id=corp_id, order_id=order_id, via="refund_event",
-                         refund_fee=integer(parsed.data, "refundFee"))
+                         refund_fee=fee(parsed.data, "refundFee"))
     return DONE, f"order {order_id} refunded"
 
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from commerce.models import MarketOrder
+from dingtalk.events.values import as_int
 
 OrderType = MarketOrder.OrderType
 ChargeType = MarketOrder.ChargeType
@@ -24,24 +25,25 @@ def text(data: dict, *names: str, limit: int = 64) -> str:
 
 
 def integer(data: dict, *names: str) -> int | None:
-    """The first of `names` that reads as a whole number ("1500" and 1500 alike)."""
+    """The first of `names` that reads as a whole number that fits a bigint ("1500" and 1500
+    alike; ASCII digits only: "²" is a digit to str.isdigit() but not to int())."""
     for name in names:
-        value = data.get(name)
-        if isinstance(value, bool):
-            continue
-        if isinstance(value, int):
+        value = as_int(data.get(name))
+        if value is not None:
             return value
-        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-            return int(value.strip())
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
     return None
 
 
-def count(data: dict, *names: str) -> int | None:
-    """A non-negative whole number (seats, quantities), else None."""
+def count(data: dict, *names: str, limit: int = 2**31) -> int | None:
+    """A non-negative whole number below `limit` (seats, quantities: an integer column; a
+    smallint's is 2**15), else None."""
     value = integer(data, *names)
-    return value if value is not None and 0 <= value < 2**31 else None
+    return value if value is not None and 0 <= value < limit else None
+
+
+def fee(data: dict, name: str) -> int | None:
+    """Money in fen: a non-negative bigint, else None (a negative fee says nothing)."""
+    return count(data, name, limit=2**63)
 
 
 def at_ms(value: Any) -> datetime | None:
@@ -72,9 +74,9 @@ def order_fields(data: dict) -> dict[str, Any]:
         "quantity": count(data, "subQuantity"),
         "max_of_people": count(data, "maxOfPeople"),
         "min_of_people": count(data, "minOfPeople"),
-        "pay_fee": integer(data, "payFee"),
-        "nominal_pay_fee": integer(data, "nominalPayFee"),
-        "discount_fee": integer(data, "discountFee"),
+        "pay_fee": fee(data, "payFee"),
+        "nominal_pay_fee": fee(data, "nominalPayFee"),
+        "discount_fee": fee(data, "discountFee"),
         "paid_at": at_ms(data.get("paidtime")),
         "service_start_at": at_ms(data.get("serviceStartTime")),
         "service_stop_at": at_ms(data.get("serviceStopTime")),
@@ -83,7 +85,7 @@ def order_fields(data: dict) -> dict[str, Any]:
         "in_app": bool(text(data, "mainGoodsCode", "mainArticleCode")),
         "main_goods_code": text(data, "mainGoodsCode", "mainArticleCode"),
         "order_create_source": text(data, "orderCreateSource", "orderCreatSource", limit=32),
-        "order_label": count(data, "orderLabel"),
+        "order_label": count(data, "orderLabel", limit=2**15),
         "main_corp_id": text(data, "mainCorpId"),
         "out_trade_no": text(data, "outTradeNo"),
         "buyer_userid": text(data, "buyUserId"),
@@ -104,15 +106,16 @@ def verified_fields(remote: Any) -> dict[str, Any]:
         "goods_name": (remote.goods_name or "")[:200],
         "item_code": (remote.item_code or "")[:64],
         "item_name": (remote.item_name or "")[:200],
-        "pay_fee": remote.total_actual_pay_fee,
-        "dingtalk_status": remote.status,
+        "pay_fee": fee({"v": remote.total_actual_pay_fee}, "v"),
+        "dingtalk_status": count({"v": remote.status}, "v", limit=2**15),
         "paid_at": at_ms(remote.paid_ms),
         "service_start_at": at_ms(remote.start_ms),
         "service_stop_at": at_ms(remote.end_ms),
         "in_app": bool(remote.in_app),
     }
-    if remote.quantity is not None:
-        fields["quantity"] = remote.quantity
+    quantity = count({"v": remote.quantity}, "v")
+    if quantity is not None:
+        fields["quantity"] = quantity
     # What DingTalk left empty keeps what the push said.
     return {name: value for name, value in fields.items() if value not in (None, "")
             or name in ("in_app",)}

@@ -1,0 +1,42 @@
+"""Signed market pushes carrying hostile values, through the real callback endpoint and inbox:
+each is recorded (what cannot be stored is left out), never a DEAD event that loses the order."""
+
+import pytest
+
+from commerce.models import MarketOrder
+from tenants.models import CallbackEvent
+from tests.tenants.factories import SuiteFactory, TenantFactory
+
+pytestmark = pytest.mark.django_db
+Status = MarketOrder.Status
+DONE = CallbackEvent.Status.DONE
+
+
+@pytest.fixture(autouse=True)
+def _no_verification(settings):
+    settings.COMMERCE_VERIFY_ORDERS = False
+
+
+@pytest.fixture
+def side(pusher_for):
+    suite = SuiteFactory()
+    return TenantFactory(suite=suite), pusher_for(suite)
+
+
+@pytest.mark.parametrize(("extra", "fields"), [
+    # Unicode digits pass str.isdigit() but int() refuses them.
+    ({"payFee": "²"}, {"pay_fee": None}),
+    ({"subQuantity": "٣"}, {"quantity": None}),
+    # Beyond the columns: bigint fees, a smallint label.
+    ({"payFee": "9" * 30, "discountFee": 2**70}, {"pay_fee": None, "discount_fee": None}),
+    ({"orderLabel": 40000}, {"order_label": None}),
+    # A fee is never negative: a negative one says nothing.
+    ({"payFee": -5}, {"pay_fee": None}),
+])
+def test_hostile_numbers_are_left_out_and_the_order_kept(side, extra, fields):
+    tenant, pusher = side
+    [event] = pusher.order(tenant.corp_id, "o1", **extra)
+    assert event.status == DONE, event.last_error
+    order = MarketOrder.objects.get(suite=tenant.suite, order_id="o1")
+    assert order.status == Status.ACTIVE and order.tenant_id == tenant.pk
+    assert {name: getattr(order, name) for name in fields} == fields
