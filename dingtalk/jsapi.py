@@ -10,6 +10,8 @@ import hashlib
 import hmac
 from urllib.parse import unquote_plus, urlsplit
 
+import idna
+
 HASHES = ("sha256", "sha1")
 # Browsers and proxies commonly cap URLs near 2 KB; a longer "page URL" is a mistake or abuse.
 MAX_URL_LENGTH = 2048
@@ -22,9 +24,10 @@ class JsapiUrlError(ValueError):
 
 def normalize_url(url: str) -> str:
     """The page URL as signed: the fragment dropped, the query decoded once with `+` as a space
-    (iOS hands it over encoded, Android raw; Java's URLDecoder), everything before the query
-    (scheme, userinfo, host, port, path) kept exactly as given: `http://h` and `http://h:80`
-    are different pages to DingTalk (a classic 52013)."""
+    (iOS hands it over encoded, Android raw; Java's URLDecoder), the scheme and host as the
+    browser's location.href has them (lower case, a Unicode host as punycode), userinfo, port
+    and path kept exactly as given: `http://h` and `http://h:80` are different pages to
+    DingTalk (a classic 52013)."""
     if not isinstance(url, str):
         raise JsapiUrlError("url must be a string")
     if len(url) > MAX_URL_LENGTH:
@@ -43,7 +46,30 @@ def normalize_url(url: str) -> str:
     if not parts.hostname or not port_ok:
         raise JsapiUrlError("url has no host")
     base, qmark, query = page.partition("?")
+    base = _browser_base(base, parts.scheme)
     return f"{base}?{unquote_plus(query)}" if qmark else base
+
+
+def _browser_base(base: str, scheme: str) -> str:
+    """`base` (all before the query) with the scheme and host as location.href has them: the
+    official sample lowercases the scheme (java.net.URL), and the container signs the URL the
+    browser shows, whose host is lower case and, if Unicode, punycode (WHATWG URL)."""
+    rest = base[len(scheme) + 3:]
+    authority, slash, path = rest.partition("/")
+    userinfo, at, hostport = authority.rpartition("@")
+    if hostport.startswith("["):  # an IPv6 literal: hex digits, case-folded by browsers
+        host, port = hostport.partition("]")[0] + "]", hostport.partition("]")[2]
+    else:
+        host, colon, port = hostport.partition(":")
+        port = colon + port
+    if host.isascii():
+        host = host.lower()
+    else:
+        try:
+            host = idna.encode(host, uts46=True).decode("ascii")
+        except idna.IDNAError:
+            raise JsapiUrlError("url's host is no valid internationalised domain name") from None
+    return f"{scheme.lower()}://{userinfo}{at}{host}{port}{slash}{path}"
 
 
 def string_to_sign(*, ticket: str, nonce_str: str, timestamp: int | str, url: str) -> str:

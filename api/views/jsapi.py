@@ -23,7 +23,8 @@ class RejectedConfigSerializer(serializers.Serializer):
 class JsapiConfigInputSerializer(serializers.Serializer):
     url = TextField(max_length=MAX_URL_LENGTH, trim_whitespace=False,
                     help_text="The page's location.href (the fragment is dropped, the query "
-                              "decoded once; scheme, host and port are signed as given)")
+                              "decoded once; scheme and host lower case, the port as "
+                              "given)")
     rejected = RejectedConfigSerializer(
         required=False, help_text="The config dd.error refused (52011/52013): if it was signed "
                                   "with the cached ticket, that ticket is replaced first")

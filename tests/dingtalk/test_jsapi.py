@@ -64,7 +64,10 @@ def test_jsapi_timestamp_int_or_str_sign_alike():
     ("http://h/p?a=%2520", "http://h/p?a=%20"),  # decoded once only
     ("http://h/p?", "http://h/p?"),
     ("http://user@h/p%20q?x=1", "http://user@h/p%20q?x=1"),  # before the query: as given
-    ("HTTP://H.example.com/P", "HTTP://H.example.com/P"),
+    # Scheme and host as location.href has them (the official sample lowercases the scheme).
+    ("HTTP://H.example.com/P", "http://h.example.com/P"),
+    ("https://Bücher.example:444/P?x=%C3%BC", "https://xn--bcher-kva.example:444/P?x=ü"),
+    ("http://U:P@[::ABCD]:81/p", "http://U:P@[::abcd]:81/p"),
 ])
 def test_jsapi_normalize_url(url, expected):
     assert normalize_url(url) == expected

@@ -159,3 +159,27 @@ def test_jsapi_inactive_tenant_or_no_agent_refused(emulator, make_suite):
     with pytest.raises(JsapiAgentUnknown):
         jsapi_config(tenant=other, url=PAGE)
     assert fetches(emulator, corp["corp_id"]) == 1
+
+
+@pytest.mark.parametrize(("given", "href"), [
+    # What a product builds from its settings vs what the browser's location.href says: the
+    # scheme and host are lower case there, and a Unicode host is punycode (WHATWG URL).
+    ("HTTPS://H5.Example.COM:8443/App/?Q=A%20b#/x", "https://h5.example.com:8443/App/?Q=A%20b"),
+    ("https://例え.テスト/h5/?q=1", "https://xn--r8jz45g.xn--zckzah/h5/?q=1"),
+    ("http://User@H5.EXAMPLE.com/p", "http://User@h5.example.com/p"),
+    ("http://[::1]:8080/p?x=1", "http://[::1]:8080/p?x=1"),
+])
+def test_jsapi_scheme_and_host_signed_as_the_browser_has_them(emulator, make_suite, given,
+                                                              href):
+    tenant, _corp = authorized_tenant(emulator, make_suite)
+    config = jsapi_config(tenant=tenant, url=given)
+    answer = verify(emulator, config, page=href)
+    assert answer["ok"] is True, (config.url, answer)
+
+
+def test_jsapi_unencodable_host_refused(emulator, make_suite):
+    tenant, corp = authorized_tenant(emulator, make_suite)
+    with pytest.raises(JsapiInputInvalid) as caught:
+        jsapi_config(tenant=tenant, url="https://a\u200f\u0661b.example/")
+    assert caught.value.extra["field"] == "url"
+    assert fetches(emulator, corp["corp_id"]) == 0
