@@ -20,7 +20,7 @@ from commerce.errors import OrderImportRefused
 from commerce.models import InAppOrder, MarketOrder, MarketRefund
 from commerce.services.entitlements import entitlement_recompute
 from commerce.services.verify import order_ask_dingtalk, order_mismatch
-from commerce.services.wire import order_fields, verified_fields
+from commerce.services.wire import order_fields, storable, verified_fields
 from commerce.signals import order_paid
 from core import clock
 from tenants.models import Suite
@@ -68,7 +68,7 @@ def order_record(*, suite: Suite, corp_id: str, order_id: str, data: dict,
                 setattr(order, name, value)
                 order.filled = True
         order.corp_id = order.corp_id or corp_id
-        order.data = data if unsettled or not order.data else order.data
+        order.data = storable(data) if unsettled or not order.data else order.data
         _note_push(order, push)
         _link_tenant(order)
         order.save()

@@ -40,3 +40,21 @@ def test_hostile_numbers_are_left_out_and_the_order_kept(side, extra, fields):
     order = MarketOrder.objects.get(suite=tenant.suite, order_id="o1")
     assert order.status == Status.ACTIVE and order.tenant_id == tenant.pk
     assert {name: getattr(order, name) for name in fields} == fields
+
+
+def test_hostile_text_is_stored_readably(side):
+    tenant, pusher = side
+    deep = 1
+    for _ in range(200):
+        deep = [deep]
+    [event] = pusher.order(tenant.corp_id, "o1", goodsName="a\ud800b\x00c",
+                           itemName="\udfff" * 300, extendParam={"k\x00": ["x\x00", "\ud83d"]},
+                           leadsFrom=float("inf"), discount=float("nan"), nested=deep)
+    assert event.status == DONE, event.last_error
+    order = MarketOrder.objects.get(suite=tenant.suite, order_id="o1")
+    assert order.status == Status.ACTIVE
+    assert order.goods_name == "a\ufffdbc" and order.item_name == "\ufffd" * 200
+    # The payload is kept for the record, as PostgreSQL's jsonb can hold it.
+    assert order.data["extendParam"] == {"k": ["x", "\ufffd"]}
+    assert (order.data["leadsFrom"], order.data["discount"]) == ("Infinity", "NaN")
+    assert order.data["orderId"] == "o1" and order.data["nested"]
