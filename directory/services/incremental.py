@@ -26,8 +26,10 @@ from directory.models import AppliedContactEvent, Department, DirectorySync, Use
 from directory.services import store
 from directory.services.calls import PacedCaller, visible
 from directory.services.convert import (
+    Unmirrorable,
     dept_from_v1,
     dept_from_v2,
+    dept_key,
     user_from_v1,
     user_from_v2_get,
 )
@@ -79,13 +81,17 @@ def contact_event_apply(*, event: CallbackEvent, parsed: ContactEvent) -> tuple[
     if not ids:
         return IGNORED, "contact event names no user or department"
     stamp = parsed.timestamp_ms or int(clock.time() * 1000)
-    if "EventType" in data or not _carries_object(parsed, data):
-        if not tenant.is_active:
-            return DONE, "ids-only contact event of an inactive tenant: nothing to fetch with"
-        changes = _refetch(tenant, parsed.object_type, ids)
-    else:
-        changes = [(parsed.object_type, parsed.action, ids, data, stamp)]
-    return _record(tenant, key[:255], changes)
+    try:
+        if "EventType" in data or not _carries_object(parsed, data):
+            if not tenant.is_active:
+                return DONE, "ids-only contact event of an inactive tenant: nothing to fetch with"
+            changes = _refetch(tenant, parsed.object_type, ids)
+        else:
+            changes = [(parsed.object_type, parsed.action, ids, data, stamp)]
+        return _record(tenant, key[:255], changes)
+    except Unmirrorable as error:
+        # Nothing was written (the write's transaction rolled back): a re-delivery ends here too.
+        return IGNORED, f"not mirrored: {error}"
 
 
 def _carries_object(parsed: ContactEvent, data: dict[str, Any]) -> bool:
@@ -104,8 +110,9 @@ def _refetch(tenant: Tenant, object_type: str, ids: list[str]) -> list[tuple]:
                           lambda u=one: client.contacts.user_get(u).raw)
             found = None if raw is None else user_from_v2_get(raw)
         else:
+            dept_id = dept_key(one)
             raw = visible(caller, "topapi/v2/department/get",
-                          lambda d=int(one): client.contacts.department_get(d).raw)
+                          lambda d=dept_id: client.contacts.department_get(d).raw)
             found = None if raw is None else dept_from_v2(raw)
         stamp = int(clock.time() * 1000)
         changes.append((object_type, "fetched" if found else "remove", [one], found, stamp))
@@ -134,14 +141,14 @@ def _record(tenant: Tenant, key: str, changes: list[tuple]) -> tuple[str, str]:
 def _apply_one(tenant, object_type, action, ids, obj, stamp, now) -> int:
     model = User if object_type == "user" else Department
     if action in _GONE_ACTIONS:
-        keys = ids if model is User else [int(i) for i in ids]
+        keys = ids if model is User else [dept_key(i) for i in ids]
         return store.soft_delete(model, tenant=tenant, keys=keys, modified_ms=stamp, now=now)
     if object_type == "user":
         fields = obj if action == "fetched" else user_from_v1(obj)
         written = store.users_upsert(tenant=tenant, users=[fields], modified_ms=stamp, now=now)
         _fetch_missing(tenant, set(fields.memberships) if written.applied else set())
     else:
-        fields = obj if action == "fetched" else dept_from_v1(obj, dept_id=int(ids[0]))
+        fields = obj if action == "fetched" else dept_from_v1(obj, dept_id=dept_key(ids[0]))
         written = store.depts_upsert(tenant=tenant, depts=[fields], modified_ms=stamp, now=now)
         if written.applied:
             _complete_dept(tenant, fields.dept_id)

@@ -12,17 +12,21 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from dataclasses import dataclass, field
 
 from dingtalk.client import DingTalkClient
 from directory.services.calls import PacedCaller, visible
 from directory.services.convert import (
     DeptFields,
+    Unmirrorable,
     UserFields,
     dept_from_v2,
     user_from_v2_get,
     user_from_v2_list,
 )
+
+logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 100
 
@@ -80,12 +84,29 @@ def dept_read(client: DingTalkClient, caller: PacedCaller, dept_id: int) -> Dept
                                                                 size=PAGE_SIZE))
         if page is None:
             return DeptRead(dept=None)
-        users.extend(user_from_v2_list(u.raw, dept_id=dept_id) for u in page.users)
+        users.extend(_users(lambda raw: user_from_v2_list(raw, dept_id=dept_id),
+                            [u.raw for u in page.users]))
         # A cursor that does not move would loop for ever: take it as the end.
         if not page.has_more or page.next_cursor is None or page.next_cursor <= cursor:
             break
         cursor = page.next_cursor
-    return DeptRead(dept=dept_from_v2(raw), children=[c.id for c in children], users=users)
+    try:
+        dept = dept_from_v2(raw)
+    except Unmirrorable as error:
+        logger.warning("directory walk: department %s skipped (%s)", dept_id, error)
+        return DeptRead(dept=None)
+    return DeptRead(dept=dept, children=[c.id for c in children], users=users)
+
+
+def _users(convert, raws: list) -> list[UserFields]:
+    """The users an answer lists, less any whose userid the mirror cannot store (logged)."""
+    out = []
+    for raw in raws:
+        try:
+            out.append(convert(raw))
+        except Unmirrorable as error:
+            logger.warning("directory walk: a user skipped (%s)", error)
+    return out
 
 
 def users_read(client: DingTalkClient, caller: PacedCaller,
@@ -98,5 +119,5 @@ def users_read(client: DingTalkClient, caller: PacedCaller,
         if raw is None:
             missing.append(userid)
         else:
-            found.append(user_from_v2_get(raw))
+            found.extend(_users(user_from_v2_get, [raw]))
     return found, missing

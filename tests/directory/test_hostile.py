@@ -5,9 +5,19 @@ with its unstorable parts made safe or refused with a clear note, never a half-w
 
 import pytest
 
-from directory.models import DirectorySync
+from directory.models import (
+    AppliedContactEvent,
+    Department,
+    DirectorySync,
+    Membership,
+    User,
+)
 from directory.services import sync as sync_service
 from directory.services.sync import sync_request, sync_run
+from tenants.models import CallbackEvent
+from tenants.services.events import callback_event_process
+from tests.tenants.conftest import authorized_tenant
+from tests.tenants.pushes import push, sync_row, sync_rows
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 
@@ -34,3 +44,67 @@ def test_an_unexpected_error_fails_the_sync_with_a_backoff(emulator, make_app, m
     sync.save()
     assert sync_run(tenant_id=tenant.pk) == "done"
     assert DirectorySync.objects.get(tenant=tenant).status == Status.IDLE
+
+
+def test_a_sync_stores_hostile_text_and_numbers_safely(emulator, make_app):
+    tenant, corp, _ = make_app(users=10)
+    userid = corp["userids"][3]
+    emulator.contact_change(corp["corp_id"], "user_modify_org", drop=True, user={
+        "userid": userid, "name": "a\x00b" + "x" * 300, "position": "p\x00"})
+    dept = emulator.contact_change(corp["corp_id"], "org_dept_create", drop=True, dept={
+        "name": "d\x00", "parent_id": 1, "order": 2**70})["dept_ids"][0]
+    sync_request(tenant=tenant, reason="test")
+    assert sync_run(tenant_id=tenant.pk) == "done"
+    user = User.objects.get(tenant=tenant, userid=userid)
+    assert (user.name, user.title) == ("a\ufffdb" + "x" * 252, "p\ufffd")
+    row = Department.objects.get(tenant=tenant, dept_id=dept)
+    assert (row.name, row.order) == ("d\ufffd", None)
+    assert DirectorySync.objects.get(tenant=tenant).user_count == 10
+
+
+def _deliver(client, tenant, *rows) -> list[CallbackEvent]:
+    before = set(CallbackEvent.objects.values_list("pk", flat=True))
+    assert push(client, tenant.suite, sync_rows(*rows)).status_code == 200
+    events = CallbackEvent.objects.exclude(pk__in=before).order_by("pk")
+    return [callback_event_process(event_id=e.pk) for e in events]
+
+
+def _row(tenant, biz_type, biz_id, data, modified, event_id):
+    return sync_row(tenant.suite, biz_type, biz_id, {**data, "eventId": event_id},
+                    corp_id=tenant.corp_id, modified=modified)
+
+
+def test_pushed_rows_with_hostile_values_apply_safely_or_are_refused(
+        client, emulator, make_suite):
+    tenant, corp = authorized_tenant(emulator, make_suite)
+    sync_request(tenant=tenant, reason="test")
+    assert sync_run(tenant_id=tenant.pk) == "done"
+    userid, now = corp["userids"][1], emulator.now_ms() + 1000
+    hostile_user = {"syncAction": "user_modify_org", "userid": userid, "name": "\ud800名\x00",
+                    "position": "t" * 1000, "avatar": ["not", "text"], "unionid": "u" * 101,
+                    "department": [1, "2" * 40, -5, float("inf")],
+                    "orderInDepts": {"1": float("inf")}, "isLeaderInDepts": "[" * 100_000,
+                    "deptManagerUseridList": "x"}
+    hostile_dept = {"syncAction": "org_dept_modify", "id": 1, "name": "n" * 300,
+                    "order": float("nan"), "deptManagerUseridList": f"ok|{'m' * 65}|b\x00"}
+    events = _deliver(client, tenant,
+                      _row(tenant, 13, userid, hostile_user, now, "h1"),
+                      _row(tenant, 14, 1, hostile_dept, now, "h2"),
+                      _row(tenant, 13, "u" * 65, {"syncAction": "user_add_org",
+                                                   "userid": "u" * 65}, now, "h3"),
+                      _row(tenant, 14, "9" * 30, {"syncAction": "org_dept_create",
+                                                   "id": int("9" * 30)}, now, "h4"))
+    assert [e.status for e in events] == ["done", "done", "ignored", "ignored"], [
+        e.last_error for e in events]
+    assert "not mirrored" in events[2].last_error and "not mirrored" in events[3].last_error
+    user = User.objects.get(tenant=tenant, userid=userid)
+    assert (user.name, user.title, user.avatar, user.unionid) == (
+        "\ufffd名\ufffd", "t" * 255, "", "")
+    assert {m.dept_id: m.order for m in Membership.objects.filter(
+        tenant=tenant, userid=userid)} == {1: None}
+    root = Department.objects.get(tenant=tenant, dept_id=1)
+    assert (root.name, root.order, root.manager_userids) == ("n" * 255, None, ["ok"])
+    assert not User.objects.filter(tenant=tenant, userid__startswith="uuuu").exists()
+    # Refused rows wrote nothing, not even their applied-event record.
+    assert not AppliedContactEvent.objects.filter(tenant=tenant, key__in=[
+        "event:h3", "event:h4"]).exists()
