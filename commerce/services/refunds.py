@@ -61,6 +61,9 @@ def _parse_local(value: str) -> datetime | None:
         naive = datetime.strptime(value, "%Y-%m-%d %H:%M:%S")
     except ValueError:
         return None
+    # Years 1 and 9999 leave PostgreSQL's range once moved to UTC (stored, then unreadable).
+    if not 1970 <= naive.year < 9999:
+        return None
     return naive.replace(tzinfo=ZoneInfo(settings.COMMERCE_TRYOUT_TZ))
 
 

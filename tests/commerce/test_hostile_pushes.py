@@ -1,9 +1,11 @@
 """Signed market pushes carrying hostile values, through the real callback endpoint and inbox:
 each is recorded (what cannot be stored is left out), never a DEAD event that loses the order."""
 
+from datetime import UTC, datetime
+
 import pytest
 
-from commerce.models import MarketOrder
+from commerce.models import MarketOrder, MemberOpen
 from tenants.models import CallbackEvent
 from tests.tenants.factories import SuiteFactory, TenantFactory
 
@@ -58,3 +60,25 @@ def test_hostile_text_is_stored_readably(side):
     assert order.data["extendParam"] == {"k": ["x", "\ufffd"]}
     assert (order.data["leadsFrom"], order.data["discount"]) == ("Infinity", "NaN")
     assert order.data["orderId"] == "o1" and order.data["nested"]
+
+
+@pytest.mark.parametrize(("zone", "from_date"), [
+    ("Asia/Shanghai", "0001-01-01 00:00:00"),  # UTC is year 0: stored, then unreadable
+    ("America/Los_Angeles", "9999-12-31 23:59:59"),  # UTC is year 10000
+])
+def test_hostile_member_open_dates_are_left_out(side, settings, zone, from_date):
+    tenant, pusher = side
+    settings.COMMERCE_TRYOUT_TZ = zone
+    [event] = pusher.tryout(tenant.corp_id, "union-a", from_date=from_date)
+    assert event.status == DONE, event.last_error
+    [opened] = MemberOpen.objects.filter(tenant=tenant)  # the row reads back
+    assert (opened.from_date, opened.starts_at) == (from_date, None)
+    assert opened.ends_at is not None  # endDate (2026-01-16) is an ordinary date
+
+
+def test_member_open_dates_follow_the_configured_zone(side, settings):
+    tenant, pusher = side
+    settings.COMMERCE_TRYOUT_TZ = "UTC"
+    pusher.tryout(tenant.corp_id, "union-a", from_date="2026-01-01 00:00:00")
+    opened = MemberOpen.objects.get(tenant=tenant)
+    assert opened.starts_at == datetime(2026, 1, 1, tzinfo=UTC)
