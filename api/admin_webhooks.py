@@ -67,7 +67,8 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     list_display = ["id", "owner", "url", "is_active", "secret_masked", "created_at"]
     list_filter = ["is_active", "suite"]
     search_fields = ["url", "description"]
-    readonly_fields = ["secret_masked", "created_at", "updated_at", "secret_rotated_at"]
+    readonly_fields = ["secret_masked", "created_at", "updated_at", "secret_rotated_at",
+                       "previous_secret_until"]
     actions = ["rotate_secret"]
 
     @admin.display(description="owner")
@@ -77,6 +78,10 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     @admin.display(description="secret")
     def secret_masked(self, obj: WebhookEndpoint) -> str:
         return obj.secret_masked
+
+    @admin.display(description="previous secret signs until")
+    def previous_secret_until(self, obj: WebhookEndpoint):
+        return obj.previous_secret_until
 
     def get_readonly_fields(self, request, obj=None):
         # The owner is fixed once the endpoint exists: make a new endpoint instead.
@@ -98,12 +103,17 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
         messages.warning(request, f"Copy this webhook secret now; it is not shown again: "
                                   f"{created.secret}")
 
-    @admin.action(description="Rotate the secret of the selected endpoints (shown once)")
+    @admin.action(description="Rotate the secret of the selected endpoints (shown once; the "
+                              "old one still signs for API_WEBHOOK_SECRET_OVERLAP_S)")
     def rotate_secret(self, request, queryset):
         for endpoint in queryset:
             rotated = webhook_secret_rotate(endpoint=endpoint)
+            until = rotated.endpoint.previous_secret_until
             messages.warning(request, f"New secret of webhook {endpoint.pk}, shown once: "
-                                      f"{rotated.secret}")
+                                      f"{rotated.secret} (the old one signs too until "
+                                      f"{until:%Y-%m-%d %H:%M:%S} UTC)" if until else
+                             f"New secret of webhook {endpoint.pk}, shown once: "
+                             f"{rotated.secret}")
 
 
 class _ReadOnly(admin.ModelAdmin):

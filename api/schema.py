@@ -1,5 +1,6 @@
-"""OpenAPI: how an API key authenticates and the error responses every operation shares, for
-drf-spectacular (the auth extension registers itself when ApiConfig.ready imports this)."""
+"""OpenAPI: how an API key authenticates and the error responses every operation shares (the
+seed routes' body errors in their own shape), for drf-spectacular (the auth extension registers
+itself when ApiConfig.ready imports this)."""
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
@@ -72,8 +73,10 @@ class ApiAutoSchema(AutoSchema):
 
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
-        if direction != "response" or not self.path.startswith("/api/v1/"):
+        if direction != "response":
             return responses
+        if not self.path.startswith("/api/v1/"):
+            return self._with_own_body_errors(responses)
         error = self._get_response_for_code(ErrorSerializer, "400", direction=direction)
         statuses = dict(ERROR_STATUSES)
         if self.method in ("POST", "PUT", "PATCH"):
@@ -84,6 +87,19 @@ class ApiAutoSchema(AutoSchema):
         if self._takes_if_none_match():
             responses.setdefault("304", {"description": "not modified: the If-None-Match "
                                                         "ETag is still current (no body)"})
+        return responses
+
+    def _with_own_body_errors(self, responses: dict) -> dict:
+        """Outside /api/v1/ (the seed's routes): the body errors (413, 415) in the view's own
+        error shape, `schema_error_serializer` (the seed's {"msg"}), for each operation that
+        takes a body; the parsers answer them before the view runs."""
+        error_serializer = getattr(self.view, "schema_error_serializer", None)
+        if error_serializer is None or self.method not in ("POST", "PUT", "PATCH") \
+                or self.get_request_serializer() is None:
+            return responses
+        error = self._get_response_for_code(error_serializer, "400", direction="response")
+        for status_code, description in BODY_ERROR_STATUSES.items():
+            responses.setdefault(status_code, {**error, "description": description})
         return responses
 
     def _takes_if_none_match(self) -> bool:

@@ -9,6 +9,7 @@ not Celery's: the delivery's next_attempt_at holds the backoff and the sweep act
 
 from celery import shared_task
 
+from api.services.webhooks import webhook_previous_secrets_drop
 from api.services.webhooks_delivery import webhook_deliveries_sweep, webhook_delivery_attempt
 from api.services.webhooks_events import notification_events_scan
 
@@ -21,7 +22,9 @@ def webhook_deliver(delivery_id: int) -> None:
 
 @shared_task(name="api.webhooks_sweep", ignore_result=True)
 def webhooks_sweep() -> None:
-    """Beat, every few seconds: record the events of notifications that finished, then queue
-    the deliveries that are due or were lost."""
+    """Beat, every few seconds: record the events of notifications that finished, queue the
+    deliveries that are due or were lost, and empty the rotated-out secrets whose overlap is
+    over (so none stays in the database past its window)."""
     notification_events_scan()
     webhook_deliveries_sweep()
+    webhook_previous_secrets_drop()

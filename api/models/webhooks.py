@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 
 from api.models.owners import SuiteOrAppOwned
+from core import clock
 from core.fields import EncryptedTextField
 from tenants.models import Suite, Tenant
 
@@ -49,6 +50,11 @@ class WebhookEndpoint(SuiteOrAppOwned, models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     secret_rotated_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The secret a rotation replaced still signs (beside the new one) until then, so receivers
+    # can redeploy without failing deliveries; encrypted like `secret`, never shown again, and
+    # emptied once expired (by the delivery that notices, and by the sweep).
+    previous_secret = EncryptedTextField(editable=False, blank=True, default="")
+    previous_secret_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = "webhook endpoint"
@@ -68,6 +74,21 @@ class WebhookEndpoint(SuiteOrAppOwned, models.Model):
     @property
     def secret_masked(self) -> str:
         return f"whsec_…{self.secret_hint}" if self.secret_hint else ""
+
+    def signing_secrets(self, now) -> list[str]:
+        """The secrets deliveries are signed with at `now`: the current one, then the previous
+        one while its overlap lasts."""
+        if self.previous_secret and self.previous_secret_expires_at and \
+                self.previous_secret_expires_at > now:
+            return [self.secret, self.previous_secret]
+        return [self.secret]
+
+    @property
+    def previous_secret_until(self):
+        """When the previous secret stops signing; None when only the current one signs."""
+        if len(self.signing_secrets(clock.now())) == 2:
+            return self.previous_secret_expires_at
+        return None
 
     def hears(self, event_type: str) -> bool:
         return not self.events or event_type in self.events

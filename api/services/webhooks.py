@@ -1,4 +1,5 @@
-"""Webhook endpoints: create (the secret is returned once), update, rotate the secret, delete.
+"""Webhook endpoints: create (the secret is returned once), update, rotate the secret (the
+previous one signing beside it for an overlap), delete.
 
 Events, deliveries and the URL checks live beside this module (webhooks_events.py,
 webhooks_delivery.py, webhooks_urls.py); docs/webhooks.md is what the ISV reads.
@@ -10,7 +11,9 @@ import logging
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 
 from api.models import WebhookEndpoint, WebhookEventType
@@ -23,6 +26,7 @@ logger = logging.getLogger("api.webhooks")
 
 SECRET_PREFIX = "whsec_"
 _HINT_CHARS = 4
+SECRET_OVERLAP_MAX_S = 7 * 24 * 3600  # a week: time to redeploy, not a second permanent secret
 
 
 @dataclass(frozen=True)
@@ -98,15 +102,49 @@ def webhook_endpoint_update(*, endpoint: WebhookEndpoint, url: str | None = None
     return endpoint
 
 
-def webhook_secret_rotate(*, endpoint: WebhookEndpoint) -> EndpointWithSecret:
-    """A new secret at once: deliveries from now on (retries too) are signed with it."""
+def webhook_secret_overlap_check(*, overlap_s: int | None) -> int:
+    """Seconds the previous secret keeps signing after a rotation (the setting's when None);
+    WebhookEndpointInvalid outside 0 to 7 days."""
+    if overlap_s is None:
+        overlap_s = settings.API_WEBHOOK_SECRET_OVERLAP_S
+    if isinstance(overlap_s, bool) or not isinstance(overlap_s, int) or \
+            not 0 <= overlap_s <= SECRET_OVERLAP_MAX_S:
+        raise WebhookEndpointInvalid(
+            f"overlap_s must be a whole number of seconds from 0 to {SECRET_OVERLAP_MAX_S}",
+            extra={"overlap_s": [f"a whole number from 0 to {SECRET_OVERLAP_MAX_S}"]})
+    return overlap_s
+
+
+def webhook_secret_rotate(*, endpoint: WebhookEndpoint,
+                          overlap_s: int | None = None) -> EndpointWithSecret:
+    """A new secret; the one it replaces still signs beside it for `overlap_s` seconds
+    (API_WEBHOOK_SECRET_OVERLAP_S when None; 0 drops it now). A rotation within an overlap
+    drops the oldest: at most two secrets sign."""
+    overlap = webhook_secret_overlap_check(overlap_s=overlap_s)
     secret, hint = _new_secret()
+    now = clock.now()
     with transaction.atomic():
+        current = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+        previous = current.secret if overlap else ""
         WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
-            secret=secret, secret_hint=hint, secret_rotated_at=clock.now())
+            secret=secret, secret_hint=hint, secret_rotated_at=now, previous_secret=previous,
+            previous_secret_expires_at=now + timedelta(seconds=overlap) if overlap else None)
     endpoint.refresh_from_db()
-    logger.info("webhook endpoint %s: secret rotated", endpoint.pk)
+    logger.info("webhook endpoint %s: secret rotated (the previous one signs for %d s)",
+                endpoint.pk, overlap)
     return EndpointWithSecret(endpoint=endpoint, secret=secret)
+
+
+def webhook_previous_secrets_drop(*, endpoint_id: int | None = None) -> int:
+    """Empty the previous secrets whose overlap is over (one endpoint's, or every endpoint's:
+    the sweep); how many were dropped."""
+    expired = WebhookEndpoint.objects.filter(previous_secret_expires_at__lte=clock.now())
+    if endpoint_id is not None:
+        expired = expired.filter(pk=endpoint_id)
+    dropped = expired.update(previous_secret="", previous_secret_expires_at=None)
+    if dropped:
+        logger.info("webhook endpoints: %d previous secrets dropped (overlap over)", dropped)
+    return dropped
 
 
 def webhook_endpoint_delete(*, endpoint: WebhookEndpoint) -> None:

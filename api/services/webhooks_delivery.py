@@ -1,5 +1,5 @@
 """Webhook deliveries: claim, sign and POST one (no transaction around the request), record
-the attempt; the sweep that queues due and lost ones; the admin's replay.
+the attempt; the sweep that queues due and lost ones; the admin's replay; the API's redeliver.
 
 Retried (backoff with jitter, up to API_WEBHOOK_MAX_ATTEMPTS): 5xx, timeouts, connection
 errors. Failed at once: 4xx, 3xx (redirects are not followed), an address that is not public.
@@ -22,8 +22,14 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 
-from api.models import WebhookAttempt, WebhookDelivery
-from api.services.webhooks_errors import WebhookHostUnresolved, WebhookUrlRefused
+from api.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from api.services.webhooks import webhook_previous_secrets_drop
+from api.services.webhooks_errors import (
+    WebhookDeliveryNotFinished,
+    WebhookEndpointInactive,
+    WebhookHostUnresolved,
+    WebhookUrlRefused,
+)
 from api.services.webhooks_queue import deliveries_enqueue_on_commit, delivery_enqueue
 from api.services.webhooks_urls import AddressRefused, checked_session, url_check
 from core import clock
@@ -41,11 +47,21 @@ def payload_body(payload: dict) -> bytes:
     return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
-def signature(*, secret: str, timestamp: int, body: bytes) -> str:
-    """`t=<unix ts>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>` (docs/webhooks.md)."""
-    mac = hmac.new(secret.encode("utf-8"), f"{timestamp}.".encode("ascii") + body,
-                   hashlib.sha256).hexdigest()
-    return f"t={timestamp},v1={mac}"
+def signature(*, secrets: list[str], timestamp: int, body: bytes) -> str:
+    """`t=<unix ts>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`, one v1 per secret (the new
+    one first; the previous one too during a rotation's overlap) (docs/webhooks.md)."""
+    signed = f"{timestamp}.".encode("ascii") + body
+    macs = [hmac.new(secret.encode("utf-8"), signed, hashlib.sha256).hexdigest()
+            for secret in secrets]
+    return ",".join([f"t={timestamp}", *(f"v1={mac}" for mac in macs)])
+
+
+def _signing_secrets(endpoint: WebhookEndpoint) -> list[str]:
+    """The endpoint's secrets that sign now; a previous one found expired is dropped for good."""
+    current = endpoint.signing_secrets(clock.now())
+    if endpoint.previous_secret and len(current) == 1:
+        webhook_previous_secrets_drop(endpoint_id=endpoint.pk)
+    return current
 
 
 @dataclass(frozen=True)
@@ -83,8 +99,8 @@ def _post(delivery: WebhookDelivery) -> Outcome:
     headers = {"Content-Type": "application/json", "User-Agent": "dingsuite-webhooks/1",
                "X-Dingsuite-Event": event.event_type, "X-Dingsuite-Event-Id": str(event.event_id),
                "X-Dingsuite-Delivery-Id": str(delivery.pk),
-               SIGNATURE_HEADER: signature(secret=endpoint.secret, timestamp=int(clock.time()),
-                                           body=body)}
+               SIGNATURE_HEADER: signature(secrets=_signing_secrets(endpoint),
+                                           timestamp=int(clock.time()), body=body)}
     started = time.monotonic()
 
     def took() -> int:
@@ -197,3 +213,27 @@ def webhook_delivery_replay(*, delivery: WebhookDelivery) -> WebhookDelivery:
         deliveries_enqueue_on_commit(delivery_ids=[replay.pk])
     logger.info("webhook delivery %s replayed as %s", delivery.pk, replay.pk)
     return replay
+
+
+def webhook_delivery_redeliver(*, delivery: WebhookDelivery) -> WebhookDelivery:
+    """A finished delivery (failed, or succeeded) queued again now for a new round of attempts
+    (the retry budget anew; its earlier attempts stay); 409 while it is pending or retrying, or
+    when its endpoint is inactive."""
+    if not delivery.endpoint.is_active:
+        raise WebhookEndpointInactive("the endpoint is inactive: activate it to redeliver",
+                                      extra={"endpoint_id": delivery.endpoint_id})
+    now = clock.now()
+    with transaction.atomic():
+        # Conditional: two redeliveries at once queue it once; an open one is left alone.
+        taken = (WebhookDelivery.objects
+                 .filter(pk=delivery.pk, status__in=(Status.SUCCESS, Status.FAILED))
+                 .update(status=Status.PENDING, attempts=0, next_attempt_at=now, queued_at=now,
+                         lease_expires_at=None, finished_at=None, last_error=""))
+        if not taken:
+            raise WebhookDeliveryNotFinished(
+                "this delivery is still pending or retrying: it will be attempted again",
+                extra={"id": delivery.pk})
+        deliveries_enqueue_on_commit(delivery_ids=[delivery.pk])
+    delivery.refresh_from_db()
+    logger.info("webhook delivery %s queued again (redeliver)", delivery.pk)
+    return delivery

@@ -3,7 +3,8 @@ services so the webhook work touches no shared module; api/errors.py lists the o
 
 from core.errors import ServiceError
 
-__all__ = ["WebhookEndpointInvalid", "WebhookEndpointNotFound", "WebhookForbidden",
+__all__ = ["WebhookDeliveryNotFinished", "WebhookDeliveryNotFound", "WebhookEndpointInactive",
+           "WebhookEndpointInvalid", "WebhookEndpointNotFound", "WebhookForbidden",
            "WebhookHostUnresolved", "WebhookUrlRefused"]
 
 
@@ -37,3 +38,24 @@ class WebhookForbidden(ServiceError):
 
     code = "webhook_forbidden"
     http_status = 403
+
+
+class WebhookDeliveryNotFound(ServiceError):
+    """No such delivery of this endpoint (another endpoint's delivery is not found either)."""
+
+    code = "webhook_delivery_not_found"
+    http_status = 404
+
+
+class WebhookDeliveryNotFinished(ServiceError):
+    """A redelivery asked for a delivery still pending or retrying: it is on its way already."""
+
+    code = "webhook_delivery_not_finished"
+    http_status = 409
+
+
+class WebhookEndpointInactive(ServiceError):
+    """A redelivery to an endpoint that is switched off (it would only fail): activate it first."""
+
+    code = "webhook_endpoint_inactive"
+    http_status = 409

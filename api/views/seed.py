@@ -12,7 +12,8 @@ The tenant is named by the `X-Corp-Id` header and the caller authenticates with 
 - 401 `{"msg"}` without a valid key (the seed had no authentication; refusing is the point),
   404 `{"msg"}` for a corp the key cannot act for, 409 `{"msg"}` for an inactive tenant,
   429 `{"msg"}` with Retry-After when the key is throttled, 502 `{"msg"}` when DingTalk could
-  not be reached.
+  not be reached; 413 `{"msg"}` for a body too large, 415 `{"msg"}` for a Content-Type other
+  than JSON, form or multipart.
 getsendprogress / getsendresult accept any task id: they ask DingTalk with the tenant's own
 agent id, and DingTalk scopes task ids per agent, so another tenant's task is not found there.
 """
@@ -97,6 +98,8 @@ class SeedApi(KeyApi):
     """A seed route: key-authenticated, the tenant from X-Corp-Id, the seed's answer shapes."""
 
     parser_classes = [SafeJSONParser, SafeFormParser, SafeMultiPartParser]
+    # api/schema.py documents the parsers' 413 and 415 in this shape for every seed route.
+    schema_error_serializer = SeedMsgSerializer
     tenant: Tenant
 
     def get_exception_handler(self):

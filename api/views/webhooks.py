@@ -1,5 +1,6 @@
 """Webhook endpoints of the key's owner: list, create (the secret shown once), detail, update,
-delete, rotate the secret (the new one shown once). docs/webhooks.md says how to verify."""
+delete, rotate the secret (the new one shown once, the old one signing beside it for an
+overlap). docs/webhooks.md says how to verify; webhooks_deliveries.py has the deliveries."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from api.models import WebhookEventType
 from api.pagination import ApiCursorPagination, paginated
 from api.selectors.webhooks import webhook_endpoint_get, webhook_endpoints_visible, webhook_owner
 from api.services.webhooks import (
+    SECRET_OVERLAP_MAX_S,
     webhook_endpoint_create,
     webhook_endpoint_delete,
     webhook_endpoint_update,
@@ -30,6 +32,10 @@ class WebhookEndpointSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
     secret_rotated_at = serializers.DateTimeField(allow_null=True)
+    previous_secret_expires_at = serializers.DateTimeField(
+        source="previous_secret_until", allow_null=True,
+        help_text="after a rotation, until when the previous secret signs too (a second v1 in "
+                  "X-Dingsuite-Signature); null: only the current secret signs")
 
 
 class WebhookEndpointWithSecretSerializer(WebhookEndpointSerializer):
@@ -105,10 +111,21 @@ class WebhookDetailApi(KeyApi):
 
 
 class WebhookSecretRotateApi(KeyApi):
-    """A new secret for the endpoint, at once (shown this once); the old one stops signing."""
+    """A new secret for the endpoint (shown this once); the previous one signs beside it for
+    `overlap_s` seconds (API_WEBHOOK_SECRET_OVERLAP_S by default; 0: it stops now)."""
 
-    @extend_schema(operation_id="webhooks_rotate_secret", request=None,
+    class InputSerializer(serializers.Serializer):
+        overlap_s = serializers.IntegerField(
+            min_value=0, max_value=SECRET_OVERLAP_MAX_S, required=False,
+            help_text="seconds the previous secret keeps signing beside the new one, 0 to "
+                      f"{SECRET_OVERLAP_MAX_S} (default: the server's setting, 24 h unless "
+                      "changed); 0 drops it at once")
+
+    @extend_schema(operation_id="webhooks_rotate_secret", request=InputSerializer,
                    responses=WebhookEndpointWithSecretSerializer)
     def post(self, request, endpoint_id: int):
         endpoint = webhook_endpoint_get(api_key=self.api_key, endpoint_id=endpoint_id)
-        return Response(_with_secret(webhook_secret_rotate(endpoint=endpoint)))
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response(_with_secret(webhook_secret_rotate(endpoint=endpoint,
+                                                           **data.validated_data)))

@@ -79,6 +79,9 @@ def test_webhooks_admin_rotate_and_replay_and_no_secret_anywhere(admin_client, m
     endpoint = WebhookEndpoint.objects.get()
     assert endpoint.secret != created.secret
     assert endpoint.secret in response.content.decode()
+    # The old secret still signs for the overlap: stored (encrypted), never shown again.
+    assert endpoint.previous_secret == created.secret
+    assert created.secret not in response.content.decode()
     response = admin_client.post(reverse("admin:api_webhookdelivery_changelist"), {
         "action": "replay", "_selected_action": [delivery.pk]}, follow=True)
     assert b"Queued 1 replays" in response.content

@@ -32,12 +32,14 @@ class Received:
 
 class Receiver:
     """Answers each POST with the next of `statuses` (then `default`), after the next of
-    `delays` (then `delay_s`) seconds."""
+    `delays` (then `delay_s`) seconds, with `answer` as its body ("answer <status>" when
+    empty)."""
 
     def __init__(self, statuses=(), default: int = 200, delay_s: float = 0.0,
-                 location: str = "", delays=()) -> None:
+                 location: str = "", delays=(), answer: bytes = b"") -> None:
         self.statuses, self.delays = list(statuses), list(delays)
         self.default, self.delay_s, self.location = default, delay_s, location
+        self.answer = answer
         self.received: list[Received] = []
         self._lock = threading.Lock()
         receiver = self
@@ -55,7 +57,7 @@ class Receiver:
                     self.send_response(status)
                     if receiver.location:
                         self.send_header("Location", receiver.location)
-                    payload = f"answer {status}".encode()
+                    payload = receiver.answer or f"answer {status}".encode()
                     self.send_header("Content-Length", str(len(payload)))
                     self.end_headers()
                     self.wfile.write(payload)
