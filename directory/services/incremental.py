@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 
 from core import clock
@@ -80,7 +81,11 @@ def contact_event_apply(*, event: CallbackEvent, parsed: ContactEvent) -> tuple[
     ids = _ids(parsed)
     if not ids:
         return IGNORED, "contact event names no user or department"
-    stamp = parsed.timestamp_ms or int(clock.time() * 1000)
+    now_ms = int(clock.time() * 1000)
+    # A row stamped ahead of our clock (DingTalk's skew, or a bad gmt_modified) is taken as at
+    # most a little ahead: stored as is it would outrank every later push and every full sync,
+    # and keep the entity from being changed or deleted until that time came.
+    stamp = min(parsed.timestamp_ms or now_ms, now_ms + settings.DIRECTORY_ROW_MAX_AHEAD * 1000)
     try:
         if "EventType" in data or not _carries_object(parsed, data):
             if not tenant.is_active:

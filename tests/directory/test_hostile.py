@@ -4,6 +4,7 @@ bigint), a sync ends in a status that says what happens next, and a pushed row i
 with its unstorable parts made safe or refused with a clear note, never a half-written row."""
 
 import pytest
+from django.conf import settings
 
 from directory.models import (
     AppliedContactEvent,
@@ -16,6 +17,7 @@ from directory.services import sync as sync_service
 from directory.services.sync import sync_request, sync_run
 from tenants.models import CallbackEvent
 from tenants.services.events import callback_event_process
+from tests.conftest import advance_time
 from tests.tenants.conftest import authorized_tenant
 from tests.tenants.pushes import push, sync_row, sync_rows
 
@@ -108,3 +110,27 @@ def test_pushed_rows_with_hostile_values_apply_safely_or_are_refused(
     # Refused rows wrote nothing, not even their applied-event record.
     assert not AppliedContactEvent.objects.filter(tenant=tenant, key__in=[
         "event:h3", "event:h4"]).exists()
+
+
+def test_a_row_stamped_in_the_future_does_not_freeze_its_entity(client, emulator, make_suite):
+    tenant, corp = authorized_tenant(emulator, make_suite)
+    sync_request(tenant=tenant, reason="test")
+    assert sync_run(tenant_id=tenant.pk) == "done"
+    renamed, leaver = corp["userids"][1], corp["userids"][2]
+    world = {u["userid"]: u for u in emulator.get_corp(corp["corp_id"])["users"]}
+    decade = emulator.now_ms() + 10 * 365 * 86400 * 1000
+    rows = [_row(tenant, 13, userid, {"syncAction": "user_modify_org", "userid": userid,
+                                      "name": "未来", "department": world[userid]["depts"]},
+                 decade, f"future-{userid}") for userid in (renamed, leaver)]
+    assert [e.status for e in _deliver(client, tenant, *rows)] == ["done", "done"]
+    assert User.objects.get(tenant=tenant, userid=renamed).name == "未来"
+    # DingTalk's later changes reach us only through the reconcile (their pushes were lost).
+    emulator.contact_change(corp["corp_id"], "user_modify_org", drop=True,
+                            user={"userid": renamed, "name": "现在"})
+    emulator.contact_change(corp["corp_id"], "user_leave_org", drop=True,
+                            user={"userid": leaver})
+    advance_time(emulator, settings.DIRECTORY_ROW_MAX_AHEAD + 60)
+    sync_request(tenant=tenant, reason="test")
+    assert sync_run(tenant_id=tenant.pk) == "done"
+    assert User.objects.get(tenant=tenant, userid=renamed).name == "现在"
+    assert User.objects.get(tenant=tenant, userid=leaver).deleted_at is not None

@@ -25,6 +25,11 @@ DIRECTORY_NIGHTLY_HOUR = int(os.environ.get("DIRECTORY_NIGHTLY_HOUR", "19"))
 # How long an applied contact row's eventId is remembered (duplicates come within minutes).
 DIRECTORY_APPLIED_EVENT_DAYS = int(os.environ.get("DIRECTORY_APPLIED_EVENT_DAYS", "7"))
 
+# A pushed contact row stamped further ahead of this server's clock than this many seconds is
+# taken as stamped this far ahead, so a bad gmt_modified cannot freeze the entity (the newest
+# stamp wins, and a full sync's reads are stamped with this clock).
+DIRECTORY_ROW_MAX_AHEAD = int(os.environ.get("DIRECTORY_ROW_MAX_AHEAD", "300"))
+
 # Tenants without a mirror yet given their first sync per sweep pass (a minute).
 DIRECTORY_SWEEP_NEW_TENANTS = int(os.environ.get("DIRECTORY_SWEEP_NEW_TENANTS", "20"))
 
