@@ -20,6 +20,7 @@ logger = logging.getLogger("commerce")
 
 DONE = CallbackEvent.Status.DONE
 IGNORED = CallbackEvent.Status.IGNORED
+_ANOTHER_CORP = "order {} belongs to another corp than the push names: left as it is"
 
 
 def _push(event, parsed) -> dict:
@@ -56,14 +57,19 @@ def on_market_service(*, event, parsed):
     if parsed.action == "open":
         order = market_service_open(suite=suite, corp_id=corp_id, order_id=order_id,
                                     data=parsed.data, push=_push(event, parsed))
+        if order is None:
+            return IGNORED, _ANOTHER_CORP.format(order_id)
         return DONE, f"order {order_id} opened: {order.status}"
     if parsed.action != "close":
         return IGNORED, f"service event of unknown action {parsed.action!r}"
     close_type = integer(parsed.data, "closeType")
     if close_type not in (None, 3):  # 3 (refund) is the only close DingTalk documents
         return IGNORED, f"service close of unknown closeType {close_type}"
-    market_refund_record(suite=suite, corp_id=corp_id, order_id=order_id, via="service_close",
-                         refund_id=text(parsed.data, "refundId"), close_type=close_type)
+    refund = market_refund_record(suite=suite, corp_id=corp_id, order_id=order_id,
+                                  via="service_close", refund_id=text(parsed.data, "refundId"),
+                                  close_type=close_type)
+    if refund is None:
+        return IGNORED, _ANOTHER_CORP.format(order_id)
     return DONE, f"order {order_id} refunded"
 
 
@@ -73,8 +79,10 @@ def on_market_refund(*, event, parsed):
     if where is None:
         return IGNORED, "refund without a suite or an order id"
     suite, corp_id, order_id = where
-    market_refund_record(suite=suite, corp_id=corp_id, order_id=order_id, via="refund_event",
-                         refund_fee=fee(parsed.data, "refundFee"))
+    refund = market_refund_record(suite=suite, corp_id=corp_id, order_id=order_id,
+                                  via="refund_event", refund_fee=fee(parsed.data, "refundFee"))
+    if refund is None:
+        return IGNORED, _ANOTHER_CORP.format(order_id)
     return DONE, f"order {order_id} refunded"
 
 

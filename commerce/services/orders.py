@@ -19,7 +19,7 @@ from django.db import transaction
 from commerce.errors import OrderImportRefused
 from commerce.models import InAppOrder, MarketOrder, MarketRefund
 from commerce.services.entitlements import entitlement_recompute
-from commerce.services.verify import order_ask_dingtalk, order_mismatch
+from commerce.services.verify import order_ask_dingtalk, order_corp_conflict, order_mismatch
 from commerce.services.wire import order_fields, storable, verified_fields
 from commerce.signals import order_paid
 from core import clock
@@ -99,7 +99,8 @@ def order_verify(*, order: MarketOrder) -> MarketOrder:
 
 
 def _granting_status(order: MarketOrder) -> str:
-    if MarketRefund.objects.filter(suite_id=order.suite_id, order_id=order.order_id).exists():
+    refunds = MarketRefund.objects.filter(suite_id=order.suite_id, order_id=order.order_id)
+    if refunds.filter(corp_id__in=("", order.corp_id)).exists():
         return Status.REFUNDED
     if order.is_renew_change and order.change_opened_at is None:
         return Status.PENDING_CHANGE
@@ -153,9 +154,12 @@ def _in_app_record(order: MarketOrder) -> bool:
 
 
 def market_service_open(*, suite: Suite, corp_id: str, order_id: str, data: dict,
-                        push: dict | None = None) -> MarketOrder:
+                        push: dict | None = None) -> MarketOrder | None:
     """biz_type 37 market_service_open: a renew-change takes effect now (it may come before
-    its 17: the order then waits for verification with its open recorded)."""
+    its 17: the order then waits for verification with its open recorded). None when the
+    order is another corp's."""
+    if order_corp_conflict(suite=suite, order_id=order_id, corp_id=corp_id):
+        return None
     fields = order_fields(data)
     with transaction.atomic():
         order = _locked(suite, order_id, corp_id, MarketOrder.Source.PUSH)

@@ -16,6 +16,7 @@ from django.db import transaction
 
 from commerce.models import InAppOrder, MarketOrder, MarketRefund, MemberOpen
 from commerce.services.entitlements import entitlement_recompute
+from commerce.services.verify import order_corp_conflict
 from commerce.services.wire import text
 from tenants.models import Suite
 from tenants.selectors.tenants import tenant_find
@@ -25,13 +26,16 @@ logger = logging.getLogger("commerce")
 
 def market_refund_record(*, suite: Suite, corp_id: str, order_id: str, via: str,
                          refund_id: str = "", refund_fee: int | None = None,
-                         close_type: int | None = None) -> MarketRefund:
+                         close_type: int | None = None) -> MarketRefund | None:
     """Record a refund of `order_id` (`via` "service_close" or "refund_event") and void its
-    order; idempotent per (suite, order id)."""
+    order; idempotent per (suite, order id). None when the order is another corp's."""
+    if order_corp_conflict(suite=suite, order_id=order_id, corp_id=corp_id):
+        return None
     with transaction.atomic():
         refund, _ = MarketRefund.objects.select_for_update().get_or_create(
             suite=suite, order_id=order_id, defaults={"corp_id": corp_id})
-        refund.corp_id = refund.corp_id or corp_id
+        # A refund pushed before its order names the corp the order must have (see orders.py).
+        refund.corp_id = corp_id or refund.corp_id
         refund.refund_id = refund.refund_id or refund_id
         refund.refund_fee = refund.refund_fee if refund_fee is None else refund_fee
         refund.close_type = refund.close_type if close_type is None else close_type

@@ -44,3 +44,16 @@ def order_mismatch(*, order: MarketOrder, remote: Any) -> str:
     if remote.status not in settings.COMMERCE_PAID_STATUSES:
         return f"not paid: DingTalk's order status is {remote.status!r}"
     return ""
+
+
+def order_corp_conflict(*, suite: Suite, order_id: str, corp_id: str) -> str:
+    """The recorded order's corp when a push about it names another one ("" otherwise): such a
+    refund or open must not touch it (orders are keyed by suite and order id alone). An
+    order's corp never changes once recorded, so no lock is needed to read it."""
+    recorded = (MarketOrder.objects.filter(suite=suite, order_id=order_id)
+                .values_list("corp_id", flat=True).first())
+    if recorded and corp_id and recorded != corp_id:
+        logger.warning("push about order %r of suite %s names corp %r, the order is %r's",
+                       order_id, suite.suite_key, corp_id, recorded)
+        return recorded
+    return ""
