@@ -45,8 +45,16 @@ def new_api_base_url(oapi_base_url: str) -> str:
 
 
 def fill(template: str, **params: Any) -> str:
-    """`template` with each {name} replaced by its URL-quoted value ("/" included)."""
-    return _PARAM.sub(lambda m: quote(str(params[m.group(0)[1:-1]]), safe=""), template)
+    """`template` with each {name} replaced by its URL-quoted value ("/" included): always
+    one path segment."""
+    return _PARAM.sub(lambda m: _segment(params[m.group(0)[1:-1]]), template)
+
+
+def _segment(value: Any) -> str:
+    quoted = quote(str(value), safe="")
+    # quote() leaves dots alone, and a segment of only dots is "." / ".." to URL parsers,
+    # which would climb out of the template (urllib3 removes dot segments).
+    return quoted.replace(".", "%2E") if quoted.strip(".") == "" else quoted
 
 
 class NewApiTransport:

@@ -134,6 +134,19 @@ def test_market_order_sends_the_token_in_the_header_only(shop):
     assert token not in repr(api) + repr(api.new_api)
 
 
+@pytest.mark.parametrize("order_id", [".", ".."])
+def test_market_order_id_of_dots_stays_one_path_segment(shop, order_id):
+    # A path segment of dots is a "." / ".." to the URL parser, which climbs out of the
+    # template ("orders/.." asked GET v1.0/appMarket/ with the suite token).
+    emulator, api, *_ = shop
+    assert fill(ORDER, orderId=order_id) == "v1.0/appMarket/orders/" + "%2E" * len(order_id)
+    before = calls(emulator)
+    with pytest.raises(NewApiError) as caught:
+        api.market_order(order_id)
+    assert caught.value.code == "order.not.exist"
+    assert calls(emulator) == before + 1
+
+
 def test_market_order_answer_without_an_order_id_is_a_bad_response():
     with pytest.raises(BadResponse):
         MarketOrder.from_body({"corpId": "c"})
