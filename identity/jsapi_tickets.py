@@ -103,3 +103,9 @@ def jsapi_ticket_invalidate(*, tenant: Tenant, cached: CachedTicket) -> None:
     """Drop the ticket a container refused, only if it is still the stored one: of many
     processes reporting the same refusal one drops it, and the next caller refetches once."""
     ticket_manager().invalidate(jsapi_ticket_key(tenant), cached.stored)
+
+
+def jsapi_ticket_drop(*, tenant: Tenant) -> None:
+    """Forget the tenant's ticket in Redis and the database: at its relieve (a ticket must not
+    outlive the authorization it was fetched under) and at its data's deletion."""
+    token_store().delete(jsapi_ticket_key(tenant))

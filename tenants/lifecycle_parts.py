@@ -8,8 +8,10 @@ older than the relieve (tenants/services/tenants.py). Corp id, suite, status and
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Q, QuerySet
 
 from core.redact import redact
@@ -56,8 +58,10 @@ def _export(tenant: Tenant) -> dict[str, Any]:
 
 
 def _delete(tenant: Tenant) -> dict[str, int]:
-    # The Redis copy of the corp token too (a relieve already dropped it; this is for the rest).
-    token_store().delete(tenant_token_key(tenant=tenant))
+    # The Redis copy of the corp token too (a relieve already dropped it; this is for the rest),
+    # once the deletion committed: no network I/O inside its transaction.
+    transaction.on_commit(partial(token_store().delete, tenant_token_key(tenant=tenant)),
+                          robust=True)
     counts = delete_querysets(tenant_events(tenant), AccessToken.objects.filter(tenant=tenant),
                               MonthlyCallCount.objects.filter(tenant=tenant))
     Tenant.objects.filter(pk=tenant.pk).update(**BLANKED)
