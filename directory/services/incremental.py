@@ -110,6 +110,7 @@ def _refetch(tenant: Tenant, object_type: str, ids: list[str]) -> list[tuple]:
     client, caller = corp_client(tenant), PacedCaller(tenant)
     changes = []
     for one in ids:
+        stamp = int(clock.time() * 1000)  # before the read: a newer row applied meanwhile wins
         if object_type == "user":
             raw = visible(caller, "topapi/v2/user/get",
                           lambda u=one: client.contacts.user_get(u).raw)
@@ -119,7 +120,6 @@ def _refetch(tenant: Tenant, object_type: str, ids: list[str]) -> list[tuple]:
             raw = visible(caller, "topapi/v2/department/get",
                           lambda d=dept_id: client.contacts.department_get(d).raw)
             found = None if raw is None else dept_from_v2(raw)
-        stamp = int(clock.time() * 1000)
         changes.append((object_type, "fetched" if found else "remove", [one], found, stamp))
     return changes
 
@@ -195,10 +195,11 @@ def department_fetch(*, tenant: Tenant, dept_id: int) -> bool:
         return False
     caller = PacedCaller(tenant)
     client = corp_client(tenant)
+    stamp = int(clock.time() * 1000)  # before the read, as the walk's (sync._advance)
     raw = visible(caller, "topapi/v2/department/get",
                   lambda: client.contacts.department_get(dept_id).raw)
     changes = [("dept", "fetched" if raw else "remove", [str(dept_id)],
-                dept_from_v2(raw) if raw else None, int(clock.time() * 1000))]
+                dept_from_v2(raw) if raw else None, stamp)]
     now = clock.now()
     with transaction.atomic():
         moved = sum(_apply_one(tenant, *change, now) for change in changes)

@@ -161,6 +161,9 @@ def _advance(sync: DirectorySync, owner: str, client, caller: PacedCaller) -> bo
     cp = dict(sync.checkpoint)
     gen, tenant = sync.generation, sync.tenant
     before = caller.calls
+    # The state is stamped with the time its reads began: a change DingTalk made after the
+    # reads, whose row was applied before this write, is newer and must not be overwritten.
+    read_ms = _now_ms()
     if cp.get("queue"):
         dept_id, rest = cp["queue"][0], list(cp["queue"][1:])
         if Department.objects.filter(tenant=tenant, dept_id=dept_id, generation=gen).exists():
@@ -179,16 +182,16 @@ def _advance(sync: DirectorySync, owner: str, client, caller: PacedCaller) -> bo
         cp["users_left"] = cp["users_left"][USERS_PER_STEP:]
         depts = []
     cp["calls"] += caller.calls - before
-    fetched_ms, now = _now_ms(), clock.now()
+    now = clock.now()
 
     def write():
         # A user on a second department's page of this walk is merged, not drift.
         again = set(User.objects.filter(tenant=tenant, generation=gen, userid__in=[
             u.userid for u in users]).values_list("userid", flat=True))
         dw = store.depts_upsert(tenant=tenant, depts=depts, generation=gen,
-                                modified_ms=fetched_ms, now=now, synced=True)
+                                modified_ms=read_ms, now=now, synced=True)
         uw = store.users_upsert(tenant=tenant, users=users, generation=gen,
-                                modified_ms=fetched_ms, now=now, synced=True)
+                                modified_ms=read_ms, now=now, synced=True)
         cp["added"] += len(dw.inserted) + len(uw.inserted)
         cp["changed"] += len(dw.changed) + len(uw.changed - again)
 

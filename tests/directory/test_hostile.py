@@ -134,3 +134,32 @@ def test_a_row_stamped_in_the_future_does_not_freeze_its_entity(client, emulator
     assert sync_run(tenant_id=tenant.pk) == "done"
     assert User.objects.get(tenant=tenant, userid=renamed).name == "现在"
     assert User.objects.get(tenant=tenant, userid=leaver).deleted_at is not None
+
+
+def test_a_push_applied_while_a_department_is_read_is_not_overwritten_by_the_walk(
+        client, emulator, make_suite, monkeypatch):
+    tenant, corp = authorized_tenant(emulator, make_suite)
+    userid = corp["userids"][1]
+    real_read, raced = sync_service.dept_read, []
+
+    def read_then_race(client_, caller, dept_id):
+        read = real_read(client_, caller, dept_id)
+        if dept_id == 1 and not raced:
+            # After the walk read the department, the user is renamed in DingTalk and the
+            # row of that change is applied before the walk's write commits.
+            raced.append(emulator.contact_change(corp["corp_id"], "user_modify_org", drop=True,
+                                                 user={"userid": userid, "name": "新"}))
+            user = raced[0]["records"][0]
+            events = _deliver(client, tenant, _row(
+                tenant, 13, userid, {"syncAction": "user_modify_org", "userid": userid,
+                                     "name": user["name"], "department": user["depts"]},
+                emulator.now_ms(), "race-1"))
+            assert [e.status for e in events] == ["done"]
+        return read
+
+    monkeypatch.setattr(sync_service, "dept_read", read_then_race)
+    sync_request(tenant=tenant, reason="test")
+    assert sync_run(tenant_id=tenant.pk) == "done"
+    assert raced
+    # The walk's state was read before the change: it must not win over the newer row.
+    assert User.objects.get(tenant=tenant, userid=userid).name == "新"
