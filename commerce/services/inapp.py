@@ -115,12 +115,16 @@ def in_app_order_consume(*, tenant: Tenant, order_id: str, request_id: str, quan
     """Record one consumption at DingTalk, once per request_id (a repeat answers as the first
     did; the same request_id with other values is a conflict)."""
     row = in_app_order_get(tenant=tenant, order_id=order_id)
-    if row.status == IStatus.REFUNDED:
-        raise OrderRefunded("the order was refunded", extra={"order_id": order_id})
-    with transaction.atomic():
-        used, _ = InAppConsumption.objects.get_or_create(
-            in_app_order=row, request_id=request_id,
-            defaults={"tenant": tenant, "quantity": quantity, "userid": userid})
+    # A refund after the finish leaves the fulfilment FINISHED; the order itself says it.
+    if row.status == IStatus.REFUNDED or row.order.status == MarketOrder.Status.REFUNDED:
+        used = InAppConsumption.objects.filter(in_app_order=row, request_id=request_id).first()
+        if used is None or used.status != CStatus.DONE:
+            raise OrderRefunded("the order was refunded", extra={"order_id": order_id})
+    else:
+        with transaction.atomic():
+            used, _ = InAppConsumption.objects.get_or_create(
+                in_app_order=row, request_id=request_id,
+                defaults={"tenant": tenant, "quantity": quantity, "userid": userid})
     if (used.quantity, used.userid) != (quantity, userid):
         raise ConsumptionConflict("this request_id was used with another quantity or userid",
                                   extra={"request_id": request_id})

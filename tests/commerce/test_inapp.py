@@ -18,7 +18,7 @@ from commerce.services.inapp import in_app_finishes_due
 from commerce.services.orders import market_order_import
 from commerce.services.reconcile import in_app_reconcile
 from tests.api.conftest import key_client
-from tests.commerce.market import calls, order_create, order_view
+from tests.commerce.market import calls, order_create, order_refund, order_view
 from tests.commerce.test_e2e import order_in, shop_tenant
 from tests.conftest import advance_time
 from tests.tenants.conftest import wait_for
@@ -158,3 +158,25 @@ def test_inapp_daily_reconciliation_imports_a_lost_paid_order(shop, emulator):
              what="order.paid for the imported order too")
     # A second run finds nothing new.
     assert in_app_reconcile(tenants=[tenant]).imported == []
+
+
+def test_inapp_consume_of_an_order_refunded_after_its_finish_is_order_refunded(shop, emulator):
+    suite, tenant, api = shop
+    remote = order_create(emulator, suite.suite_key, tenant.corp_id, in_app=True,
+                          item_code="credits10", sub_quantity=10)
+    order = order_in(suite, str(remote["order_id"]), Status.ACTIVE)
+    base = f"/api/v1/tenants/{tenant.corp_id}/orders/{order.order_id}"
+    userid = emulator.get_corp(tenant.corp_id)["userids"][0]
+    first = {"request_id": "r0", "quantity": 1, "userid": userid}
+    done = api.post(f"{base}/consume/", first, format="json").json()
+    assert api.post(f"{base}/fulfil/").json()["status"] == "finished"
+    order_refund(emulator, suite.suite_key, order.order_id)
+    order_in(suite, order.order_id, Status.REFUNDED)
+    consume = "topapi/appstore/internal/order/consume"
+    before = calls(emulator, consume)
+    answer = api.post(f"{base}/consume/", {**first, "request_id": "r1"}, format="json")
+    assert (answer.status_code, answer.json()["error"]["code"]) == (409, "order_refunded")
+    # A repeat of a consumption done before the refund still answers as it did.
+    assert api.post(f"{base}/consume/", first, format="json").json() == done
+    assert calls(emulator, consume) == before  # DingTalk is not asked
+    assert InAppConsumption.objects.filter(in_app_order__order=order).count() == 1
