@@ -211,15 +211,12 @@ def _finish(sync: DirectorySync, owner: str) -> str:
         result["departments"] = Department.objects.filter(
             tenant=tenant, deleted_at__isnull=True).count()
         result["users"] = User.objects.filter(tenant=tenant, deleted_at__isnull=True).count()
-        rerun = DirectorySync.objects.get(pk=sync.pk).rerun
-        result["rerun"] = rerun
-        if rerun:
-            _enqueue(tenant.pk)
+        result["rerun"] = DirectorySync.objects.get(pk=sync.pk).rerun
 
     done = _step(sync, owner, write)
     if not done:
         return "lost lease"
-    DirectorySync.objects.filter(pk=sync.pk, lease_owner=owner).update(
+    finished = DirectorySync.objects.filter(pk=sync.pk, lease_owner=owner).update(
         status=Status.QUEUED if result["rerun"] else Status.IDLE, rerun=False,
         reason="rerun" if result["rerun"] else sync.reason, lease_owner="",
         lease_expires_at=None, finished_at=now, last_success_at=now, attempts=0,
@@ -227,6 +224,10 @@ def _finish(sync: DirectorySync, owner: str) -> str:
                          if result["rerun"] else None),
         department_count=result["departments"], user_count=result["users"],
         drift=result["drift"], calls=cp["calls"], checkpoint={}, error="")
+    if finished and result["rerun"]:
+        # Only now that it says queued: a task published earlier found it still running,
+        # was not claimed, and left the rerun to the sweep a lease later.
+        _enqueue(tenant.pk)
     # Sent once the sync row says it succeeded (no transaction is open here), so a receiver
     # reading mirror_state sees this sync's synced_at and freshness.
     directory_changed.send(sender=Tenant, tenant=tenant, reason="sync",

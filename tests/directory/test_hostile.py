@@ -163,3 +163,28 @@ def test_a_push_applied_while_a_department_is_read_is_not_overwritten_by_the_wal
     assert raced
     # The walk's state was read before the change: it must not win over the newer row.
     assert User.objects.get(tenant=tenant, userid=userid).name == "新"
+
+
+def test_a_rerun_asked_for_mid_walk_is_claimable_when_its_task_arrives(
+        emulator, make_app, monkeypatch):
+    tenant, corp, _ = make_app(users=10)
+    real_read, runs = sync_service.dept_read, []
+
+    def read_and_ask_again(client_, caller, dept_id):
+        if not runs:
+            runs.append("asked")
+            sync_request(tenant=tenant, reason="scope_change")  # running: one more after it
+        return real_read(client_, caller, dept_id)
+
+    def instant_worker(tenant_id):
+        # A worker that takes the rerun's message the moment it is published.
+        runs.append(sync_run(tenant_id=tenant_id))
+
+    sync_request(tenant=tenant, reason="test")
+    monkeypatch.setattr(sync_service, "dept_read", read_and_ask_again)
+    monkeypatch.setattr(sync_service, "_enqueue", instant_worker)
+    assert sync_run(tenant_id=tenant.pk) == "done"
+    # The rerun's task found it queued, not still "running" (which made it wait for the sweep).
+    assert runs[:2] == ["asked", "done"], runs
+    sync = DirectorySync.objects.get(tenant=tenant)
+    assert (sync.status, sync.generation, sync.rerun) == (Status.IDLE, 2, False)
