@@ -32,14 +32,17 @@ TICKET_MAX_AGE_S = 86_400.0
 
 @dataclass(frozen=True)
 class CachedTicket:
-    """A cached ticket, when this cache first saw it, and the stored value (for invalidation)."""
+    """A cached ticket, when this cache first saw it, and the stored value (for invalidation);
+    when it was fetched, and whether a refused dd.config made that fetch (`forced`)."""
 
     ticket: str = field(repr=False)
     born: float
     stored: str = field(repr=False)
+    fetched: float = 0.0
+    forced: bool = False
 
     def __repr__(self) -> str:
-        return f"CachedTicket(ticket=***, born={self.born!r})"
+        return f"CachedTicket(ticket=***, born={self.born!r}, forced={self.forced!r})"
 
 
 def jsapi_ticket_key(tenant: Tenant) -> str:
@@ -62,12 +65,14 @@ def ticket_manager() -> TokenManager:
 def _decode(value: str) -> CachedTicket | None:
     try:
         data = json.loads(value)
-        return CachedTicket(ticket=str(data["ticket"]), born=float(data["born"]), stored=value)
+        return CachedTicket(ticket=str(data["ticket"]), born=float(data["born"]), stored=value,
+                            fetched=float(data.get("fetched", 0.0)),
+                            forced=data.get("forced") is True)
     except (ValueError, TypeError, KeyError):
         return None  # not ours (or from an older layout): treated as missing
 
 
-def _fetcher(tenant: Tenant, key: str, manager: TokenManager):
+def _fetcher(tenant: Tenant, key: str, manager: TokenManager, forced: bool = False):
     def fetch() -> Token:
         answer = client_for(tenant).jsapi.ticket()
         now = clock.time()
@@ -79,22 +84,24 @@ def _fetcher(tenant: Tenant, key: str, manager: TokenManager):
         # falls exactly on the death: a fetch before it would only get the same ticket back.
         expires_at = min(now + answer.expires_in,
                          born + TICKET_MAX_AGE_S + manager.refresh_ahead)
-        value = json.dumps({"ticket": answer.ticket, "born": born}, separators=(",", ":"))
+        value = json.dumps({"ticket": answer.ticket, "born": born, "fetched": now,
+                            "forced": forced}, separators=(",", ":"))
         return Token(value=value, expires_at=expires_at)
 
     return fetch
 
 
-def jsapi_ticket_get(*, tenant: Tenant) -> CachedTicket:
+def jsapi_ticket_get(*, tenant: Tenant, forced: bool = False) -> CachedTicket:
     """The tenant's current ticket: cached, or fetched once (under the store's lock) across
-    every process when missing, about to expire or retired."""
+    every process when missing, about to expire or retired; `forced`: a fetch this makes
+    replaces a ticket a container refused."""
     manager = ticket_manager()
     key = jsapi_ticket_key(tenant)
-    token = manager.get(key, _fetcher(tenant, key, manager))
+    token = manager.get(key, _fetcher(tenant, key, manager, forced))
     cached = _decode(token.value)
     if cached is None:
         manager.invalidate(key, token.value)
-        cached = _decode(manager.get(key, _fetcher(tenant, key, manager)).value)
+        cached = _decode(manager.get(key, _fetcher(tenant, key, manager, forced)).value)
         assert cached is not None  # a value this module just wrote
     return cached
 

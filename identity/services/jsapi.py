@@ -12,13 +12,18 @@ from django.conf import settings
 from core import clock
 from dingtalk import jsapi
 from identity.errors import JsapiAgentUnknown, JsapiInputInvalid
-from identity.jsapi_tickets import jsapi_ticket_get, jsapi_ticket_invalidate
+from identity.jsapi_tickets import CachedTicket, jsapi_ticket_get, jsapi_ticket_invalidate
 from tenants.errors import TenantInactive
 from tenants.models import Tenant
 
 logger = logging.getLogger("identity.jsapi")
 
 NONCE_MAX_LENGTH = 64
+# A ticket fetched because a dd.config was refused is not replaced again on a report for this
+# long: any page load yields a config that could be reported, and each replacement is a
+# DingTalk call (throttled when frequent) that under the older behaviour kills every
+# signature made with the old ticket.
+JSAPI_REJECTION_COOLDOWN_S = 60
 _ALNUM = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 
 
@@ -101,14 +106,24 @@ def jsapi_config(*, tenant: Tenant, url: str, nonce: str | None = None,
     algorithm = settings.IDENTITY_JSAPI_SIGNATURE_HASH
     cached = jsapi_ticket_get(tenant=tenant)
     if rejected is not None and _signed_with(rejected, cached.ticket, signed_url):
-        logger.info("dd.config refused for %s with the cached ticket; replacing it",
-                    tenant.corp_id)
-        jsapi_ticket_invalidate(tenant=tenant, cached=cached)
-        cached = jsapi_ticket_get(tenant=tenant)
+        cached = _replace_refused(tenant, cached)
     signature = jsapi.sign(ticket=cached.ticket, nonce_str=nonce_str, timestamp=stamp,
                            url=signed_url, algorithm=algorithm)
     return JsapiConfig(agent_id=agent_id, corp_id=tenant.corp_id, timestamp=stamp,
                        nonce_str=nonce_str, signature=signature, url=signed_url, hash=algorithm)
+
+
+def _replace_refused(tenant: Tenant, cached: CachedTicket) -> CachedTicket:
+    """Drop a refused ticket (once across callers) and fetch another, unless it replaced a
+    refused one itself less than JSAPI_REJECTION_COOLDOWN_S ago."""
+    if cached.forced and clock.time() - cached.fetched < JSAPI_REJECTION_COOLDOWN_S:
+        logger.warning("dd.config refused again for %s within %d s of replacing its ticket; "
+                       "kept", tenant.corp_id, JSAPI_REJECTION_COOLDOWN_S)
+        return cached
+    logger.info("dd.config refused for %s with the cached ticket; replacing it",
+                tenant.corp_id)
+    jsapi_ticket_invalidate(tenant=tenant, cached=cached)
+    return jsapi_ticket_get(tenant=tenant, forced=True)
 
 
 def _signed_with(rejected: RejectedConfig, ticket: str, url: str) -> bool:

@@ -8,7 +8,7 @@ from django.test import override_settings
 
 from identity.errors import JsapiAgentUnknown, JsapiInputInvalid
 from identity.jsapi_tickets import jsapi_ticket_get, jsapi_ticket_key
-from identity.services.jsapi import RejectedConfig, jsapi_config
+from identity.services.jsapi import JSAPI_REJECTION_COOLDOWN_S, RejectedConfig, jsapi_config
 from tenants.errors import TenantInactive
 from tests.conftest import advance_time
 from tests.tenants.conftest import authorized_tenant
@@ -102,6 +102,25 @@ def test_jsapi_refused_ticket_replaced_once_in_legacy_mode(emulator, make_suite)
     again = jsapi_config(tenant=tenant, url=PAGE, rejected=rejected)
     assert verify(emulator, again)["ok"] is True
     assert fetches(emulator, corp["corp_id"]) == before + 1
+
+
+def test_jsapi_rejections_cannot_force_a_fetch_per_request(emulator, make_suite):
+    # Anyone who loads a page gets a config signed with the cached ticket and could report it
+    # as refused: a replaced ticket is not replaced again on a report within the cooldown.
+    emulator.set_config(jsapi_ticket_legacy=True)
+    tenant, corp = authorized_tenant(emulator, make_suite)
+    config = jsapi_config(tenant=tenant, url=PAGE)
+    for _ in range(5):
+        config = jsapi_config(tenant=tenant, url=PAGE, rejected=RejectedConfig(
+            timestamp=config.timestamp, nonce_str=config.nonce_str,
+            signature=config.signature))
+        assert verify(emulator, config)["ok"] is True
+    assert fetches(emulator, corp["corp_id"]) == 2  # the first report replaced it, once
+    advance_time(emulator, JSAPI_REJECTION_COOLDOWN_S + 1)
+    fresh = jsapi_config(tenant=tenant, url=PAGE, rejected=RejectedConfig(
+        timestamp=config.timestamp, nonce_str=config.nonce_str, signature=config.signature))
+    assert verify(emulator, fresh)["ok"] is True
+    assert fetches(emulator, corp["corp_id"]) == 3
 
 
 def test_jsapi_rejection_not_signed_with_the_cached_ticket_changes_nothing(emulator, make_suite):
