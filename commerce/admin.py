@@ -22,7 +22,7 @@ from commerce.models import (
     MemberOpen,
 )
 from commerce.services.entitlements import entitlement_recompute
-from commerce.services.orders import market_order_import
+from commerce.services.orders import ORDER_ID_PATTERN, market_order_import
 from tenants.admin_tenants import run_for_each
 from tenants.models import Suite
 
@@ -44,7 +44,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 class ImportOrderForm(forms.Form):
     suite = forms.ModelChoiceField(queryset=Suite.objects.all())
-    order_id = forms.RegexField(r"^[0-9A-Za-z_-]{1,64}$", max_length=64,
+    order_id = forms.RegexField(ORDER_ID_PATTERN, max_length=64,
                                 help_text="DingTalk's order id (digits, as in the order list "
                                           "of the developer console)")
 

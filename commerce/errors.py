@@ -3,7 +3,8 @@
 from core.errors import ServiceError
 
 __all__ = ["ConsumptionConflict", "ConsumptionInProgress", "ConsumptionRefused",
-           "OrderImportRefused", "OrderNotFound", "OrderNotInApp", "OrderRefunded"]
+           "InvalidOrderId", "OrderImportRefused", "OrderNotFound", "OrderNotInApp",
+           "OrderRefunded"]
 
 
 class OrderNotFound(ServiceError):
@@ -31,6 +32,12 @@ class OrderImportRefused(ServiceError):
     """DingTalk does not confirm the order for this suite (unknown, another ISV's, not paid)."""
 
     code = "order_import_refused"
+
+
+class InvalidOrderId(OrderImportRefused):
+    """Not the shape of a DingTalk order id (digits, letters, - and _; at most 64)."""
+
+    code = "invalid_order_id"
 
 
 class ConsumptionConflict(ServiceError):

@@ -11,12 +11,13 @@ order's row lock.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 
-from commerce.errors import OrderImportRefused
+from commerce.errors import InvalidOrderId, OrderImportRefused
 from commerce.models import InAppOrder, MarketOrder, MarketRefund
 from commerce.services.entitlements import entitlement_recompute
 from commerce.services.verify import order_ask_dingtalk, order_corp_conflict, order_mismatch
@@ -31,6 +32,8 @@ logger = logging.getLogger("commerce")
 Status = MarketOrder.Status
 UNSETTLED = (Status.RECEIVED, Status.VERIFY_FAILED)
 _MAX_PUSHES = 20
+# What an import by id accepts: DingTalk's order ids are digits (letters, - and _ for slack).
+ORDER_ID_PATTERN = r"^[0-9A-Za-z_-]{1,64}$"
 
 
 def _note_push(order: MarketOrder, push: dict | None) -> None:
@@ -189,7 +192,11 @@ def market_order_import(*, suite: Suite, order_id: str,
                         source: str = MarketOrder.Source.IMPORT) -> MarketOrder:
     """An order DingTalk never pushed (or whose push was lost), read by its id: verified and
     settled like a push. A settled order is returned as it is. OrderImportRefused when
-    DingTalk does not confirm it."""
+    DingTalk does not confirm it (InvalidOrderId, before anything is asked, for an id that
+    cannot be one)."""
+    if not isinstance(order_id, str) or not re.fullmatch(ORDER_ID_PATTERN, order_id):
+        raise InvalidOrderId("not a DingTalk order id (digits, letters, - and _; at most 64)",
+                             extra={"order_id": repr(order_id)[:80]})
     existing = MarketOrder.objects.filter(suite=suite, order_id=order_id).first()
     if existing is not None and existing.status not in UNSETTLED:
         return existing

@@ -2,6 +2,7 @@
 part of the tenant data lifecycle (export all, keep only the accounting fields)."""
 
 import pytest
+from django.core.management import CommandError, call_command
 
 from commerce.lifecycle import delete, export
 from commerce.models import Entitlement, InAppConsumption, InAppOrder, MarketOrder, MemberOpen
@@ -72,3 +73,11 @@ def test_lifecycle_exports_everything_and_keeps_accounting_only(ledger):
         "", "", {}, [])
     used = InAppConsumption.objects.get()
     assert (used.request_id, used.quantity, used.userid) == ("r1", 1, "")
+
+
+@pytest.mark.parametrize("order_id", ["a\x00b", "1" * 65, "..", "12 34"])
+def test_import_command_refuses_an_order_id_that_is_not_one(order_id):
+    suite = SuiteFactory()
+    with pytest.raises(CommandError, match="invalid_order_id"):
+        call_command("commerce_import_order", suite.suite_key, order_id)
+    assert not MarketOrder.objects.exists()
