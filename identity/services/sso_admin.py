@@ -9,7 +9,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import quote, unquote_plus, urlsplit, urlunsplit
 
 from django.conf import settings
 from django.core import signing
@@ -106,11 +106,13 @@ def _exchange(credential: AdminSsoCredential, code: str) -> SsoAdmin:
 
 
 def _with_assertion(url: str, assertion: str) -> str:
+    """The landing URL with `assertion=` added (an old one dropped) and the rest of its query
+    kept byte for byte: decoding and re-encoding it would turn a GBK value into U+FFFD."""
     parts = urlsplit(url)
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-             if k != "assertion"]
-    query.append(("assertion", assertion))
-    return urlunsplit(parts._replace(query=urlencode(query)))
+    kept = [pair for pair in parts.query.split("&")
+            if pair and unquote_plus(pair.partition("=")[0]) != "assertion"]
+    kept.append(f"assertion={quote(assertion, safe='')}")
+    return urlunsplit(parts._replace(query="&".join(kept)))
 
 
 def _digest(random_id: str) -> str:

@@ -3,7 +3,7 @@ credentials, the assertion (signed, stored hashed, single use, short-lived), whi
 serves a login, DingTalk's 41007 and failures mapped, the secret encrypted at rest."""
 
 import threading
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 from django.db import connection
@@ -226,3 +226,15 @@ def test_landing_url_keeps_its_query_and_replaces_an_assertion(emulator, make_su
     url = urlsplit(login.redirect_url)
     assert parse_qs(url.query) == {"b": ["2"], "assertion": [login.assertion]}
     assert url.fragment == "top"
+
+
+def test_landing_url_query_kept_byte_for_byte(emulator, make_suite):
+    # The product's own query is its business: a GBK-encoded value, a bare flag and %20 stay as
+    # written (decoding and re-encoding them as UTF-8 turned 中文 into U+FFFD).
+    world = make_admin_sso_world(
+        emulator, make_suite,
+        landing_url="https://p.example/a?org=%D6%D0%CE%C4&flag&q=a%20b&assertionx=1#/r?x=1")
+    login = sso_admin_login(code=world.code(emulator))
+    assert login.redirect_url == ("https://p.example/a?org=%D6%D0%CE%C4&flag&q=a%20b"
+                                  f"&assertionx=1&assertion={quote(login.assertion)}#/r?x=1")
+    assert parse_qs(urlsplit(login.redirect_url).query)["assertion"] == [login.assertion]
