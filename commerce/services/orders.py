@@ -18,9 +18,14 @@ from django.conf import settings
 from django.db import transaction
 
 from commerce.errors import InvalidOrderId, OrderImportRefused
-from commerce.models import InAppOrder, MarketOrder, MarketRefund
+from commerce.models import InAppOrder, MarketOrder
 from commerce.services.entitlements import entitlement_recompute
-from commerce.services.verify import order_ask_dingtalk, order_corp_conflict, order_mismatch
+from commerce.services.verify import (
+    order_ask_dingtalk,
+    order_corp_conflict,
+    order_mismatch,
+    refund_recorded,
+)
 from commerce.services.wire import order_fields, storable, verified_fields
 from commerce.signals import order_paid
 from core import clock
@@ -102,8 +107,7 @@ def order_verify(*, order: MarketOrder) -> MarketOrder:
 
 
 def _granting_status(order: MarketOrder) -> str:
-    refunds = MarketRefund.objects.filter(suite_id=order.suite_id, order_id=order.order_id)
-    if refunds.filter(corp_id__in=("", order.corp_id)).exists():
+    if refund_recorded(order):
         return Status.REFUNDED
     if order.is_renew_change and order.change_opened_at is None:
         return Status.PENDING_CHANGE

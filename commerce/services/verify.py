@@ -8,7 +8,7 @@ from typing import Any
 
 from django.conf import settings
 
-from commerce.models import MarketOrder
+from commerce.models import MarketOrder, MarketRefund
 from dingtalk.errors import DingTalkError, TransportError
 from dingtalk.repeat import retryable_error
 from tenants.models import Suite
@@ -42,8 +42,16 @@ def order_mismatch(*, order: MarketOrder, remote: Any) -> str:
         return (f"item mismatch: pushed {order.item_code!r}, DingTalk says "
                 f"{remote.item_code!r}")[:500]
     if remote.status not in settings.COMMERCE_PAID_STATUSES:
+        if remote.closed and refund_recorded(order):
+            return ""  # closed by the refund pushed before the order: it settles REFUNDED
         return f"not paid: DingTalk's order status is {remote.status!r}"
     return ""
+
+
+def refund_recorded(order: MarketOrder) -> bool:
+    """A refund of the order was pushed (by its own corp, or naming none)."""
+    return MarketRefund.objects.filter(suite_id=order.suite_id, order_id=order.order_id,
+                                       corp_id__in=("", order.corp_id)).exists()
 
 
 def order_corp_conflict(*, suite: Suite, order_id: str, corp_id: str) -> str:

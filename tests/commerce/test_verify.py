@@ -103,3 +103,20 @@ def test_verify_beat_schedule_has_the_sweep_and_the_daily_reconciliation():
 
     app.loader.import_default_modules()
     assert {"commerce.entitlements_sweep", "commerce.inapp_reconcile"} <= set(app.tasks)
+
+
+def test_verify_refund_pushed_before_its_order_settles_it_refunded(side, emulator):
+    # DingTalk's refund push overtook the order's: DingTalk now calls the order closed, and the
+    # order is REFUNDED (final), not VERIFY_FAILED (which says a new push verifies again).
+    tenant, pusher = side
+    key = tenant.suite.suite_key
+    remote = order_create(emulator, key, tenant.corp_id, push=False, in_app=True,
+                          item_code="credits10")
+    order_id = str(remote["order_id"])
+    order_refund(emulator, key, order_id, push=False)
+    pusher.refund(tenant.corp_id, order_id)
+    [event] = _push_remote(pusher, tenant, remote, mainGoodsCode="FW_GOODS-1")
+    assert event.status == CallbackEvent.Status.DONE, event.last_error
+    order = MarketOrder.objects.get(order_id=order_id)
+    assert (order.status, order.verify_error, order.dingtalk_status) == (Status.REFUNDED, "", 0)
+    assert order.in_app_order.status == "refunded"
