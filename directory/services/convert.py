@@ -116,12 +116,12 @@ def _list(values: Any) -> list | tuple:
 def _ids(values: Any) -> list[int]:
     if not isinstance(values, list | tuple):
         return []
-    out = []
+    out: dict[int, None] = {}  # ordered and linear: a row may name thousands
     for value in values:
         number = _int(value)
-        if number is not None and number > 0 and number not in out:
-            out.append(number)
-    return out
+        if number is not None and number > 0:
+            out[number] = None
+    return list(out)
 
 
 def _userids(values: Any) -> list[str]:

@@ -45,6 +45,7 @@ DONE = CallbackEvent.Status.DONE
 IGNORED = CallbackEvent.Status.IGNORED
 _GONE_ACTIONS = {"leave", "remove"}
 ROOT_DEPT_ID = 1
+MAX_FETCHES_PER_ROW = 20
 
 
 def _tenant_of(event: CallbackEvent, parsed: ContactEvent) -> Tenant | None:
@@ -180,7 +181,9 @@ def _fetch_missing(tenant: Tenant, dept_ids: set[int]) -> None:
         return
     known = set(Department.objects.filter(tenant=tenant, dept_id__in=dept_ids)
                 .values_list("dept_id", flat=True))
-    for dept_id in sorted(dept_ids - known):
+    # Bounded: one row naming thousands of unseen departments must not become thousands of
+    # DingTalk calls; the next full sync reads the rest (their memberships are kept).
+    for dept_id in sorted(dept_ids - known)[:MAX_FETCHES_PER_ROW]:
         dept_fetch.delay_on_commit(tenant.pk, dept_id)
 
 

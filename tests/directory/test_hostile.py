@@ -13,6 +13,7 @@ from directory.models import (
     Membership,
     User,
 )
+from directory.services import incremental
 from directory.services import sync as sync_service
 from directory.services.sync import sync_request, sync_run
 from tenants.models import CallbackEvent
@@ -188,3 +189,22 @@ def test_a_rerun_asked_for_mid_walk_is_claimable_when_its_task_arrives(
     assert runs[:2] == ["asked", "done"], runs
     sync = DirectorySync.objects.get(tenant=tenant)
     assert (sync.status, sync.generation, sync.rerun) == (Status.IDLE, 2, False)
+
+
+def test_a_user_row_naming_ten_thousand_departments_fetches_a_bounded_few(
+        client, emulator, make_suite, django_capture_on_commit_callbacks):
+    tenant, corp = authorized_tenant(emulator, make_suite)
+    sync_request(tenant=tenant, reason="test")
+    assert sync_run(tenant_id=tenant.pk) == "done"
+    userid = corp["userids"][1]
+    named = list(range(10_000, 20_000))
+    row = _row(tenant, 13, userid, {"syncAction": "user_dept_change", "userid": userid,
+                                    "department": [1, *named, *named]},
+               emulator.now_ms(), "many-1")
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        assert [e.status for e in _deliver(client, tenant, row)] == ["done"]
+    # Every membership is kept (dangling), but one row does not become 10,000 DingTalk calls:
+    # a few departments are fetched now, the next full sync reads the rest.
+    assert Membership.objects.filter(tenant=tenant, userid=userid).count() == 10_001
+    fetches = [c for c in callbacks if "directory.dept_fetch" in repr(c)]
+    assert len(fetches) == incremental.MAX_FETCHES_PER_ROW
