@@ -212,10 +212,6 @@ def _realise_body(body: dict, side: Side, n: int, *, seed: bool) -> None:
 # through exactly the answer named (every other check, and this check for every other answer,
 # still runs). Delete an entry when its route is fixed; the test then guards the fix.
 def _known_gap(case, response) -> bool:
-    if case.path.startswith("/api/dingtalkserve/") and response.status_code == 415:
-        # api/views/seed.py: a body of a type the seed routes do not take (no Content-Type,
-        # text/plain) is 415 {"msg"}, which is not among their documented answers (_REFUSALS).
-        return True
     return False
 
 
