@@ -180,3 +180,30 @@ def test_inapp_consume_of_an_order_refunded_after_its_finish_is_order_refunded(s
     assert api.post(f"{base}/consume/", first, format="json").json() == done
     assert calls(emulator, consume) == before  # DingTalk is not asked
     assert InAppConsumption.objects.filter(in_app_order__order=order).count() == 1
+
+
+def test_inapp_worker_killed_after_dingtalks_finish_is_finished_by_the_sweep(shop, emulator,
+                                                                              settings):
+    # The worker claimed the finish, DingTalk finished the order, the worker died before it
+    # recorded that: the lease runs out, the sweep finishes it again, which DingTalk accepts.
+    from datetime import timedelta
+
+    from core import clock
+    from tenants.services.clients import client_for
+
+    suite, tenant, _ = shop
+    remote = order_create(emulator, suite.suite_key, tenant.corp_id, in_app=True,
+                          item_code="credits100")
+    order = order_in(suite, str(remote["order_id"]), Status.ACTIVE)
+    now = clock.now()
+    InAppOrder.objects.filter(order=order).update(
+        status=InAppOrder.Status.CONFIRMED, confirmed_at=now, next_attempt_at=now,
+        finish_attempts=1,
+        lease_expires_at=now + timedelta(seconds=settings.COMMERCE_CALL_LEASE_S))
+    client_for(tenant).appstore.internal_order_finish(order.order_id)
+    assert in_app_finishes_due() == 0  # the dead worker's lease still holds it
+    advance_time(emulator, settings.COMMERCE_CALL_LEASE_S + 1)
+    assert in_app_finishes_due() == 1
+    row = InAppOrder.objects.get(order=order)
+    assert (row.status, row.finish_attempts) == (InAppOrder.Status.FINISHED, 2)
+    assert calls(emulator, FINISH, tenant.corp_id) == 2
