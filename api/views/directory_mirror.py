@@ -155,7 +155,9 @@ def _page_request(request) -> tuple[str | None, int]:
         after = text[2:]
     if raw is None:
         return after, PAGE_SIZE
-    if not (raw.isascii() and raw.isdigit() and 1 <= int(raw) <= MAX_PAGE_SIZE):
+    # The length first: int() of thousands of digits raises (int_max_str_digits): a 500.
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 3
+            and 1 <= int(raw) <= MAX_PAGE_SIZE):
         raise ValidationError({"page_size": [f"a whole number from 1 to {MAX_PAGE_SIZE}"]})
     return after, int(raw)
 

@@ -189,3 +189,12 @@ def test_mirror_served_after_a_real_full_sync_equals_the_emulator(emulator, make
     root = client.get(base + "departments/1/users/", {"include_subtree": "true",
                                                       "page_size": 200}).json()
     assert len(root["results"]) == 130
+
+
+@pytest.mark.parametrize("page_size", ["0", "201", "-1", "1e2", " 5", "５", "9" * 5000])
+def test_mirror_page_size_out_of_bounds_is_a_400(side, page_size):
+    tenant, client, base = side
+    _seed(tenant)
+    response = client.get(base + "users/", {"page_size": page_size})
+    assert response.status_code == 400, response.content[:200]
+    assert "page_size" in response.json()["error"]["details"]
