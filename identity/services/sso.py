@@ -1,5 +1,7 @@
 """Tenant-user SSO: a dd.requestAuthCode code -> the user, recorded per (tenant, userid)."""
 
+import re
+
 from django.conf import settings
 
 from core import clock
@@ -11,6 +13,14 @@ from tenants.services.clients import client_for
 
 # DingTalk's codes are 32 hex characters; anything far longer is not a code.
 CODE_MAX_LENGTH = 256
+# What a PostgreSQL text column cannot hold (NUL) or psycopg cannot encode (lone surrogates).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable(text: str, max_length: int) -> str:
+    """DingTalk's free text (a name, an email) as a column can keep it: NUL and lone
+    surrogates dropped, cut to the column's length."""
+    return _UNSTORABLE.sub("", text)[:max_length]
 
 
 def _check_code(code: object) -> str:
@@ -46,8 +56,8 @@ def sso_user_exchange(*, tenant: Tenant, code: str) -> TenantUser:
                 extra={"corp_id": tenant.corp_id, "errcode": 40079}) from None
         raise
     now = clock.now()
-    fields = {"name": info.name, "is_admin": info.is_admin, "sys_level": info.sys_level,
-              "last_seen_at": now}
+    fields = {"name": storable(info.name or "", 200), "is_admin": info.is_admin,
+              "sys_level": info.sys_level, "last_seen_at": now}
     if info.unionid:  # the legacy answer has none: keep what an earlier exchange recorded
         fields["unionid"] = info.unionid
     # One statement (INSERT .. ON CONFLICT DO UPDATE): concurrent first logins of one user

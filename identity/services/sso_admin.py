@@ -30,6 +30,7 @@ from identity.errors import (
     SsoAdminNotConfigured,
 )
 from identity.models import AdminSsoAssertion, AdminSsoCredential
+from identity.services.sso import storable
 from identity.services.sso_admin_client import sso_admin_api_for
 from tenants.models import Suite, Tenant
 
@@ -130,9 +131,10 @@ def sso_admin_login(*, code: str, isv: str | None = None) -> AdminSsoLogin:
     random_id = secrets.token_urlsafe(32)
     now = clock.now()
     record = AdminSsoAssertion.objects.create(
-        credential=credential, digest=_digest(random_id), userid=admin.userid[:64],
-        name=admin.name[:200], email=admin.email[:200], avatar=admin.avatar[:2000],
-        is_sys=admin.is_sys, corp_id=admin.corp_id[:64], corp_name=admin.corp_name[:200],
+        credential=credential, digest=_digest(random_id), userid=storable(admin.userid, 64),
+        name=storable(admin.name, 200), email=storable(admin.email, 200),
+        avatar=storable(admin.avatar, 2000), is_sys=admin.is_sys,
+        corp_id=storable(admin.corp_id, 64), corp_name=storable(admin.corp_name, 200),
         issued_at=now,
         expires_at=now + timedelta(seconds=settings.IDENTITY_SSO_ADMIN_ASSERTION_TTL_S))
     assertion = signing.Signer(salt=ASSERTION_SALT).sign(random_id)

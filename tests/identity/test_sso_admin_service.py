@@ -238,3 +238,11 @@ def test_landing_url_query_kept_byte_for_byte(emulator, make_suite):
     assert login.redirect_url == ("https://p.example/a?org=%D6%D0%CE%C4&flag&q=a%20b"
                                   f"&assertionx=1&assertion={quote(login.assertion)}#/r?x=1")
     assert parse_qs(urlsplit(login.redirect_url).query)["assertion"] == [login.assertion]
+
+
+def test_admin_name_postgresql_cannot_hold_as_given_is_stored_cleaned(emulator, make_suite):
+    world = make_admin_sso_world(emulator, make_suite)
+    emulator.contact_change(world.corp["corp_id"], "user_modify_org", user={
+        "userid": world.admin["userid"], "name": "Ad\x00min " + "管" * 300})
+    login = sso_admin_login(code=world.code(emulator))
+    assert login.record.name == ("Admin " + "管" * 300)[:200]

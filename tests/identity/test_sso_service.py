@@ -119,3 +119,15 @@ def test_inactive_tenant_is_refused(emulator, make_suite):
     with pytest.raises(TenantInactive):
         sso_user_exchange(tenant=tenant, code=code)
     assert not TenantUser.objects.exists()
+
+
+def test_exchange_stores_a_name_postgresql_cannot_hold_as_given(emulator, make_suite):
+    # DingTalk's names are the customer's free text: a NUL or more than the column holds must
+    # not turn a login into a 500.
+    tenant, corp = authorized_tenant(emulator, make_suite)
+    userid = corp["userids"][1]
+    emulator.contact_change(corp["corp_id"], "user_modify_org",
+                            user={"userid": userid, "name": "Zh\x00ang " + "名" * 300})
+    user = sso_user_exchange(tenant=tenant, code=emulator.sso_code(corp["corp_id"], userid))
+    assert user.name == ("Zhang " + "名" * 300)[:200]
+    assert TenantUser.objects.get(pk=user.pk).name == user.name
