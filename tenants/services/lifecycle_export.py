@@ -97,8 +97,10 @@ def tenant_export_write(*, tenant: Tenant, path: Path | str) -> TenantExportFile
     the tenant's last export."""
     path = Path(path).absolute()
     data = tenant_export(tenant=tenant)
+    # A lone surrogate (kept by an encrypted payload) cannot be UTF-8: written as its JSON
+    # escape (it only occurs inside strings), the file stays valid JSON and the deletion runs.
     body = json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True,
-                      default=_json_default).encode()
+                      default=_json_default).encode("utf-8", "backslashreplace")
     digest = hashlib.sha256(body).hexdigest()
     try:
         _write_atomically(path, body)

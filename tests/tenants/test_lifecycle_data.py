@@ -20,7 +20,7 @@ from tenants.errors_lifecycle import (
     TenantNotRelieved,
 )
 from tenants.lifecycle import parts
-from tenants.models import Suite, Tenant, TenantDeletion
+from tenants.models import CallbackEvent, Suite, Tenant, TenantDeletion
 from tenants.services.lifecycle import tenant_data_delete, tenant_data_sweep
 from tenants.services.lifecycle_export import tenant_export, tenant_export_write
 from tenants.services.tenants import tenant_authorize, tenant_relieve
@@ -301,3 +301,18 @@ def test_lifecycle_sweep_is_a_daily_off_the_hour_beat_task(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["tenants-data-sweep"]
     assert entry["task"] in app.tasks
     assert entry["schedule"].minute == {41}
+
+
+def test_lifecycle_hostile_stored_text_exports_as_valid_json_and_deletes(_export_dir):
+    # An encrypted payload keeps whatever DingTalk pushed, a lone surrogate or a NUL included:
+    # the export must still be written (valid UTF-8 JSON) or the tenant is never deleted.
+    tenant, _before = _relieved()
+    CallbackEvent.objects.create(
+        suite=tenant.suite, corp_id=tenant.corp_id, kind="org_update", dedupe_key="hostile",
+        status=CallbackEvent.Status.DONE, payload={"CorpName": "a\ud800b\x00c 中"})
+    deletion = tenant_data_delete(tenant=tenant, operator="ops")
+    with open(deletion.export_path, "rb") as export:
+        data = json.loads(export.read().decode("utf-8"))
+    payloads = [e["payload"] for e in data["parts"]["tenants"]["callback_events"]]
+    assert {"CorpName": "a\ud800b\x00c 中"} in payloads
+    assert tenant_rows(tenant) == {}
