@@ -23,6 +23,10 @@ from core.redis import redis_client
 logger = logging.getLogger(__name__)
 
 _PREFIX = "dingsuite:directory:pace:"
+# After a Redis failure the window is kept locally this long before Redis is tried again: a
+# hung Redis would otherwise cost every call its socket timeout (and a warning).
+_REDIS_RETRY_S = 30.0
+_redis_down_until = 0.0
 _local_lock = threading.Lock()
 _local: dict[tuple[str, str], tuple[int, int]] = defaultdict(lambda: (-1, 0))
 
@@ -53,18 +57,26 @@ def _local_slot(app: str, path: str, rate: int) -> float:
     return 0.0 if count <= rate else max(0.001, second + 1 - now)
 
 
+def _redis_failed(error: Exception) -> None:
+    global _redis_down_until
+    _redis_down_until = time.monotonic() + _REDIS_RETRY_S
+    logger.warning("directory pacing without Redis for %.0f s (%s)", _REDIS_RETRY_S,
+                   type(error).__name__)
+
+
 def pace(app: str, path: str, *, rate: int | None = None) -> float:
     """Block until one call of `path` by `app` fits the window; returns seconds waited."""
     rate = rate or settings.DIRECTORY_SYNC_QPS
     waited = 0.0
     while True:
-        if not settings.REDIS_URL:  # a deployment without Redis (the quick start's demo)
+        if not settings.REDIS_URL or time.monotonic() < _redis_down_until:
+            # No Redis (the quick start's demo), or it failed a moment ago.
             wait = _local_slot(app, path, rate)
         else:
             try:
                 wait = _redis_slot(f"{app}:{path}", rate)
             except Exception as error:  # noqa: BLE001 (any Redis failure: pace locally instead)
-                logger.warning("directory pacing without Redis (%s)", type(error).__name__)
+                _redis_failed(error)
                 wait = _local_slot(app, path, rate)
         if wait <= 0:
             return waited
