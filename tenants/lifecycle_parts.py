@@ -32,6 +32,12 @@ _TENANT_FIELDS = ["kind", "corp_id", "corp_name", "full_corp_name", "status", "s
                   "relieved_at", "last_event_at", "created_at"]
 
 
+# Events whose processing is over: what a deletion may take. Any other (a re-authorization
+# pushed meanwhile, still pending) is left for its processing, and the deletion waits for it.
+SETTLED_EVENTS = (CallbackEvent.Status.DONE, CallbackEvent.Status.IGNORED,
+                  CallbackEvent.Status.DEAD)
+
+
 def tenant_events(tenant: Tenant) -> QuerySet[CallbackEvent]:
     """The callback events of the tenant: an internal app's own, or its suite's for its corp."""
     where = Q(tenant=tenant)
@@ -62,7 +68,8 @@ def _delete(tenant: Tenant) -> dict[str, int]:
     # once the deletion committed: no network I/O inside its transaction.
     transaction.on_commit(partial(token_store().delete, tenant_token_key(tenant=tenant)),
                           robust=True)
-    counts = delete_querysets(tenant_events(tenant), AccessToken.objects.filter(tenant=tenant),
+    counts = delete_querysets(tenant_events(tenant).filter(status__in=SETTLED_EVENTS),
+                              AccessToken.objects.filter(tenant=tenant),
                               MonthlyCallCount.objects.filter(tenant=tenant))
     Tenant.objects.filter(pk=tenant.pk).update(**BLANKED)
     return counts

@@ -27,6 +27,7 @@ from tenants.errors_lifecycle import (
     TenantReauthorized,
 )
 from tenants.lifecycle import parts
+from tenants.lifecycle_parts import SETTLED_EVENTS, tenant_events
 from tenants.models import Suite, Tenant, TenantDeletion
 from tenants.services.lifecycle_export import (
     export_path_for,
@@ -156,6 +157,13 @@ def _delete_parts(tenant_id: int, *, reason: str, operator: str, export_path: st
     if tenant.status != Tenant.Status.RELIEVED or tenant.data_status != DataStatus.DELETING:
         raise TenantReauthorized(f"tenant {tenant.corp_id} was authorized again: nothing "
                                  "deleted", extra={"corp_id": tenant.corp_id})
+    unprocessed = tenant_events(tenant).exclude(status__in=SETTLED_EVENTS).count()
+    if unprocessed:
+        # Possibly a re-authorization stored but not yet processed: deleting it would lose it.
+        raise TenantDataBusy(
+            f"tenant {tenant.corp_id} has {unprocessed} callback event(s) not processed yet: "
+            "nothing deleted; it is tried again once they are",
+            extra={"corp_id": tenant.corp_id, "unprocessed_events": unprocessed})
     audit = {"tenant_name": tenant.full_corp_name or tenant.corp_name,
              "authorized_at": tenant.authorized_at, "relieved_at": tenant.relieved_at}
     counts: dict[str, int] = {}

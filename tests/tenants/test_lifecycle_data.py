@@ -316,3 +316,25 @@ def test_lifecycle_hostile_stored_text_exports_as_valid_json_and_deletes(_export
     payloads = [e["payload"] for e in data["parts"]["tenants"]["callback_events"]]
     assert {"CorpName": "a\ud800b\x00c 中"} in payloads
     assert tenant_rows(tenant) == {}
+
+
+def test_lifecycle_deletion_waits_for_the_corps_unprocessed_callback_events(_export_dir):
+    # A re-authorization pushed while the deletion exports is stored before it is processed:
+    # deleting the corp's callback events then would lose the authorization itself.
+    tenant, before = _relieved()
+    pushed = CallbackEvent.objects.create(
+        suite=tenant.suite, corp_id=tenant.corp_id, kind="org_suite_auth",
+        dedupe_key="reauth", status=CallbackEvent.Status.PENDING,
+        payload={"CorpId": tenant.corp_id})
+    with pytest.raises(TenantDataBusy) as caught:
+        tenant_data_delete(tenant=tenant, operator="ops")
+    assert caught.value.extra["unprocessed_events"] == 1
+    assert CallbackEvent.objects.filter(pk=pushed.pk).exists()
+    assert tenant_rows(tenant) == {**before, "tenants.CallbackEvent":
+                                   before["tenants.CallbackEvent"] + 1}
+    stored = Tenant.objects.get(pk=tenant.pk)
+    assert stored.data_status == Tenant.DataStatus.DELETING  # free again: the lease ran out
+    assert stored.data_lease_expires_at <= clock.now()
+    CallbackEvent.objects.filter(pk=pushed.pk).update(status=CallbackEvent.Status.IGNORED)
+    tenant_data_delete(tenant=tenant, operator="ops")
+    assert tenant_rows(tenant) == {}
