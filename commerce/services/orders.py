@@ -20,6 +20,7 @@ from django.db import transaction
 from commerce.errors import InvalidOrderId, OrderImportRefused
 from commerce.models import InAppOrder, MarketOrder
 from commerce.services.entitlements import entitlement_recompute
+from commerce.services.locks import order_lock
 from commerce.services.verify import (
     order_ask_dingtalk,
     order_corp_conflict,
@@ -117,7 +118,9 @@ def _granting_status(order: MarketOrder) -> str:
 def order_settle(*, order_pk: int, remote: Any | None, refusal: str) -> MarketOrder:
     """Record the verification's outcome on an unsettled order (a settled one is left as is)."""
     now, paid = clock.now(), False
+    suite_id, order_id = MarketOrder.objects.values_list("suite_id", "order_id").get(pk=order_pk)
     with transaction.atomic():
+        order_lock(suite_id=suite_id, order_id=order_id)  # a refund committing now is seen
         order = MarketOrder.objects.select_for_update().select_related("suite").get(pk=order_pk)
         if order.status not in UNSETTLED:
             return order

@@ -16,6 +16,7 @@ from django.db import transaction
 
 from commerce.models import InAppOrder, MarketOrder, MarketRefund, MemberOpen
 from commerce.services.entitlements import entitlement_recompute
+from commerce.services.locks import order_lock
 from commerce.services.verify import order_corp_conflict
 from commerce.services.wire import text
 from tenants.models import Suite
@@ -32,6 +33,8 @@ def market_refund_record(*, suite: Suite, corp_id: str, order_id: str, via: str,
     if order_corp_conflict(suite=suite, order_id=order_id, corp_id=corp_id):
         return None
     with transaction.atomic():
+        # An order settling at the same time waits for this refund's commit (locks.py).
+        order_lock(suite_id=suite.pk, order_id=order_id)
         refund, _ = MarketRefund.objects.select_for_update().get_or_create(
             suite=suite, order_id=order_id, defaults={"corp_id": corp_id})
         # A refund pushed before its order names the corp the order must have (see orders.py).
