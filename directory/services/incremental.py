@@ -14,7 +14,9 @@ user/get or department/get; gone or out of scope (60121, 33012, 60003, 50002, 50
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import re
 from typing import Any
 
 from django.conf import settings
@@ -46,6 +48,7 @@ IGNORED = CallbackEvent.Status.IGNORED
 _GONE_ACTIONS = {"leave", "remove"}
 ROOT_DEPT_ID = 1
 MAX_FETCHES_PER_ROW = 20
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 def _tenant_of(event: CallbackEvent, parsed: ContactEvent) -> Tenant | None:
@@ -75,9 +78,8 @@ def contact_event_apply(*, event: CallbackEvent, parsed: ContactEvent) -> tuple[
         # full sync reads the current state anyway.
         return DONE, ""
     data = parsed.data or {}
-    key = str(data.get("eventId") or "")
-    key = f"event:{key}" if key else f"row:{parsed.dedupe_key or event.dedupe_key}"
-    if AppliedContactEvent.objects.filter(tenant=tenant, key=key[:255]).exists():
+    key = _applied_key(data.get("eventId"), parsed.dedupe_key or event.dedupe_key)
+    if AppliedContactEvent.objects.filter(tenant=tenant, key=key).exists():
         return IGNORED, "duplicate: this contact event was applied already"
     ids = _ids(parsed)
     if not ids:
@@ -94,10 +96,23 @@ def contact_event_apply(*, event: CallbackEvent, parsed: ContactEvent) -> tuple[
             changes = _refetch(tenant, parsed.object_type, ids)
         else:
             changes = [(parsed.object_type, parsed.action, ids, data, stamp)]
-        return _record(tenant, key[:255], changes)
+        return _record(tenant, key, changes)
     except Unmirrorable as error:
         # Nothing was written (the write's transaction rolled back): a re-delivery ends here too.
         return IGNORED, f"not mirrored: {error}"
+
+
+def _applied_key(event_id: Any, dedupe_key: str) -> str:
+    """The AppliedContactEvent key: DingTalk's eventId, else the row's dedupe key. An eventId
+    too long for the column or not storable (NUL, lone surrogates) is kept as its digest, never
+    cut short: two long ids sharing a prefix would make the second row a "duplicate"."""
+    text = "" if event_id is None or isinstance(event_id, dict | list) else str(event_id)
+    if not text:
+        return f"row:{dedupe_key}"[:255]
+    if len(text) <= 200 and not _UNSTORABLE.search(text):
+        return f"event:{text}"
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"event:sha256:{digest}"
 
 
 def _carries_object(parsed: ContactEvent, data: dict[str, Any]) -> bool:

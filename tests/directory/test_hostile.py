@@ -208,3 +208,27 @@ def test_a_user_row_naming_ten_thousand_departments_fetches_a_bounded_few(
     assert Membership.objects.filter(tenant=tenant, userid=userid).count() == 10_001
     fetches = [c for c in callbacks if "directory.dept_fetch" in repr(c)]
     assert len(fetches) == incremental.MAX_FETCHES_PER_ROW
+
+
+def test_event_ids_long_or_unstorable_dedupe_exactly(client, emulator, make_suite):
+    tenant, corp = authorized_tenant(emulator, make_suite)
+    sync_request(tenant=tenant, reason="test")
+    assert sync_run(tenant_id=tenant.pk) == "done"
+    first, second = corp["userids"][1], corp["userids"][2]
+    now = emulator.now_ms()
+
+    def rename(userid, name, event_id):
+        return _row(tenant, 13, userid, {"syncAction": "user_modify_org", "userid": userid,
+                                         "name": name, "department": [1]}, now, event_id)
+
+    shared = "e" * 300  # two ids alike in their first 300 characters are still two rows
+    events = _deliver(client, tenant, rename(first, "甲", shared + "1"),
+                      rename(second, "乙", shared + "2"), rename(first, "丙", "nul\x00\ud800"))
+    assert [e.status for e in events] == ["done", "done", "done"], [
+        e.last_error for e in events]
+    assert User.objects.get(tenant=tenant, userid=second).name == "乙"
+    assert User.objects.get(tenant=tenant, userid=first).name == "丙"
+    # The same ids again are duplicates.
+    again = _deliver(client, tenant, rename(second, "丁", shared + "2"),
+                     rename(first, "戊", "nul\x00\ud800"))
+    assert [e.status for e in again] == ["ignored", "ignored"]
