@@ -20,6 +20,7 @@ logger = logging.getLogger("commerce")
 
 DONE = CallbackEvent.Status.DONE
 IGNORED = CallbackEvent.Status.IGNORED
+_USABLE_ID = "an order id (of at most 64 characters)"
 _ANOTHER_CORP = "order {} belongs to another corp than the push names: left as it is"
 
 
@@ -28,9 +29,10 @@ def _push(event, parsed) -> dict:
 
 
 def _where(event, parsed) -> tuple[object, str, str] | None:
-    """(suite, corp id, order id), or None when the push cannot name an order of a suite."""
-    order_id = (getattr(parsed, "order_id", None) or text(parsed.data, "orderId"))[:64]
-    if event.suite is None or not order_id:
+    """(suite, corp id, order id), or None when the push cannot name an order of a suite (an
+    id past the column's 64 characters too: cut, it could name another order)."""
+    order_id = getattr(parsed, "order_id", None) or text(parsed.data, "orderId", limit=65)
+    if event.suite is None or not order_id or len(order_id) > 64:
         return None
     return event.suite, push_corp_id(parsed.data, parsed.corp_id or event.corp_id), order_id
 
@@ -39,7 +41,7 @@ def on_market_order(*, event, parsed):
     """biz_type 17 / HTTP market_buy."""
     where = _where(event, parsed)
     if where is None:
-        return IGNORED, "market order without a suite or an order id"
+        return IGNORED, f"market order without a suite or {_USABLE_ID}"
     suite, corp_id, order_id = where
     order = market_order_push(suite=suite, corp_id=corp_id, order_id=order_id,
                               data=parsed.data, push=_push(event, parsed))
@@ -52,7 +54,7 @@ def on_market_service(*, event, parsed):
     """biz_type 37: open (a renew-change takes effect) or close (a refund)."""
     where = _where(event, parsed)
     if where is None:
-        return IGNORED, "service event without a suite or an order id"
+        return IGNORED, f"service event without a suite or {_USABLE_ID}"
     suite, corp_id, order_id = where
     if parsed.action == "open":
         order = market_service_open(suite=suite, corp_id=corp_id, order_id=order_id,
@@ -77,7 +79,7 @@ def on_market_refund(*, event, parsed):
     """biz_type 212 (no refund id: keyed by the order id)."""
     where = _where(event, parsed)
     if where is None:
-        return IGNORED, "refund without a suite or an order id"
+        return IGNORED, f"refund without a suite or {_USABLE_ID}"
     suite, corp_id, order_id = where
     refund = market_refund_record(suite=suite, corp_id=corp_id, order_id=order_id,
                                   via="refund_event", refund_fee=fee(parsed.data, "refundFee"))

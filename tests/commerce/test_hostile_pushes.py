@@ -82,3 +82,13 @@ def test_member_open_dates_follow_the_configured_zone(side, settings):
     pusher.tryout(tenant.corp_id, "union-a", from_date="2026-01-01 00:00:00")
     opened = MemberOpen.objects.get(tenant=tenant)
     assert opened.starts_at == datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def test_order_id_longer_than_the_column_is_not_cut_into_another_order(side):
+    tenant, pusher = side
+    long_id = "1" * 65
+    [event] = pusher.order(tenant.corp_id, long_id)
+    [refund] = pusher.refund(tenant.corp_id, "1" * 70)
+    assert event.status == refund.status == CallbackEvent.Status.IGNORED
+    assert "at most 64" in event.last_error
+    assert not MarketOrder.objects.exists()
