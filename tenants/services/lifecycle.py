@@ -154,6 +154,11 @@ def _delete_parts(tenant_id: int, *, reason: str, operator: str, export_path: st
                   export_sha256: str) -> TenantDeletion:
     tenant = (Tenant.objects.select_for_update(of=("self",)).select_related("suite")
               .get(pk=tenant_id))
+    if tenant.status == Tenant.Status.RELIEVED and tenant.data_status == DataStatus.DELETED:
+        # Overtaken: our lease ran out and the sweep's takeover finished first.
+        raise TenantDataAlreadyDeleted(
+            f"tenant {tenant.corp_id}'s data was deleted at {tenant.data_deleted_at} by "
+            "another deleter (this one outlived its lease)", extra={"corp_id": tenant.corp_id})
     if tenant.status != Tenant.Status.RELIEVED or tenant.data_status != DataStatus.DELETING:
         raise TenantReauthorized(f"tenant {tenant.corp_id} was authorized again: nothing "
                                  "deleted", extra={"corp_id": tenant.corp_id})

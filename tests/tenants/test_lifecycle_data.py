@@ -338,3 +338,19 @@ def test_lifecycle_deletion_waits_for_the_corps_unprocessed_callback_events(_exp
     CallbackEvent.objects.filter(pk=pushed.pk).update(status=CallbackEvent.Status.IGNORED)
     tenant_data_delete(tenant=tenant, operator="ops")
     assert tenant_rows(tenant) == {}
+
+
+def test_lifecycle_a_holder_overtaken_after_its_lease_says_already_deleted(settings):
+    # A deleter slower than its lease is taken over by the sweep, which finishes first: the
+    # slow one must say the data is deleted, not that the corp authorized again.
+    from tenants.services import lifecycle
+
+    tenant, _ = _relieved()
+    assert lifecycle._claim(tenant.pk, lifecycle._operator_may_claim(clock.now()))
+    clock.advance(settings.TENANTS_DATA_LEASE_S + 1)
+    _advance(31)
+    [taken_over] = tenant_data_sweep()
+    with pytest.raises(TenantDataAlreadyDeleted):
+        lifecycle._delete_claimed(tenant.pk, reason=TenantDeletion.Reason.CUSTOMER_REQUEST,
+                                  operator="slow")
+    assert list(TenantDeletion.objects.filter(corp_id=tenant.corp_id)) == [taken_over]
