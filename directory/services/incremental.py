@@ -29,6 +29,7 @@ from directory.models import AppliedContactEvent, Department, DirectorySync, Use
 from directory.services import store
 from directory.services.calls import PacedCaller, visible
 from directory.services.convert import (
+    MAX_USERID,
     Unmirrorable,
     dept_from_v1,
     dept_from_v2,
@@ -64,8 +65,16 @@ def _ids(parsed: ContactEvent) -> list[str]:
     if not ids:
         # The leave row's event-page form names the user in its data (PROTOCOL-ISV 4.3).
         named = parsed.data.get("userId") or parsed.data.get("UserId")
-        ids = [str(i) for i in (named if isinstance(named, list) else [named]) if i]
-    return ids
+        ids = [str(i) for i in (named if isinstance(named, list) else [named])
+               if isinstance(i, str | int) and not isinstance(i, bool) and i]
+    if parsed.object_type != "user":
+        return ids
+    # A userid the mirror cannot hold (NUL, a lone surrogate, past 64 characters) names no
+    # row of it: dropped here rather than sent to PostgreSQL, which refuses the statement.
+    usable = [i for i in ids if len(i) <= MAX_USERID and not _UNSTORABLE.search(i)]
+    if ids and not usable:
+        raise Unmirrorable(f"not a storable userid: {ids[0][:40]!r}")
+    return usable
 
 
 def contact_event_apply(*, event: CallbackEvent, parsed: ContactEvent) -> tuple[str, str]:
@@ -81,7 +90,10 @@ def contact_event_apply(*, event: CallbackEvent, parsed: ContactEvent) -> tuple[
     key = _applied_key(data.get("eventId"), parsed.dedupe_key or event.dedupe_key)
     if AppliedContactEvent.objects.filter(tenant=tenant, key=key).exists():
         return IGNORED, "duplicate: this contact event was applied already"
-    ids = _ids(parsed)
+    try:
+        ids = _ids(parsed)
+    except Unmirrorable as error:
+        return IGNORED, f"not mirrored: {error}"
     if not ids:
         return IGNORED, "contact event names no user or department"
     now_ms = int(clock.time() * 1000)

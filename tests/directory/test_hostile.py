@@ -232,3 +232,18 @@ def test_event_ids_long_or_unstorable_dedupe_exactly(client, emulator, make_suit
     again = _deliver(client, tenant, rename(second, "丁", shared + "2"),
                      rename(first, "戊", "nul\x00\ud800"))
     assert [e.status for e in again] == ["ignored", "ignored"]
+
+
+def test_a_leave_row_naming_an_unstorable_userid_deletes_the_others(client, emulator,
+                                                                    make_suite):
+    tenant, corp = authorized_tenant(emulator, make_suite)
+    sync_request(tenant=tenant, reason="test")
+    assert sync_run(tenant_id=tenant.pk) == "done"
+    leaver = corp["userids"][1]
+    # The event-page form: no biz_id, the users named in the data.
+    row = sync_row(tenant.suite, 13, None, {"syncAction": "user_leave_org", "eventId": "lv",
+                                            "userId": [leaver, "bad\x00id", "x" * 300]},
+                   corp_id=tenant.corp_id, modified=emulator.now_ms())
+    events = _deliver(client, tenant, row)
+    assert [e.status for e in events] == ["done"], [e.last_error for e in events]
+    assert User.objects.get(tenant=tenant, userid=leaver).deleted_at is not None
