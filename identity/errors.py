@@ -2,8 +2,8 @@
 
 from core.errors import ServiceError
 
-__all__ = ["JsapiAgentUnknown", "JsapiInputInvalid", "SsoCodeInvalid", "SsoInputInvalid",
-           "SsoUserNotVisible"]
+__all__ = ["JsapiAgentUnknown", "JsapiInputInvalid", "SsoAnswerUnstorable", "SsoCodeInvalid",
+           "SsoInputInvalid", "SsoUserNotVisible"]
 
 
 class SsoInputInvalid(ServiceError):
@@ -24,6 +24,14 @@ class SsoUserNotVisible(ServiceError):
 
     code = "sso_user_not_visible"
     http_status = 403
+
+
+class SsoAnswerUnstorable(ServiceError):
+    """DingTalk answered a userid or unionid no column can keep as given (a NUL, a lone
+    surrogate, longer than the column): refused rather than cut into another person's id."""
+
+    code = "sso_dingtalk_answer_invalid"
+    http_status = 502
 
 
 class JsapiInputInvalid(ServiceError):

@@ -6,7 +6,7 @@ from django.conf import settings
 
 from core import clock
 from dingtalk.errors import ApiError
-from identity.errors import SsoCodeInvalid, SsoInputInvalid, SsoUserNotVisible
+from identity.errors import SsoAnswerUnstorable, SsoCodeInvalid, SsoInputInvalid, SsoUserNotVisible
 from identity.models import TenantUser
 from tenants.models import Tenant
 from tenants.services.clients import client_for
@@ -21,6 +21,15 @@ def storable(text: str, max_length: int) -> str:
     """DingTalk's free text (a name, an email) as a column can keep it: NUL and lone
     surrogates dropped, cut to the column's length."""
     return _UNSTORABLE.sub("", text)[:max_length]
+
+
+def unstorable_id(value: str, max_length: int) -> bool:
+    """True when an identifier (a userid, unionid, corp id) cannot be kept exactly as given.
+
+    Unlike free text it is never cleaned or cut: a changed id would name another person (or
+    merge two) in every later lookup, so the caller refuses the answer instead.
+    """
+    return len(value) > max_length or _UNSTORABLE.search(value) is not None
 
 
 def _check_code(code: object) -> str:
@@ -55,6 +64,14 @@ def sso_user_exchange(*, tenant: Tenant, code: str) -> TenantUser:
                 "is not authorised there)",
                 extra={"corp_id": tenant.corp_id, "errcode": 40079}) from None
         raise
+    for field, value, max_length in (("userid", info.userid, 64),
+                                     ("unionid", info.unionid or "", 100)):
+        if unstorable_id(value, max_length):
+            # The value is not echoed: it is whatever DingTalk (or something posing as it) sent.
+            raise SsoAnswerUnstorable(
+                f"DingTalk answered a {field} dingsuite cannot store (a NUL, an invalid "
+                f"character, or over {max_length} characters): nothing recorded",
+                extra={"corp_id": tenant.corp_id, "field": field})
     now = clock.now()
     fields = {"name": storable(info.name or "", 200), "is_admin": info.is_admin,
               "sys_level": info.sys_level, "last_seen_at": now}

@@ -30,7 +30,7 @@ from identity.errors import (
     SsoAdminNotConfigured,
 )
 from identity.models import AdminSsoAssertion, AdminSsoCredential
-from identity.services.sso import storable
+from identity.services.sso import storable, unstorable_id
 from identity.services.sso_admin_client import sso_admin_api_for
 from tenants.models import Suite, Tenant
 
@@ -128,13 +128,19 @@ def sso_admin_login(*, code: str, isv: str | None = None) -> AdminSsoLogin:
     code = _check_text(code, "code", CODE_MAX_LENGTH)
     credential = _credential(isv)
     admin = _exchange(credential, code)
+    for field, value in (("userid", admin.userid), ("corp_id", admin.corp_id)):
+        if unstorable_id(value, 64):
+            # Cleaned or cut, the id would name another admin or corp: no assertion at all.
+            raise SsoAdminDingTalkFailed(
+                f"DingTalk answered a {field} dingsuite cannot store (a NUL, an invalid "
+                "character, or over 64 characters)", extra={"field": field})
     random_id = secrets.token_urlsafe(32)
     now = clock.now()
     record = AdminSsoAssertion.objects.create(
-        credential=credential, digest=_digest(random_id), userid=storable(admin.userid, 64),
+        credential=credential, digest=_digest(random_id), userid=admin.userid,
         name=storable(admin.name, 200), email=storable(admin.email, 200),
         avatar=storable(admin.avatar, 2000), is_sys=admin.is_sys,
-        corp_id=storable(admin.corp_id, 64), corp_name=storable(admin.corp_name, 200),
+        corp_id=admin.corp_id, corp_name=storable(admin.corp_name, 200),
         issued_at=now,
         expires_at=now + timedelta(seconds=settings.IDENTITY_SSO_ADMIN_ASSERTION_TTL_S))
     assertion = signing.Signer(salt=ASSERTION_SALT).sign(random_id)
