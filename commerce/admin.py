@@ -22,6 +22,7 @@ from commerce.models import (
     MemberOpen,
 )
 from commerce.services.entitlements import entitlement_recompute
+from commerce.services.inapp import in_app_order_finish_retry
 from commerce.services.orders import ORDER_ID_PATTERN, market_order_import
 from tenants.admin_tenants import run_for_each
 from tenants.models import Suite
@@ -163,7 +164,24 @@ class ConsumptionInline(admin.TabularInline):
 @admin.register(InAppOrder)
 class InAppOrderAdmin(ReadOnlyAdmin):
     list_display = ["order", "tenant", "status", "finish_attempts", "next_attempt_at",
-                    "finished_at"]
+                    "finish_errcode", "finish_errmsg", "finished_at"]
     list_filter = ["status"]
     readonly_fields = [f.name for f in InAppOrder._meta.fields]
     inlines = [ConsumptionInline]
+    actions = ["retry_finish"]
+
+    @admin.action(description="Retry finish at DingTalk (orders whose finish it refused)",
+                  permissions=["view"])
+    def retry_finish(self, request, queryset):
+        refused = queryset.filter(status=InAppOrder.Status.FINISH_REFUSED)
+        run_for_each(self, request, refused.select_related("order"),
+                     lambda row: _finish_retried(in_app_order_finish_retry(in_app_order=row)),
+                     "Retry finish", lambda row: row.order.order_id)
+
+
+def _finish_retried(row: InAppOrder) -> None:
+    # run_for_each reports what raises: a finish refused again, or left for the sweep.
+    if row.status == InAppOrder.Status.FINISH_REFUSED:
+        raise RuntimeError(f"DingTalk refused again: {row.finish_errcode} {row.finish_errmsg}")
+    if row.status == InAppOrder.Status.CONFIRMED:
+        raise RuntimeError("DingTalk did not answer: the sweep retries it")

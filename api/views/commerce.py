@@ -72,6 +72,11 @@ class OrderSerializer(serializers.Serializer):
     in_app = serializers.BooleanField()
     in_app_status = serializers.CharField(source="in_app_order.status", default=None,
                                           allow_null=True)
+    in_app_finish_errcode = serializers.CharField(
+        source="in_app_order.finish_errcode", default=None, allow_null=True,
+        help_text="DingTalk's errcode when it refused the finish (in_app_status finish_refused)")
+    in_app_finish_errmsg = serializers.CharField(source="in_app_order.finish_errmsg",
+                                                 default=None, allow_null=True)
     verify_error = serializers.CharField()
     created_at = serializers.DateTimeField()
 
@@ -98,7 +103,11 @@ class TenantOrderListApi(TenantApi):
 class InAppOrderSerializer(serializers.Serializer):
     order_id = serializers.CharField(source="order.order_id")
     status = serializers.ChoiceField(choices=InAppOrder.Status.choices,
-                                     help_text="confirmed: the finish at DingTalk is retried")
+                                     help_text="confirmed: the finish at DingTalk is retried; "
+                                               "finish_refused: DingTalk refused it (an "
+                                               "operator retries it)")
+    finish_errcode = serializers.CharField(help_text="DingTalk's errcode of a refused finish")
+    finish_errmsg = serializers.CharField()
     confirmed_at = serializers.DateTimeField(allow_null=True)
     finished_at = serializers.DateTimeField(allow_null=True)
 

@@ -15,6 +15,10 @@ class InAppOrder(models.Model):
     - CONFIRMED: the product fulfilled it; dingsuite calls internal/order/finish at once, and
       the beat sweep (commerce.entitlements_sweep) calls it again at `next_attempt_at` when
       that failed, under a lease so only one caller finishes it.
+    - FINISH_REFUSED: DingTalk refused the finish with an API error (`finish_errcode`,
+      `finish_errmsg`): a retry cannot fix it, so nothing retries it by itself; an operator
+      fixes the cause and uses the admin's "retry finish" (back to CONFIRMED). Throttling,
+      DingTalk "busy" and transport failures are not refusals: they stay CONFIRMED.
     - FINISHED: DingTalk was told; final.
     - REFUNDED: its order was refunded before it was finished; final.
     """
@@ -22,6 +26,8 @@ class InAppOrder(models.Model):
     class Status(models.TextChoices):
         PAID = "paid", "Paid: waits for the product to fulfil it"
         CONFIRMED = "confirmed", "Fulfilled by the product: finish at DingTalk pending"
+        FINISH_REFUSED = "finish_refused", ("DingTalk refused the finish: an operator retries "
+                                            "it (admin: retry finish)")
         FINISHED = "finished", "Finished at DingTalk"
         REFUNDED = "refunded", "Refunded before it was finished"
 
@@ -29,13 +35,16 @@ class InAppOrder(models.Model):
                                  related_name="in_app_order")
     tenant = models.ForeignKey(Tenant, on_delete=models.SET_NULL, null=True, blank=True,
                                related_name="in_app_orders")
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PAID)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PAID)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     finish_attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=500, blank=True, default="")
+    # DingTalk's refusal of the finish (FINISH_REFUSED): errcode (or the new API's code), errmsg.
+    finish_errcode = models.CharField(max_length=64, blank=True, default="")
+    finish_errmsg = models.CharField(max_length=500, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -24,7 +24,7 @@ from commerce.errors import (
 from commerce.models import InAppConsumption, InAppOrder, MarketOrder
 from commerce.services.entitlements import entitlements_sweep
 from core import clock
-from dingtalk.errors import DingTalkError, TransportError
+from dingtalk.errors import ApiError, DingTalkError, QuotaExceeded, TokenError, TransportError
 from dingtalk.repeat import retryable_error
 from tenants.models import Tenant
 from tenants.services.clients import client_for
@@ -64,9 +64,21 @@ def in_app_order_fulfil(*, tenant: Tenant, order_id: str) -> InAppOrder:
     return in_app_order_finish(in_app_order=row)
 
 
+def _refusal(exc: BaseException) -> tuple[str, str] | None:
+    """(errcode, errmsg) when DingTalk refused the call for good (an API error a retry cannot
+    fix); None for what a later attempt can fix: transport failures, throttling and quotas,
+    DingTalk "busy", token trouble (the tenant's, not the order's), anything not DingTalk's."""
+    if not isinstance(exc, ApiError) or retryable_error(exc) or isinstance(
+            exc, TokenError | QuotaExceeded):
+        return None
+    code = exc.errcode if exc.errcode is not None else (exc.sub_code or type(exc).__name__)
+    return str(code)[:64], (exc.errmsg or exc.sub_msg or "")[:500]
+
+
 def in_app_order_finish(*, in_app_order: InAppOrder) -> InAppOrder:
     """Call internal/order/finish for a CONFIRMED order unless another caller holds it;
-    FINISHED on success, else CONFIRMED with its next attempt (the sweep's)."""
+    FINISHED on success, FINISH_REFUSED when DingTalk refused it (recorded, not retried), else
+    CONFIRMED with its next attempt (the sweep's)."""
     now = clock.now()
     claimed = InAppOrder.objects.filter(
         Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now),
@@ -77,21 +89,40 @@ def in_app_order_finish(*, in_app_order: InAppOrder) -> InAppOrder:
         return row
     try:
         client_for(row.tenant).appstore.internal_order_finish(row.order.order_id)
-    except Exception as exc:  # noqa: BLE001 (every failure waits for its retry)
-        delay = min(settings.COMMERCE_FINISH_RETRY_BASE_S * 2 ** max(row.finish_attempts - 1, 0),
-                    settings.COMMERCE_FINISH_RETRY_MAX_S)
-        InAppOrder.objects.filter(pk=row.pk, status=IStatus.CONFIRMED).update(
-            lease_expires_at=None, last_error=f"{type(exc).__name__}: {exc}"[:500],
-            next_attempt_at=clock.now() + timedelta(seconds=delay))
-        logger.warning("finish of in-app order %r failed (%s); retry in %.0f s",
-                       row.order.order_id, type(exc).__name__, delay)
+    except Exception as exc:  # noqa: BLE001 (a refusal is recorded, the rest retried)
+        refused = _refusal(exc)
+        if refused is not None:
+            InAppOrder.objects.filter(pk=row.pk, status=IStatus.CONFIRMED).update(
+                status=IStatus.FINISH_REFUSED, lease_expires_at=None, next_attempt_at=None,
+                finish_errcode=refused[0], finish_errmsg=refused[1],
+                last_error=f"{type(exc).__name__}: {exc}"[:500])
+            logger.error("DingTalk refused the finish of in-app order %r (errcode %s): "
+                         "recorded, an operator retries it", row.order.order_id, refused[0])
+        else:
+            delay = min(settings.COMMERCE_FINISH_RETRY_BASE_S
+                        * 2 ** max(row.finish_attempts - 1, 0),
+                        settings.COMMERCE_FINISH_RETRY_MAX_S)
+            InAppOrder.objects.filter(pk=row.pk, status=IStatus.CONFIRMED).update(
+                lease_expires_at=None, last_error=f"{type(exc).__name__}: {exc}"[:500],
+                next_attempt_at=clock.now() + timedelta(seconds=delay))
+            logger.warning("finish of in-app order %r failed (%s); retry in %.0f s",
+                           row.order.order_id, type(exc).__name__, delay)
     else:
         InAppOrder.objects.filter(pk=row.pk, status=IStatus.CONFIRMED).update(
             status=IStatus.FINISHED, finished_at=clock.now(), lease_expires_at=None,
-            next_attempt_at=None, last_error="")
+            next_attempt_at=None, last_error="", finish_errcode="", finish_errmsg="")
         logger.info("in-app order %r finished at DingTalk", row.order.order_id)
     row.refresh_from_db()
     return row
+
+
+def in_app_order_finish_retry(*, in_app_order: InAppOrder) -> InAppOrder:
+    """An operator fixed what DingTalk refused: a FINISH_REFUSED order is CONFIRMED again and
+    finished now (refused again, it is recorded again)."""
+    now = clock.now()
+    InAppOrder.objects.filter(pk=in_app_order.pk, status=IStatus.FINISH_REFUSED).update(
+        status=IStatus.CONFIRMED, next_attempt_at=now, finish_errcode="", finish_errmsg="")
+    return in_app_order_finish(in_app_order=in_app_order)
 
 
 def in_app_finishes_due(*, limit: int = 200) -> int:

@@ -30,6 +30,7 @@ class ReconcileReport:
     finished_again: int = 0
     awaiting_product: int = 0  # paid, told, not yet confirmed by the product
     refused: list[str] = field(default_factory=list)  # DingTalk listed it but would not confirm
+    finish_refused: int = 0  # DingTalk refused their finish: an operator retries them
     failed_tenants: int = 0
 
 
@@ -74,6 +75,8 @@ def in_app_reconcile_tenant(*, tenant: Tenant, report: ReconcileReport) -> None:
                 in_app_order=row).status == InAppOrder.Status.FINISHED
         elif row.status == InAppOrder.Status.PAID:
             report.awaiting_product += 1
+        elif row.status == InAppOrder.Status.FINISH_REFUSED:
+            report.finish_refused += 1
 
 
 def in_app_reconcile(*, tenants=None) -> ReconcileReport:
@@ -92,7 +95,8 @@ def in_app_reconcile(*, tenants=None) -> ReconcileReport:
             logger.warning("in-app reconciliation of %s failed: %s", tenant.corp_id,
                            type(exc).__name__)
     logger.info("in-app reconciliation: %d tenants, %d imported, %d finished again, %d awaiting "
-                "the product, %d refused, %d tenants failed", report.tenants, len(report.imported),
-                report.finished_again, report.awaiting_product, len(report.refused),
+                "the product, %d refused, %d finishes refused (admin: retry finish), %d tenants "
+                "failed", report.tenants, len(report.imported), report.finished_again,
+                report.awaiting_product, len(report.refused), report.finish_refused,
                 report.failed_tenants)
     return report

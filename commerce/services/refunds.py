@@ -56,6 +56,7 @@ def market_refund_record(*, suite: Suite, corp_id: str, order_id: str, via: str,
             order.save(update_fields=["status", "updated_at"])
             InAppOrder.objects.filter(order=order, status__in=[
                 InAppOrder.Status.PAID, InAppOrder.Status.CONFIRMED,
+                InAppOrder.Status.FINISH_REFUSED,
             ]).update(status=InAppOrder.Status.REFUNDED)
             logger.info("order %r of suite %s refunded", order_id, suite.suite_key)
         if counted and order.tenant_id and not order.in_app:
