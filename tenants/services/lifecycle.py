@@ -3,10 +3,10 @@ the relieve per the suite's policy, revived by a re-authorization, exported and 
 the daily sweep or an operator, with an audit row (TenantDeletion) that stays.
 
 Deletion is durable work on the tenant row: a conditional update claims it (data_status
-DELETING with a lease), the export is written outside any transaction, and every part's delete
-runs in one transaction that first re-checks, under the row lock, that the tenant is still
-relieved and still claimed (a re-authorization meanwhile cancels it). A holder that dies leaves
-a lease that runs out; the next sweep takes the tenant over.
+DELETING with a lease), then one transaction re-checks, under the row lock, that the tenant is
+still relieved and still claimed (a re-authorization meanwhile cancels it), writes a fresh
+export and runs every part's delete. A holder that dies leaves a lease that runs out; the next
+sweep takes the tenant over.
 """
 
 from __future__ import annotations
@@ -29,11 +29,7 @@ from tenants.errors_lifecycle import (
 from tenants.lifecycle import parts
 from tenants.lifecycle_parts import SETTLED_EVENTS, tenant_events
 from tenants.models import Suite, Tenant, TenantDeletion
-from tenants.services.lifecycle_export import (
-    export_path_for,
-    export_still_valid,
-    tenant_export_write,
-)
+from tenants.services.lifecycle_export import export_path_for, tenant_export_write
 
 logger = logging.getLogger("tenants.lifecycle")
 
@@ -113,8 +109,8 @@ def _claim(tenant_id: int, where: Q) -> bool:
 
 def tenant_data_delete(*, tenant: Tenant, reason: str = Reason.CUSTOMER_REQUEST,
                        operator: str | None = None) -> TenantDeletion:
-    """Export (unless exported since the relieve) then delete everything dingsuite holds for a
-    relieved tenant; -> the audit row. Refuses an authorized tenant or an internal app."""
+    """Export afresh, then delete everything dingsuite holds for a relieved tenant; -> the
+    audit row. Refuses an authorized tenant or an internal app."""
     current = Tenant.objects.get(pk=tenant.pk)
     if current.status != Tenant.Status.RELIEVED:
         raise TenantNotRelieved(
@@ -134,12 +130,8 @@ def tenant_data_delete(*, tenant: Tenant, reason: str = Reason.CUSTOMER_REQUEST,
 
 def _delete_claimed(tenant_id: int, *, reason: str, operator: str) -> TenantDeletion:
     try:
-        tenant = Tenant.objects.select_related("suite").get(pk=tenant_id)
-        export = export_still_valid(tenant=tenant) or tenant_export_write(
-            tenant=tenant, path=export_path_for(tenant=tenant))
         with transaction.atomic():
-            deletion = _delete_parts(tenant_id, reason=reason, operator=operator,
-                                     export_path=str(export.path), export_sha256=export.sha256)
+            deletion = _delete_parts(tenant_id, reason=reason, operator=operator)
     except BaseException:
         # The next sweep may try again at once (a re-authorization meanwhile made it LIVE).
         Tenant.objects.filter(pk=tenant_id, data_status=DataStatus.DELETING).update(
@@ -150,8 +142,7 @@ def _delete_claimed(tenant_id: int, *, reason: str, operator: str) -> TenantDele
     return deletion
 
 
-def _delete_parts(tenant_id: int, *, reason: str, operator: str, export_path: str,
-                  export_sha256: str) -> TenantDeletion:
+def _delete_parts(tenant_id: int, *, reason: str, operator: str) -> TenantDeletion:
     tenant = (Tenant.objects.select_for_update(of=("self",)).select_related("suite")
               .get(pk=tenant_id))
     if tenant.status == Tenant.Status.RELIEVED and tenant.data_status == DataStatus.DELETED:
@@ -169,6 +160,12 @@ def _delete_parts(tenant_id: int, *, reason: str, operator: str, export_path: st
             f"tenant {tenant.corp_id} has {unprocessed} callback event(s) not processed yet: "
             "nothing deleted; it is tried again once they are",
             extra={"corp_id": tenant.corp_id, "unprocessed_events": unprocessed})
+    # The export is the customer's backup of exactly what is deleted, so it is taken here, in
+    # the deleting transaction under the row lock (which holds off every insert of a row with
+    # a tenant foreign key), never reused from earlier: a late webhook event or callback
+    # written after an earlier export would be deleted without a copy. Each export is a new
+    # file; earlier ones stay. Only a database read and a local file write: no network I/O.
+    export = tenant_export_write(tenant=tenant, path=export_path_for(tenant=tenant))
     audit = {"tenant_name": tenant.full_corp_name or tenant.corp_name,
              "authorized_at": tenant.authorized_at, "relieved_at": tenant.relieved_at}
     counts: dict[str, int] = {}
@@ -182,7 +179,7 @@ def _delete_parts(tenant_id: int, *, reason: str, operator: str, export_path: st
     return TenantDeletion.objects.create(
         tenant=tenant, suite=tenant.suite, suite_key=tenant.suite.suite_key if tenant.suite_id
         else "", corp_id=tenant.corp_id, deleted_at=now, reason=reason, operator=operator,
-        counts=counts, export_path=export_path, export_sha256=export_sha256, **audit)
+        counts=counts, export_path=str(export.path), export_sha256=export.sha256, **audit)
 
 
 def tenant_data_sweep(*, limit: int = 100) -> list[TenantDeletion]:

@@ -114,18 +114,3 @@ def tenant_export_write(*, tenant: Tenant, path: Path | str) -> TenantExportFile
         data_export_sha256=digest)
     logger.info("tenant %s exported: %s (%d bytes)", tenant.corp_id, path, len(body))
     return TenantExportFile(path=path, sha256=digest, size=len(body))
-
-
-def export_still_valid(*, tenant: Tenant) -> TenantExportFile | None:
-    """The tenant's last export when it was taken since the relieve and its file is intact."""
-    if not (tenant.data_exported_at and tenant.data_export_path and tenant.relieved_at
-            and tenant.data_exported_at >= tenant.relieved_at):
-        return None
-    path = Path(tenant.data_export_path)
-    try:
-        body = path.read_bytes()
-    except OSError:
-        return None
-    if hashlib.sha256(body).hexdigest() != tenant.data_export_sha256:
-        return None
-    return TenantExportFile(path=path, sha256=tenant.data_export_sha256, size=len(body))

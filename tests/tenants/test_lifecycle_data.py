@@ -3,6 +3,7 @@ re-authorization before or after the deletion (tenants/services/lifecycle.py).""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import stat
@@ -189,17 +190,30 @@ def test_lifecycle_reauthorization_after_deletion_starts_afresh_on_the_same_row(
     assert tenant_rows(back) == {}
 
 
-def test_lifecycle_deletion_reuses_an_export_taken_since_the_relieve(_export_dir):
+def test_lifecycle_deletion_exports_again_so_late_rows_are_in_its_file(_export_dir):
+    # The export is the customer's backup of exactly what is deleted: a row written after an
+    # earlier export (a late webhook event) must be in the file the deletion records.
+    from api.models import WebhookEvent
+
     tenant, _ = _relieved()
-    written = tenant_export_write(tenant=tenant, path=_export_dir / "asked.json")
+    earlier = tenant_export_write(tenant=tenant, path=_export_dir / "asked.json")
+    earlier_body = earlier.path.read_bytes()
+    late = WebhookEvent.objects.create(event_type="tenant.authorized", tenant=tenant,
+                                       payload={"late": "after-the-export"},
+                                       created_at=clock.now())
     deletion = tenant_data_delete(tenant=tenant)
-    assert (deletion.export_path, deletion.export_sha256) == (str(written.path),
-                                                              written.sha256)
-    # A file changed since is not trusted: the next tenant's deletion exports afresh.
-    other, _ = _relieved()
-    stale = tenant_export_write(tenant=other, path=_export_dir / "stale.json")
-    stale.path.write_text("{}")
-    assert tenant_data_delete(tenant=other).export_path != str(stale.path)
+    assert deletion.export_path != str(earlier.path)
+    with open(deletion.export_path, "rb") as export:
+        body = export.read()
+    assert hashlib.sha256(body).hexdigest() == deletion.export_sha256
+    events = json.loads(body)["parts"]["api"]["webhook_events"]
+    assert str(late.event_id) in {e["event_id"] for e in events}
+    assert not WebhookEvent.objects.filter(pk=late.pk).exists()
+    # The earlier file stays as it was, and the tenant row names the deletion's export.
+    assert earlier.path.read_bytes() == earlier_body
+    stored = Tenant.objects.get(pk=tenant.pk)
+    assert (stored.data_export_path, stored.data_export_sha256) == (
+        deletion.export_path, deletion.export_sha256)
 
 
 def test_lifecycle_a_claimed_tenant_is_busy_until_its_lease_runs_out(settings):
@@ -230,7 +244,10 @@ def test_lifecycle_commands_export_and_delete(_export_dir, capsys):
                      "--suite", authorized.suite.suite_key, "--yes")
     call_command("tenant_delete_data", tenant.corp_id, "--suite", tenant.suite.suite_key,
                  "--yes")
-    assert TenantDeletion.objects.get(corp_id=tenant.corp_id).export_path == str(out)
+    # The deletion exports afresh into the export directory; the operator's file stays.
+    deleted_with = TenantDeletion.objects.get(corp_id=tenant.corp_id).export_path
+    assert deleted_with != str(out) and deleted_with.startswith(str(_export_dir))
+    assert out.exists() and os.path.exists(deleted_with)
     assert tenant_rows(tenant) == {}
 
 
