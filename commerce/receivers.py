@@ -57,10 +57,13 @@ def on_market_service(*, event, parsed):
         return IGNORED, f"service event without a suite or {_USABLE_ID}"
     suite, corp_id, order_id = where
     if parsed.action == "open":
-        order = market_service_open(suite=suite, corp_id=corp_id, order_id=order_id,
-                                    data=parsed.data, push=_push(event, parsed))
+        open_type = integer(parsed.data, "openType")
+        if open_type not in (None, 3):  # 3 (a renew-change takes effect) is the only one
+            return IGNORED, f"service open of unknown openType {open_type}"
+        order, ignored = market_service_open(suite=suite, corp_id=corp_id, order_id=order_id,
+                                             data=parsed.data, push=_push(event, parsed))
         if order is None:
-            return IGNORED, _ANOTHER_CORP.format(order_id)
+            return IGNORED, ignored
         return DONE, f"order {order_id} opened: {order.status}"
     if parsed.action != "close":
         return IGNORED, f"service event of unknown action {parsed.action!r}"

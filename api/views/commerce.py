@@ -78,6 +78,9 @@ class OrderSerializer(serializers.Serializer):
     in_app_finish_errmsg = serializers.CharField(source="in_app_order.finish_errmsg",
                                                  default=None, allow_null=True)
     verify_error = serializers.CharField()
+    note = serializers.CharField(help_text="what the ledger did that the pushes alone do not "
+                                           "explain (an ignored open, a change applied "
+                                           "without its open)")
     created_at = serializers.DateTimeField()
 
 

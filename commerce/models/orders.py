@@ -102,6 +102,8 @@ class MarketOrder(models.Model):
     change_opened_at = models.DateTimeField(null=True, blank=True)
     # When it took effect for the entitlement (paid, or its 37 open): the latest wins.
     effective_at = models.DateTimeField(null=True, blank=True)
+    # What the ledger did that the pushes alone do not explain (an ignored open, ...).
+    note = models.CharField(max_length=200, blank=True, default="")
     # The pushes that carried it (kinds and event ids), and its last pushed payload.
     pushes = models.JSONField(default=list, blank=True)
     data = models.JSONField(default=dict, blank=True)

@@ -68,7 +68,8 @@ def order_record(*, suite: Suite, corp_id: str, order_id: str, data: dict,
         order = _locked(suite, order_id, corp_id, MarketOrder.Source.PUSH)
         unsettled = order.status in UNSETTLED
         order.filled = False
-        for name, value in order_fields(data).items():
+        pushed = order_fields(data)
+        for name, value in pushed.items():
             if unsettled and (value not in (None, "") or isinstance(value, bool)):
                 setattr(order, name, value)
             elif not unsettled and value not in (None, "", False) and getattr(
@@ -76,6 +77,8 @@ def order_record(*, suite: Suite, corp_id: str, order_id: str, data: dict,
                 # A settled order (a 37 open came first) only gains what it lacked.
                 setattr(order, name, value)
                 order.filled = True
+        if not unsettled and order.change_opened_at is not None and _not_renew_change(order):
+            _open_dropped(order, pushed)
         order.corp_id = order.corp_id or corp_id
         order.data = storable(data) if unsettled or not order.data else order.data
         _note_push(order, push)
@@ -85,6 +88,22 @@ def order_record(*, suite: Suite, corp_id: str, order_id: str, data: dict,
                 and not order.in_app:
             entitlement_recompute(tenant=order.tenant)
     return order
+
+
+def _open_dropped(order: MarketOrder, pushed: dict) -> None:
+    """A 37 open settled the order before its 17, which now says it is no renew-change: the
+    open is ignored after all (its times too, unless DingTalk's verified ones replaced them)."""
+    order.change_opened_at = None
+    if order.dingtalk_status is None:
+        for name in ("service_start_at", "service_stop_at"):
+            if pushed.get(name) is not None:
+                setattr(order, name, pushed[name])
+    if order.status == Status.ACTIVE:
+        order.effective_at = order.paid_at or order.service_start_at or order.effective_at
+    order.note = _open_ignored(order)[:200]
+    order.filled = True  # the entitlement is recomputed
+    logger.warning("order %r of suite %s: %s", order.order_id, order.suite.suite_key,
+                   order.note)
 
 
 def market_order_push(*, suite: Suite, corp_id: str, order_id: str, data: dict,
@@ -135,6 +154,10 @@ def order_settle(*, order_pk: int, remote: Any | None, refusal: str) -> MarketOr
             for name, value in verified_fields(remote).items():
                 setattr(order, name, value)
         order.verify_error = ""
+        if order.change_opened_at is not None and _not_renew_change(order):
+            # A 37 open came before its 17, which says the order is no renew-change.
+            order.change_opened_at = None
+            order.note = _open_ignored(order)[:200]
         order.status = _granting_status(order)
         if order.status == Status.ACTIVE:
             order.effective_at = (order.change_opened_at or order.paid_at
@@ -163,16 +186,32 @@ def _in_app_record(order: MarketOrder) -> bool:
     return created and status == InAppOrder.Status.PAID
 
 
+def _not_renew_change(order: MarketOrder) -> bool:
+    """The order's type is known and is not one a 37 open applies to (an imported order's
+    type is unknown: DingTalk's order API does not say)."""
+    return bool(order.order_type) and not order.is_renew_change
+
+
+def _open_ignored(order: MarketOrder) -> str:
+    return (f"market_service_open ignored: order {order.order_id} is {order.order_type}, not a "
+            "renew-change (RENEW_UPGRADE / RENEW_DEGRADE)")
+
+
 def market_service_open(*, suite: Suite, corp_id: str, order_id: str, data: dict,
-                        push: dict | None = None) -> MarketOrder | None:
+                        push: dict | None = None) -> tuple[MarketOrder | None, str]:
     """biz_type 37 market_service_open: a renew-change takes effect now (it may come before
-    its 17: the order then waits for verification with its open recorded). None when the
-    order is another corp's."""
+    its 17: the order then waits for verification with its open recorded). (order, "") or
+    (None, why it was ignored): the order is another corp's, or no renew-change."""
     if order_corp_conflict(suite=suite, order_id=order_id, corp_id=corp_id):
-        return None
+        return None, f"order {order_id} belongs to another corp than the push names: left as it is"
     fields = order_fields(data)
     with transaction.atomic():
         order = _locked(suite, order_id, corp_id, MarketOrder.Source.PUSH)
+        if _not_renew_change(order):
+            # Its 17 (under this row lock) said what it is: the open's times must not apply.
+            logger.warning("37 open of order %r of suite %s ignored: it is %s", order_id,
+                           suite.suite_key, order.order_type)
+            return None, _open_ignored(order)
         opened = order.change_opened_at is None
         if opened:
             order.change_opened_at = clock.now()
@@ -191,8 +230,8 @@ def market_service_open(*, suite: Suite, corp_id: str, order_id: str, data: dict
         if opened and order.tenant_id and order.status == Status.ACTIVE and not order.in_app:
             entitlement_recompute(tenant=order.tenant)
     if order.status in UNSETTLED:
-        return order_verify(order=order)
-    return order
+        return order_verify(order=order), ""
+    return order, ""
 
 
 def market_order_import(*, suite: Suite, order_id: str,
