@@ -5,14 +5,14 @@ from __future__ import annotations
 from celery import shared_task
 from django.conf import settings
 
-from commerce.services.inapp import commerce_sweep
 from commerce.services.reconcile import in_app_reconcile
+from commerce.services.sweep import commerce_sweep
 
 
 @shared_task(name="commerce.entitlements_sweep", acks_late=True, ignore_result=True)
 def entitlements_sweep_task() -> None:
-    """Beat: entitlements whose order started or ended, and due in-app finishes (both
-    idempotent, so acks late)."""
+    """Beat: overdue renew-changes, entitlements whose order started or ended, due in-app
+    finishes (all idempotent, so acks late)."""
     commerce_sweep()
 
 

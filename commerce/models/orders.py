@@ -22,7 +22,10 @@ class MarketOrder(models.Model):
       match the push (corp, item); `verify_error` says why. Grants nothing. A later push of
       the same order, or an operator's "import order by id", verifies it again.
     - PENDING_CHANGE: a verified RENEW_UPGRADE / RENEW_DEGRADE, paid but not in effect: its
-      biz_type 37 market_service_open makes it ACTIVE (PROTOCOL-ISV 3.4 step 3).
+      biz_type 37 market_service_open makes it ACTIVE (PROTOCOL-ISV 3.4 step 3). When the open
+      has not come COMMERCE_RENEW_CHANGE_GRACE_S after its service start, the beat sweep asks
+      DingTalk again and makes it ACTIVE (note: applied without its open) or VERIFY_FAILED
+      (DingTalk no longer backs it); DingTalk unreachable: checked again at `change_check_at`.
     - ACTIVE: verified and in effect: counts towards the tenant's entitlement (an in-app
       order counts towards nothing there; its fulfilment is its InAppOrder).
     - REFUNDED: final; a refund (37 close or 212) voided it and the entitlement was
@@ -33,7 +36,8 @@ class MarketOrder(models.Model):
         RECEIVED = "received", "Received: verification with DingTalk pending (the inbox retries)"
         VERIFY_FAILED = "verify_failed", ("Verification failed: grants nothing (a new push or "
                                           "an import by id verifies again)")
-        PENDING_CHANGE = "pending_change", "Renew-change paid: waits for its biz_type 37 open"
+        PENDING_CHANGE = "pending_change", ("Renew-change paid: waits for its biz_type 37 open "
+                                            "(the sweep applies it a grace after its start)")
         ACTIVE = "active", "Active: counts towards the entitlement"
         REFUNDED = "refunded", "Refunded: final, voided"
 
@@ -104,6 +108,8 @@ class MarketOrder(models.Model):
     effective_at = models.DateTimeField(null=True, blank=True)
     # What the ledger did that the pushes alone do not explain (an ignored open, ...).
     note = models.CharField(max_length=200, blank=True, default="")
+    # A PENDING_CHANGE past its grace whose check with DingTalk failed: the next check's time.
+    change_check_at = models.DateTimeField(null=True, blank=True)
     # The pushes that carried it (kinds and event ids), and its last pushed payload.
     pushes = models.JSONField(default=list, blank=True)
     data = models.JSONField(default=dict, blank=True)

@@ -22,7 +22,6 @@ from commerce.errors import (
     OrderRefunded,
 )
 from commerce.models import InAppConsumption, InAppOrder, MarketOrder
-from commerce.services.entitlements import entitlements_sweep
 from core import clock
 from dingtalk.errors import ApiError, DingTalkError, QuotaExceeded, TokenError, TransportError
 from dingtalk.repeat import retryable_error
@@ -198,8 +197,3 @@ def _consume_call(used: InAppConsumption, row: InAppOrder) -> InAppConsumption:
         status=CStatus.DONE, done_at=clock.now(), lease_expires_at=None, last_error="")
     used.refresh_from_db()
     return used
-
-
-def commerce_sweep() -> tuple[int, int]:
-    """The beat's minute: (entitlements recomputed, in-app finishes tried)."""
-    return entitlements_sweep(), in_app_finishes_due()

@@ -20,6 +20,10 @@ COMMERCE_TRYOUT_TZ = os.environ.get("COMMERCE_TRYOUT_TZ", "Asia/Shanghai")
 COMMERCE_FINISH_RETRY_BASE_S = float(os.environ.get("COMMERCE_FINISH_RETRY_BASE_S", "30"))
 COMMERCE_FINISH_RETRY_MAX_S = float(os.environ.get("COMMERCE_FINISH_RETRY_MAX_S", "3600"))
 COMMERCE_CALL_LEASE_S = float(os.environ.get("COMMERCE_CALL_LEASE_S", "60"))
+# A renew-change (RENEW_UPGRADE / RENEW_DEGRADE) whose 37 market_service_open has not come this
+# long after its service start is re-verified with DingTalk and applied by the sweep (a lost
+# push must not leave it pending forever).
+COMMERCE_RENEW_CHANGE_GRACE_S = float(os.environ.get("COMMERCE_RENEW_CHANGE_GRACE_S", "86400"))
 # The daily in-app reconciliation (unfinishedorder/list per tenant) can be switched off for a
 # suite with no in-app goods.
 COMMERCE_RECONCILE_INAPP = os.environ.get("COMMERCE_RECONCILE_INAPP", "true").lower() != "false"
