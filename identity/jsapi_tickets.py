@@ -22,6 +22,7 @@ from django.conf import settings
 
 from core import clock
 from dingtalk.tokens import Token, TokenManager
+from tenants.errors import TenantInactive
 from tenants.models import Tenant
 from tenants.services.clients import client_for
 from tenants.token_store import token_store
@@ -72,8 +73,15 @@ def _decode(value: str) -> CachedTicket | None:
         return None  # not ours (or from an older layout): treated as missing
 
 
-def _fetcher(tenant: Tenant, key: str, manager: TokenManager, forced: bool = False):
+def _authorization(tenant: Tenant) -> tuple[str, object] | None:
+    """The tenant's authorization as the database has it now: (status, authorized_at)."""
+    return Tenant.objects.filter(pk=tenant.pk).values_list("status", "authorized_at").first()
+
+
+def _fetcher(tenant: Tenant, key: str, manager: TokenManager, forced: bool, seen: list):
     def fetch() -> Token:
+        # Read before the DingTalk call: the authorization this ticket is fetched under.
+        seen.append(_authorization(tenant))
         answer = client_for(tenant).jsapi.ticket()
         now = clock.time()
         current = manager.store.get(key)
@@ -91,18 +99,46 @@ def _fetcher(tenant: Tenant, key: str, manager: TokenManager, forced: bool = Fal
     return fetch
 
 
-def jsapi_ticket_get(*, tenant: Tenant, forced: bool = False) -> CachedTicket:
+def _drop_if_outlived(tenant: Tenant, key: str, manager: TokenManager, token: Token,
+                      seen: tuple | None) -> bool:
+    """After this process stored a ticket: drop it again when a relieve (or a relieve and a
+    re-authorization) committed since the fetch began; True when it was dropped.
+
+    A relieve drops the ticket once it committed; a fetch that began before it stores after
+    that drop. Checked after the store, one of the two always sees the other: either this
+    read sees the relieve, or the relieve's drop comes after the store.
+    """
+    now = _authorization(tenant)
+    if now is not None and now == seen and now[0] != Tenant.Status.RELIEVED:
+        return False
+    manager.invalidate(key, token.value)
+    return True
+
+
+def jsapi_ticket_get(*, tenant: Tenant, forced: bool = False, _again: bool = True
+                     ) -> CachedTicket:
     """The tenant's current ticket: cached, or fetched once (under the store's lock) across
     every process when missing, about to expire or retired; `forced`: a fetch this makes
-    replaces a ticket a container refused."""
+    replaces a ticket a container refused. TenantInactive when it was relieved meanwhile."""
     manager = ticket_manager()
     key = jsapi_ticket_key(tenant)
-    token = manager.get(key, _fetcher(tenant, key, manager, forced))
+    seen: list = []
+    token = manager.get(key, _fetcher(tenant, key, manager, forced, seen))
     cached = _decode(token.value)
     if cached is None:
         manager.invalidate(key, token.value)
-        cached = _decode(manager.get(key, _fetcher(tenant, key, manager, forced)).value)
+        token = manager.get(key, _fetcher(tenant, key, manager, forced, seen))
+        cached = _decode(token.value)
         assert cached is not None  # a value this module just wrote
+    if seen and _drop_if_outlived(tenant, key, manager, token, seen[-1]):
+        current = Tenant.objects.select_related("suite").get(pk=tenant.pk)
+        if current.status == Tenant.Status.RELIEVED or not _again:
+            raise TenantInactive(
+                f"tenant {tenant.corp_id} was relieved (or authorized anew) while its "
+                "jsapi_ticket was fetched",
+                extra={"corp_id": tenant.corp_id, "status": current.status})
+        # Authorized again meanwhile: a ticket fetched under the new authorization, once.
+        return jsapi_ticket_get(tenant=current, forced=forced, _again=False)
     return cached
 
 
