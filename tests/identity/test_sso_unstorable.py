@@ -10,6 +10,7 @@ from identity.errors import SsoAdminDingTalkFailed, SsoAnswerUnstorable
 from identity.models import AdminSsoAssertion, TenantUser
 from identity.services.sso import sso_user_exchange
 from identity.services.sso_admin import sso_admin_login
+from tests.api.conftest import make_suite_side  # noqa: F401
 from tests.identity.sso_admin_world import make_admin_sso_world
 from tests.tenants.conftest import authorized_tenant
 
@@ -89,3 +90,31 @@ def test_admin_sso_refuses_a_corp_id_it_cannot_store(emulator, make_suite, corp_
         sso_admin_login(code=code)
     assert refused.value.extra["field"] == "corp_id"
     assert not AdminSsoAssertion.objects.filter(credential=world.credential).exists()
+
+
+def test_the_api_answers_a_clear_502_not_a_500(emulator, make_suite_side):  # noqa: F811
+    side = make_suite_side(tenants=1)
+    corp = side.corps[0]
+    code = emulator.sso_code(corp["corp_id"], corp["userids"][0])
+    emulator.add_fault("topapi/v2/user/getuserinfo", corp_id=corp["corp_id"], count=1,
+                       raw_body=_getuserinfo_answer("u\x00x", "union1"))
+    response = side.client.post("/api/v1/sso/user", {"corp_id": corp["corp_id"], "code": code},
+                                format="json")
+    assert response.status_code == 502, response.content[:300]
+    error = response.json()["error"]
+    assert (error["code"], error["details"]["field"]) == ("sso_dingtalk_answer_invalid",
+                                                          "userid")
+    assert not TenantUser.objects.exists()
+
+
+def test_the_admin_sso_page_answers_a_clear_502(client, emulator, make_suite):
+    world = make_admin_sso_world(emulator, make_suite)
+    code = world.code(emulator)
+    emulator.add_fault("sso/getuserinfo", count=1, raw_body=json.dumps({
+        "errcode": 0, "errmsg": "ok", "is_sys": True,
+        "user_info": {"name": "A", "avatar": "", "userid": "a\x00b", "email": ""},
+        "corp_info": {"corpid": world.corp["corp_id"], "corp_name": "C"}}))
+    response = client.get("/sso/admin/", {"code": code}, HTTP_ACCEPT="application/json")
+    assert response.status_code == 502 and "Location" not in response
+    assert response.json()["error"]["code"] == "sso_admin_dingtalk_failed"
+    assert not AdminSsoAssertion.objects.exists()
