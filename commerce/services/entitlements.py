@@ -90,11 +90,24 @@ def entitlements_due(*, limit: int = 500) -> list[int]:
                 .order_by("next_change_at").values_list("tenant_id", flat=True)[:limit])
 
 
-def entitlements_sweep(*, limit: int = 500) -> int:
+def entitlements_sweep_run(*, limit: int = 500) -> tuple[int, list[int]]:
     """Recompute every entitlement whose next change is due (expiry, trial -> free, a renewal
-    starting); how many were recomputed."""
-    done = 0
-    for tenant in Tenant.objects.filter(pk__in=entitlements_due(limit=limit)):
-        entitlement_recompute(tenant=tenant)
-        done += 1
-    return done
+    starting), each tenant on its own: (how many were recomputed, the ids of tenants whose
+    recompute failed). A failure is logged at error level; the tenant stays due, so the next
+    run tries it again."""
+    done, failed = 0, []
+    for tenant in Tenant.objects.filter(pk__in=entitlements_due(limit=limit)).order_by("pk"):
+        try:
+            entitlement_recompute(tenant=tenant)
+        except Exception:  # noqa: BLE001 (one tenant's failure must not stop the others)
+            logger.exception("entitlement of tenant %s not recomputed: retried next run",
+                             tenant.pk)
+            failed.append(tenant.pk)
+        else:
+            done += 1
+    return done, failed
+
+
+def entitlements_sweep(*, limit: int = 500) -> int:
+    """entitlements_sweep_run's count of recomputed entitlements."""
+    return entitlements_sweep_run(limit=limit)[0]
