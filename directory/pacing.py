@@ -26,7 +26,7 @@ _PREFIX = "dingsuite:directory:pace:"
 # After a Redis failure the window is kept locally this long before Redis is tried again: a
 # hung Redis would otherwise cost every call its socket timeout (and a warning).
 _REDIS_RETRY_S = 30.0
-_redis_down_until = 0.0
+_redis_down_until: dict[str, float] = {}  # Redis URL -> monotonic time to try it again
 _local_lock = threading.Lock()
 _local: dict[tuple[str, str], tuple[int, int]] = defaultdict(lambda: (-1, 0))
 
@@ -46,7 +46,9 @@ def _redis_slot(key: str, rate: int) -> float:
 
 
 def _local_slot(app: str, path: str, rate: int) -> float:
-    now = time.monotonic()
+    # Wall-clock seconds, as DingTalk (and Redis's window above) count them: a window offset
+    # from theirs lets two windows' calls land in one of their seconds, 2 x rate.
+    now = time.time()
     second = int(now)
     with _local_lock:
         window, count = _local[(app, path)]
@@ -58,8 +60,7 @@ def _local_slot(app: str, path: str, rate: int) -> float:
 
 
 def _redis_failed(error: Exception) -> None:
-    global _redis_down_until
-    _redis_down_until = time.monotonic() + _REDIS_RETRY_S
+    _redis_down_until[settings.REDIS_URL] = time.monotonic() + _REDIS_RETRY_S
     logger.warning("directory pacing without Redis for %.0f s (%s)", _REDIS_RETRY_S,
                    type(error).__name__)
 
@@ -69,7 +70,8 @@ def pace(app: str, path: str, *, rate: int | None = None) -> float:
     rate = rate or settings.DIRECTORY_SYNC_QPS
     waited = 0.0
     while True:
-        if not settings.REDIS_URL or time.monotonic() < _redis_down_until:
+        if not settings.REDIS_URL or (
+                time.monotonic() < _redis_down_until.get(settings.REDIS_URL, 0.0)):
             # No Redis (the quick start's demo), or it failed a moment ago.
             wait = _local_slot(app, path, rate)
         else:
