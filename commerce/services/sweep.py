@@ -10,12 +10,15 @@ from commerce.models import MarketOrder
 from commerce.services.changes import renew_change_apply_overdue, renew_changes_overdue
 from commerce.services.entitlements import entitlements_sweep_run
 from commerce.services.inapp import in_app_finishes_due
+from commerce.services.tenants import commerce_tenant_link, commerce_tenants_to_link
 
 logger = logging.getLogger("commerce")
 
 
 @dataclass
 class SweepReport:
+    orders_linked: int = 0  # orders that arrived before their tenant, linked now
+    links_failed: int = 0  # tenants whose link raised (tried again next run)
     recomputed: int = 0  # entitlements recomputed (a boundary passed)
     failed_tenants: list[int] = field(default_factory=list)  # recompute failed: next run
     finishes_tried: int = 0  # in-app finishes retried
@@ -27,7 +30,17 @@ class SweepReport:
     @property
     def failed(self) -> int:
         """Everything that failed this run (each logged at error level, retried next run)."""
-        return len(self.failed_tenants) + self.changes_failed + self.steps_failed
+        return (self.links_failed + len(self.failed_tenants) + self.changes_failed
+                + self.steps_failed)
+
+
+def _links(report: SweepReport) -> None:
+    for tenant in commerce_tenants_to_link():
+        try:
+            report.orders_linked += commerce_tenant_link(tenant=tenant)
+        except Exception:  # noqa: BLE001 (one tenant's failure must not stop the others)
+            logger.exception("orders of tenant %s not linked: retried next run", tenant.pk)
+            report.links_failed += 1
 
 
 def _renew_changes(report: SweepReport) -> None:
@@ -53,7 +66,7 @@ def _finishes(report: SweepReport) -> None:
 def commerce_sweep() -> SweepReport:
     """Run every timed step once, each isolated from the others' failures; what each did."""
     report = SweepReport()
-    for step in (_renew_changes, _entitlements, _finishes):
+    for step in (_links, _renew_changes, _entitlements, _finishes):
         try:
             step(report)
         except Exception:  # noqa: BLE001 (the next steps still run)

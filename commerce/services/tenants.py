@@ -1,8 +1,11 @@
-"""Orders and opens pushed before their corp authorized the suite join the tenant once it does."""
+"""Orders and opens pushed before their corp authorized the suite join the tenant once it does:
+at tenant_authorized, and by the beat sweep for any link that did not happen then (the signal's
+receiver failed, or an order was committed while the tenant was being created)."""
 
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 
 from commerce.models import InAppOrder, MarketOrder, MemberOpen
 from commerce.services.entitlements import entitlement_recompute
@@ -31,3 +34,16 @@ def commerce_tenant_link(*, tenant: Tenant) -> int:
                 sender=MarketOrder, tenant=tenant, order=order))
     entitlement_recompute(tenant=tenant)
     return len(order_ids)
+
+
+def commerce_tenants_to_link(*, limit: int = 50) -> list[Tenant]:
+    """Authorized suite tenants with an order or member open of their suite and corp that is
+    linked to no tenant, at most `limit` (the sweep's work for one run)."""
+    unlinked = [
+        model.objects.filter(tenant__isnull=True, suite_id=OuterRef("suite_id"),
+                             corp_id=OuterRef("corp_id"))
+        for model in (MarketOrder, MemberOpen)
+    ]
+    return list(Tenant.objects.filter(kind=Tenant.Kind.SUITE, status=Tenant.Status.AUTHORIZED)
+                .filter(Exists(unlinked[0]) | Exists(unlinked[1]))
+                .select_related("suite").order_by("pk")[:limit])
