@@ -152,9 +152,24 @@ def _refetch(tenant: Tenant, object_type: str, ids: list[str]) -> list[tuple]:
     return changes
 
 
+def _write_lock(tenant: Tenant):
+    """Inside a mirror write's transaction: take the tenant's sync row lock, then the time.
+
+    Every write of a tenant's mirror (these, and each sync step) holds this lock, so they
+    commit in the order of the `now` they stamp on `updated_at`: the newest stamp, which the
+    ETag reads, moves with every committed change. A `now` taken before waiting could be older
+    than a stamp committed meanwhile, and the ETag would not move. None: the mirror is gone."""
+    sync = DirectorySync.objects.select_for_update().filter(tenant=tenant).only(
+        "generation").first()
+    return None if sync is None else (sync.generation, clock.now())
+
+
 def _record(tenant: Tenant, key: str, changes: list[tuple]) -> tuple[str, str]:
-    now = clock.now()
     with transaction.atomic():
+        locked = _write_lock(tenant)
+        if locked is None:
+            return DONE, ""  # the mirror was deleted meanwhile (the tenant's data lifecycle)
+        generation, now = locked
         if not insert_new(AppliedContactEvent, [{"tenant_id": tenant.pk, "key": key,
                                                  "applied_at": now}],
                           conflict=("tenant", "key")):
@@ -162,7 +177,6 @@ def _record(tenant: Tenant, key: str, changes: list[tuple]) -> tuple[str, str]:
         moved = 0
         for object_type, action, ids, obj, stamp in changes:
             moved += _apply_one(tenant, object_type, action, ids, obj, stamp, now)
-        generation = _generation(tenant)
         if moved:
             transaction.on_commit(lambda: directory_changed.send(
                 sender=Tenant, tenant=tenant, reason="rows", generation=generation))
@@ -214,11 +228,6 @@ def _fetch_missing(tenant: Tenant, dept_ids: set[int]) -> None:
         dept_fetch.delay_on_commit(tenant.pk, dept_id)
 
 
-def _generation(tenant: Tenant) -> int:
-    return (DirectorySync.objects.filter(tenant=tenant).values_list("generation", flat=True)
-            .first() or 0)
-
-
 def department_fetch(*, tenant: Tenant, dept_id: int) -> bool:
     """Read one department (v2 get) into the mirror; False when it is gone or out of scope."""
     if not tenant.is_active:
@@ -230,10 +239,12 @@ def department_fetch(*, tenant: Tenant, dept_id: int) -> bool:
                   lambda: client.contacts.department_get(dept_id).raw)
     changes = [("dept", "fetched" if raw else "remove", [str(dept_id)],
                 dept_from_v2(raw) if raw else None, stamp)]
-    now = clock.now()
     with transaction.atomic():
+        locked = _write_lock(tenant)
+        if locked is None:
+            return raw is not None
+        generation, now = locked
         moved = sum(_apply_one(tenant, *change, now) for change in changes)
-        generation = _generation(tenant)
         if moved:
             transaction.on_commit(lambda: directory_changed.send(
                 sender=Tenant, tenant=tenant, reason="rows", generation=generation))

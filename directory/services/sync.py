@@ -182,9 +182,11 @@ def _advance(sync: DirectorySync, owner: str, client, caller: PacedCaller) -> bo
         cp["users_left"] = cp["users_left"][USERS_PER_STEP:]
         depts = []
     cp["calls"] += caller.calls - before
-    now = clock.now()
 
     def write():
+        # Taken under the sync row's lock (see incremental._write_lock): writes commit in the
+        # order of their stamps, so the ETag's newest stamp moves with each.
+        now = clock.now()
         # A user on a second department's page of this walk is merged, not drift.
         again = set(User.objects.filter(tenant=tenant, generation=gen, userid__in=[
             u.userid for u in users]).values_list("userid", flat=True))
@@ -199,10 +201,11 @@ def _advance(sync: DirectorySync, owner: str, client, caller: PacedCaller) -> bo
 
 
 def _finish(sync: DirectorySync, owner: str) -> str:
-    cp, tenant, now = sync.checkpoint, sync.tenant, clock.now()
+    cp, tenant = sync.checkpoint, sync.tenant
     result = {}
 
     def write():
+        now = result["now"] = clock.now()  # under the lock, as _advance's
         deleted = store.unseen_delete(tenant=tenant, generation=sync.generation,
                                       before_ms=cp["started_ms"], now=now)
         cleared = store.memberships_outside_reset(tenant=tenant, now=now)
@@ -216,6 +219,7 @@ def _finish(sync: DirectorySync, owner: str) -> str:
     done = _step(sync, owner, write)
     if not done:
         return "lost lease"
+    now = result["now"]
     finished = DirectorySync.objects.filter(pk=sync.pk, lease_owner=owner).update(
         status=Status.QUEUED if result["rerun"] else Status.IDLE, rerun=False,
         reason="rerun" if result["rerun"] else sync.reason, lease_owner="",
