@@ -8,7 +8,8 @@ accounting needs" go): each order stays with its id, corp, type, item, quantitie
 and service dates and status, as do refunds (they carry no personal data) and in-app orders
 and consumptions (request id, quantity, status); the buyer's userid and unionid, the pushed
 payloads and the consuming users' ids are blanked. The entitlement (derivable again from the
-kept orders) and the member opens (who opened the app, when) are deleted.
+kept orders), the member opens (who opened the app, when) and the reconciliation's cursor are
+deleted.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from commerce.models import (
     Entitlement,
     InAppConsumption,
     InAppOrder,
+    InAppReconcileCursor,
     MarketOrder,
     MarketRefund,
     MemberOpen,
@@ -41,13 +43,16 @@ def export(tenant) -> dict[str, Any]:
         "commerce.InAppOrder": export_rows(in_app),
         "commerce.InAppConsumption": export_rows(
             InAppConsumption.objects.filter(in_app_order__in=in_app)),
+        "commerce.InAppReconcileCursor": export_rows(
+            InAppReconcileCursor.objects.filter(tenant=tenant)),
     }
 
 
 def delete(tenant) -> dict[str, int]:
     orders = MarketOrder.objects.filter(tenant=tenant)
     counts = delete_querysets(Entitlement.objects.filter(tenant=tenant),
-                              MemberOpen.objects.filter(tenant=tenant))
+                              MemberOpen.objects.filter(tenant=tenant),
+                              InAppReconcileCursor.objects.filter(tenant=tenant))
     counts["commerce.MarketOrder (personal data blanked)"] = orders.update(
         buyer_userid="", buyer_unionid="", data={}, pushes=[])
     counts["commerce.InAppConsumption (userid blanked)"] = InAppConsumption.objects.filter(

@@ -2,8 +2,8 @@
 tenant's derived entitlement, and in-app orders with their consumptions."""
 
 from commerce.models.entitlements import Entitlement, MemberOpen
-from commerce.models.inapp import InAppConsumption, InAppOrder
+from commerce.models.inapp import InAppConsumption, InAppOrder, InAppReconcileCursor
 from commerce.models.orders import MarketOrder, MarketRefund
 
-__all__ = ["Entitlement", "InAppConsumption", "InAppOrder", "MarketOrder", "MarketRefund",
-           "MemberOpen"]
+__all__ = ["Entitlement", "InAppConsumption", "InAppOrder", "InAppReconcileCursor", "MarketOrder",
+           "MarketRefund", "MemberOpen"]

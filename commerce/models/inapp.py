@@ -97,3 +97,23 @@ class InAppConsumption(models.Model):
 
     def __repr__(self) -> str:
         return f"<InAppConsumption {self.request_id} status={self.status}>"
+
+
+class InAppReconcileCursor(models.Model):
+    """Where the daily reconciliation is in one tenant's unfinished in-app orders
+    (unfinishedorder/list): the page to read next (1: a new pass) and when the last full pass
+    ended. A run reads pages until its budget (COMMERCE_RECONCILE_PAGE_BUDGET) is spent; the
+    next run starts with the tenants whose pass is oldest (or unfinished) and goes on from
+    `next_page`, so every page is read however many there are."""
+
+    tenant = models.OneToOneField(Tenant, on_delete=models.CASCADE,
+                                  related_name="in_app_reconcile_cursor")
+    next_page = models.PositiveIntegerField(default=1)
+    pass_done_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"reconciliation of tenant {self.tenant_id} at page {self.next_page}"
+
+    def __repr__(self) -> str:
+        return f"<InAppReconcileCursor tenant={self.tenant_id} next_page={self.next_page}>"

@@ -5,7 +5,14 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from commerce.lifecycle import delete, export
-from commerce.models import Entitlement, InAppConsumption, InAppOrder, MarketOrder, MemberOpen
+from commerce.models import (
+    Entitlement,
+    InAppConsumption,
+    InAppOrder,
+    InAppReconcileCursor,
+    MarketOrder,
+    MemberOpen,
+)
 from tests.tenants.factories import SuiteFactory, TenantFactory
 
 pytestmark = pytest.mark.django_db
@@ -22,6 +29,7 @@ def ledger(pusher_for, settings):
     pusher.tryout(tenant.corp_id, "union-a", "enterprise_tryout")
     InAppConsumption.objects.create(in_app_order=InAppOrder.objects.get(), tenant=tenant,
                                     request_id="r1", quantity=1, userid="user7")
+    InAppReconcileCursor.objects.create(tenant=tenant, next_page=3)
     return tenant
 
 
@@ -62,11 +70,13 @@ def test_lifecycle_exports_everything_and_keeps_accounting_only(ledger):
     assert data["commerce.MemberOpen"][0]["buyer_unionid"] == "union-a"
     assert data["commerce.InAppConsumption"][0]["request_id"] == "r1"
     assert len(data["commerce.Entitlement"]) == 1
+    assert data["commerce.InAppReconcileCursor"][0]["next_page"] == 3
 
     counts = delete(ledger)
     assert counts["commerce.Entitlement"] == 1 and counts["commerce.MemberOpen"] == 1
     assert not Entitlement.objects.filter(tenant=ledger).exists()
     assert not MemberOpen.objects.exists()
+    assert not InAppReconcileCursor.objects.exists()
     order = MarketOrder.objects.get(order_id="o1")
     assert (order.pay_fee, order.item_code, order.status) == (9900, "item_pro", "active")
     assert (order.buyer_unionid, order.buyer_userid, order.data, order.pushes) == (

@@ -27,6 +27,10 @@ COMMERCE_RENEW_CHANGE_GRACE_S = float(os.environ.get("COMMERCE_RENEW_CHANGE_GRAC
 # The daily in-app reconciliation (unfinishedorder/list per tenant) can be switched off for a
 # suite with no in-app goods.
 COMMERCE_RECONCILE_INAPP = os.environ.get("COMMERCE_RECONCILE_INAPP", "true").lower() != "false"
+# Its pages (at most 100 orders each, DingTalk's cap) and how many pages one run reads over all
+# tenants; where the budget runs out, the next run goes on (commerce.InAppReconcileCursor).
+COMMERCE_RECONCILE_PAGE_SIZE = int(os.environ.get("COMMERCE_RECONCILE_PAGE_SIZE", "100"))
+COMMERCE_RECONCILE_PAGE_BUDGET = int(os.environ.get("COMMERCE_RECONCILE_PAGE_BUDGET", "2000"))
 
 # Celery beat entries of this area; base.py merges them into CELERY_BEAT_SCHEDULE.
 BEAT_SCHEDULE: dict[str, dict] = {
