@@ -44,6 +44,12 @@ def time() -> float:
     return _time.time() + offset()
 
 
+def host_time() -> float:
+    """The host's epoch seconds, never moved by tests: for pacing calls against DingTalk's own
+    per-second windows, which count real seconds whatever the tests' clock says."""
+    return _time.time()
+
+
 def now() -> datetime:
     """An aware UTC datetime, like django.utils.timezone.now()."""
     return datetime.fromtimestamp(time(), tz=UTC)

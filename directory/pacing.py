@@ -18,6 +18,7 @@ from collections import defaultdict
 
 from django.conf import settings
 
+from core import clock
 from core.redis import redis_client
 
 logger = logging.getLogger(__name__)
@@ -48,7 +49,7 @@ def _redis_slot(key: str, rate: int) -> float:
 def _local_slot(app: str, path: str, rate: int) -> float:
     # Wall-clock seconds, as DingTalk (and Redis's window above) count them: a window offset
     # from theirs lets two windows' calls land in one of their seconds, 2 x rate.
-    now = time.time()
+    now = clock.host_time()
     second = int(now)
     with _local_lock:
         window, count = _local[(app, path)]
