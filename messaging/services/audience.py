@@ -14,6 +14,11 @@ When the tenant's directory mirror is fresh and holds every department asked for
 departments are expanded from it instead (no DingTalk call, no quota spent); a stale or absent
 mirror, or a department it does not hold (whose errcode only DingTalk can give), means the live
 walk above.
+
+Each call of the live walk is paced per (app, API path) in the same window as the directory
+sync's (directory.pacing, the same app key and path strings): a sync of the same app may be
+walking those APIs at that very moment, and together the two must stay under DingTalk's 20 QPS
+(90018).
 """
 
 from __future__ import annotations
@@ -26,10 +31,14 @@ from dingtalk.errors import ApiError
 from dingtalk.repeat import retryable_error
 from directory import selectors as directory_selectors
 from directory.models import User as DirectoryUser
+from directory.pacing import pace
+from directory.services.calls import app_key
 from tenants.models import Tenant
 from tenants.services.clients import client_for
 
 ROOT_DEPT_ID = 1
+_LISTSUB = "topapi/v2/department/listsub"
+_USER_LIST = "topapi/v2/user/list"
 
 
 @dataclass
@@ -76,6 +85,7 @@ def _expand_from_mirror(tenant: Tenant, roots: list[int], found: dict) -> bool:
 def _expand_live(tenant: Tenant, roots: list[int], found: dict, audience: Audience) -> None:
     """Walk the departments through DingTalk (listsub + user/list pages)."""
     contacts = client_for(tenant).contacts
+    app = app_key(tenant)
     seen: set[int] = set()
     queue = deque(roots)
     while queue:
@@ -84,8 +94,9 @@ def _expand_live(tenant: Tenant, roots: list[int], found: dict, audience: Audien
             continue
         seen.add(dept_id)
         try:
+            pace(app, _LISTSUB)
             children = contacts.department_list_sub(dept_id)
-            members = list(contacts.user_list(dept_id))
+            members = _members(contacts, app, dept_id)
         except ApiError as exc:
             if retryable_error(exc):
                 raise
@@ -96,3 +107,16 @@ def _expand_live(tenant: Tenant, roots: list[int], found: dict, audience: Audien
         for user in members:
             if found.get(user.userid) is None:
                 found[user.userid] = user.active
+
+
+def _members(contacts, app: str, dept_id: int) -> list:
+    """Every user/list page of the department's direct members, each call paced."""
+    members, cursor = [], 0
+    while True:
+        pace(app, _USER_LIST)
+        page = contacts.user_list_page(dept_id, cursor=cursor)
+        members.extend(page.users)
+        # A cursor that does not move would loop forever: the end, as user_list takes it.
+        if not page.has_more or page.next_cursor is None or page.next_cursor == cursor:
+            return members
+        cursor = page.next_cursor
