@@ -10,6 +10,7 @@ department/get objects), converted by the same functions as the full sync's answ
 - a user in a department the mirror has not seen is kept, and the department fetched lazily.
 HTTP-push contact events (internal apps) carry ids only: each id is fetched again with v2
 user/get or department/get; gone or out of scope (60121, 33012, 60003, 50002, 50004) deletes it.
+At most DIRECTORY_REFETCH_PER_EVENT ids an event: a sync of the tenant is queued for the rest.
 """
 
 from __future__ import annotations
@@ -105,9 +106,8 @@ def contact_event_apply(*, event: CallbackEvent, parsed: ContactEvent) -> tuple[
         if "EventType" in data or not _carries_object(parsed, data):
             if not tenant.is_active:
                 return DONE, "ids-only contact event of an inactive tenant: nothing to fetch with"
-            changes = _refetch(tenant, parsed.object_type, ids)
-        else:
-            changes = [(parsed.object_type, parsed.action, ids, data, stamp)]
+            return _refetch_record(tenant, key, parsed.object_type, ids)
+        changes = [(parsed.object_type, parsed.action, ids, data, stamp)]
         return _record(tenant, key, changes)
     except Unmirrorable as error:
         # Nothing was written (the write's transaction rolled back): a re-delivery ends here too.
@@ -131,6 +131,27 @@ def _carries_object(parsed: ContactEvent, data: dict[str, Any]) -> bool:
     if parsed.action in _GONE_ACTIONS:
         return True
     return bool(data.get("userid") if parsed.object_type == "user" else data.get("id"))
+
+
+def _refetch_record(tenant: Tenant, key: str, object_type: str,
+                    ids: list[str]) -> tuple[str, str]:
+    """Re-fetch an ids-only event's ids and apply them; past the cap, a full sync reads the rest.
+
+    Bounded: one push naming thousands of ids must not become thousands of DingTalk calls in
+    one event (minutes of paced calls holding the inbox's lease); a sync, which coalesces with
+    any other already asked for, reads the same state at its own pace."""
+    from directory.services.sync import sync_request
+
+    ids = list(dict.fromkeys(ids))
+    cap = settings.DIRECTORY_REFETCH_PER_EVENT
+    status, note = _record(tenant, key, _refetch(tenant, object_type, ids[:cap]))
+    if status != DONE or len(ids) <= cap:
+        return status, note
+    if not DirectorySync.objects.filter(tenant=tenant).exists():
+        return status, note  # the mirror was deleted meanwhile (the tenant's data lifecycle)
+    sync_request(tenant=tenant, reason="contact_push")
+    rest = f"re-fetched {cap} of {len(ids)} ids; a full sync was queued for the rest"
+    return DONE, f"{note}; {rest}" if note else rest
 
 
 def _refetch(tenant: Tenant, object_type: str, ids: list[str]) -> list[tuple]:

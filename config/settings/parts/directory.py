@@ -30,6 +30,10 @@ DIRECTORY_APPLIED_EVENT_DAYS = int(os.environ.get("DIRECTORY_APPLIED_EVENT_DAYS"
 # stamp wins, and a full sync's reads are stamped with this clock).
 DIRECTORY_ROW_MAX_AHEAD = int(os.environ.get("DIRECTORY_ROW_MAX_AHEAD", "300"))
 
+# Ids an internal app's ids-only contact push re-fetches at most (each one a DingTalk call);
+# for a push naming more, a full sync of the tenant is queued and reads the rest.
+DIRECTORY_REFETCH_PER_EVENT = int(os.environ.get("DIRECTORY_REFETCH_PER_EVENT", "50"))
+
 # Tenants without a mirror yet given their first sync per sweep pass (a minute).
 DIRECTORY_SWEEP_NEW_TENANTS = int(os.environ.get("DIRECTORY_SWEEP_NEW_TENANTS", "20"))
 
