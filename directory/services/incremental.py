@@ -87,6 +87,10 @@ def contact_event_apply(*, event: CallbackEvent, parsed: ContactEvent) -> tuple[
         # No mirror to keep (kept in the inbox as the record, as before): a mirror's first
         # full sync reads the current state anyway.
         return DONE, ""
+    if not tenant.is_active:
+        # Relieved (the data lifecycle holds the mirror to export or delete it), stopped or
+        # suspended: nothing is written for it; a sync after it comes back reads the state.
+        return IGNORED, "tenant is not authorized"
     data = parsed.data or {}
     key = _applied_key(data.get("eventId"), parsed.dedupe_key or event.dedupe_key)
     if AppliedContactEvent.objects.filter(tenant=tenant, key=key).exists():
@@ -104,8 +108,6 @@ def contact_event_apply(*, event: CallbackEvent, parsed: ContactEvent) -> tuple[
     stamp = min(parsed.timestamp_ms or now_ms, now_ms + settings.DIRECTORY_ROW_MAX_AHEAD * 1000)
     try:
         if "EventType" in data or not _carries_object(parsed, data):
-            if not tenant.is_active:
-                return DONE, "ids-only contact event of an inactive tenant: nothing to fetch with"
             return _refetch_record(tenant, key, parsed.object_type, ids)
         changes = [(parsed.object_type, parsed.action, ids, data, stamp)]
         return _record(tenant, key, changes)

@@ -1,14 +1,17 @@
-"""Bounds on what one pushed contact event may cost: an internal app's ids-only push naming
-more ids than DIRECTORY_REFETCH_PER_EVENT re-fetches only that many and queues a full sync."""
+"""Bounds on what one pushed contact event may do: an internal app's ids-only push naming more
+ids than DIRECTORY_REFETCH_PER_EVENT re-fetches only that many and queues a full sync; a row for
+a relieved or suspended tenant writes nothing."""
 
 import pytest
 
 from directory import selectors
-from directory.models import DirectorySync
+from directory.models import AppliedContactEvent, DirectorySync
 from directory.services.sync import sync_request, sync_run
-from tenants.models import CallbackEvent
+from tenants.models import CallbackEvent, Tenant
 from tenants.services.events import callback_event_process
-from tests.tenants.pushes import app_post, app_signed
+from tests.directory.mirror import actual_mirror
+from tests.tenants.conftest import authorized_tenant
+from tests.tenants.pushes import app_post, app_signed, push, sync_row, sync_rows
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 
@@ -42,3 +45,24 @@ def test_an_ids_only_push_naming_many_ids_refetches_the_cap_and_queues_a_sync(
     assert sync_run(tenant_id=tenant.pk) == "done"
     assert [selectors.user(tenant=tenant, userid=u).name for u in named] == [
         f"new {u}" for u in named]
+
+
+@pytest.mark.parametrize("inactive", [{"status": Tenant.Status.RELIEVED}, {"suspended": True}])
+def test_a_pushed_row_for_an_inactive_tenant_is_ignored(client, emulator, make_suite, inactive):
+    tenant, corp = authorized_tenant(emulator, make_suite)
+    sync_request(tenant=tenant, reason="test")
+    assert sync_run(tenant_id=tenant.pk) == "done"
+    before = actual_mirror(tenant)
+    Tenant.objects.filter(pk=tenant.pk).update(**inactive)
+    u = emulator.get_corp(corp["corp_id"])["users"][2]
+    row = sync_row(tenant.suite, 13, u["userid"],
+                   {"userid": u["userid"], "name": "after relief", "department": [1, 987654],
+                    "syncAction": "user_modify_org", "eventId": "late-1"},
+                   corp_id=tenant.corp_id, modified=emulator.now_ms() + 1000)
+    seen = set(CallbackEvent.objects.values_list("pk", flat=True))
+    assert push(client, tenant.suite, sync_rows(row)).status_code == 200
+    stored = CallbackEvent.objects.exclude(pk__in=seen).get()
+    event = callback_event_process(event_id=stored.pk)
+    assert (event.status, event.last_error) == ("ignored", "tenant is not authorized")
+    assert actual_mirror(tenant) == before
+    assert not AppliedContactEvent.objects.filter(tenant=tenant).exists()
