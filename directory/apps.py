@@ -20,5 +20,9 @@ class DirectoryConfig(AppConfig):
                                           dispatch_uid="directory.authorized")
         signals.tenant_changed.connect(receivers.on_tenant_changed,
                                        dispatch_uid="directory.changed")
+        signals.tenant_app_restored.connect(receivers.on_tenant_active_again,
+                                            dispatch_uid="directory.app_restored")
+        signals.tenant_resumed.connect(receivers.on_tenant_active_again,
+                                       dispatch_uid="directory.resumed")
         signals.tenant_relieved.connect(receivers.on_tenant_relieved,
                                         dispatch_uid="directory.relieved")

@@ -33,6 +33,13 @@ def on_tenant_changed(sender, tenant, **kwargs) -> None:
         sync_request(tenant=tenant, reason="scope_change")
 
 
+def on_tenant_active_again(sender, tenant, **kwargs) -> None:
+    """The corp's admin restored the app, or an operator lifted a hold: pushed rows were
+    ignored while it was inactive, so a sync catches up with what they carried."""
+    if tenant.is_active and DirectorySync.objects.filter(tenant=tenant).exists():
+        sync_request(tenant=tenant, reason="active_again")
+
+
 def on_tenant_relieved(sender, tenant, **kwargs) -> None:
     """The corp removed the suite: stop syncing (its rows stay for the data lifecycle)."""
     sync_stop(tenant=tenant, reason="tenant relieved")

@@ -66,3 +66,19 @@ def test_a_pushed_row_for_an_inactive_tenant_is_ignored(client, emulator, make_s
     assert (event.status, event.last_error) == ("ignored", "tenant is not authorized")
     assert actual_mirror(tenant) == before
     assert not AppliedContactEvent.objects.filter(tenant=tenant).exists()
+
+
+def test_a_tenant_active_again_is_synced_to_catch_up(emulator, make_suite,
+                                                     django_capture_on_commit_callbacks):
+    """Rows pushed while it was suspended were ignored: lifting the hold asks for a sync."""
+    from tenants.services.tenants import tenant_resume, tenant_suspend
+
+    tenant, _corp = authorized_tenant(emulator, make_suite)
+    sync_request(tenant=tenant, reason="test")
+    assert sync_run(tenant_id=tenant.pk) == "done"
+    with django_capture_on_commit_callbacks(execute=True):
+        tenant_suspend(tenant=tenant)
+    assert DirectorySync.objects.get(tenant=tenant).reason == "test"  # a hold asks nothing
+    with django_capture_on_commit_callbacks(execute=True):
+        tenant_resume(tenant=Tenant.objects.get(pk=tenant.pk))
+    assert DirectorySync.objects.get(tenant=tenant).reason == "active_again"
