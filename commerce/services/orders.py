@@ -27,9 +27,10 @@ from commerce.services.verify import (
     order_mismatch,
     refund_recorded,
 )
-from commerce.services.wire import order_fields, storable, verified_fields
+from commerce.services.wire import order_fields, verified_fields
 from commerce.signals import order_paid
 from core import clock
+from core.storable import storable_json
 from tenants.models import Suite
 from tenants.selectors.tenants import tenant_find
 
@@ -80,7 +81,7 @@ def order_record(*, suite: Suite, corp_id: str, order_id: str, data: dict,
         if not unsettled and order.change_opened_at is not None and _not_renew_change(order):
             _open_dropped(order, pushed)
         order.corp_id = order.corp_id or corp_id
-        order.data = storable(data) if unsettled or not order.data else order.data
+        order.data = storable_json(data) if unsettled or not order.data else order.data
         _note_push(order, push)
         _link_tenant(order)
         order.save()

@@ -3,27 +3,15 @@ the fields whose names differ by page, times in ms, money in fen. Pure functions
 
 from __future__ import annotations
 
-import math
 from datetime import UTC, datetime
 from typing import Any
 
 from commerce.models import MarketOrder
+from core.storable import storable_text
 from dingtalk.events.values import as_int
 
 OrderType = MarketOrder.OrderType
 ChargeType = MarketOrder.ChargeType
-
-
-_MAX_DEPTH = 32  # deeper parts of a pushed payload are kept as a marker
-
-
-def _clean(value: str) -> str:
-    """Text PostgreSQL can store: no NUL, lone surrogates (valid in JSON, not in UTF-8) as
-    U+FFFD."""
-    value = value.replace("\x00", "")
-    if value.isascii():
-        return value
-    return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
 def text(data: dict, *names: str, limit: int = 64) -> str:
@@ -34,24 +22,8 @@ def text(data: dict, *names: str, limit: int = 64) -> str:
         if isinstance(value, bool) or value is None:
             continue
         if isinstance(value, str | int):
-            return _clean(str(value))[:limit]
+            return storable_text(str(value), limit)
     return ""
-
-
-def storable(value: Any, depth: int = 0) -> Any:
-    """A pushed payload as PostgreSQL's jsonb takes it: NUL and lone surrogates out of text
-    and keys (jsonb refuses \\u0000), Infinity and NaN as text, nesting cut at _MAX_DEPTH."""
-    if isinstance(value, str):
-        return _clean(value)
-    if isinstance(value, float) and not math.isfinite(value):
-        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
-    if not isinstance(value, dict | list):
-        return value
-    if depth >= _MAX_DEPTH:
-        return "(nested too deep)"
-    if isinstance(value, list):
-        return [storable(item, depth + 1) for item in value]
-    return {_clean(str(key)): storable(item, depth + 1) for key, item in value.items()}
 
 
 def integer(data: dict, *names: str) -> int | None:

@@ -21,13 +21,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.storable import is_storable_id, storable_text
+
 # "absent": the object did not carry the field, so the stored value is kept.
 ABSENT: Any = object()
 
 # The mirror's column sizes (directory/models.py).
 MAX_USERID, MAX_UNIONID, MAX_TEXT, MAX_AVATAR = 64, 100, 255, 500
 _BIGINT = 2**63
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 class Unmirrorable(ValueError):
@@ -65,8 +66,7 @@ class UserFields:
 def _text(value: Any, limit: int = MAX_TEXT) -> str:
     if value is None or isinstance(value, dict | list):
         return ""
-    # U+FFFD for what PostgreSQL (NUL) or UTF-8 (a lone surrogate) cannot hold.
-    return _UNSTORABLE.sub("\ufffd", str(value))[:limit]
+    return storable_text(str(value), limit)
 
 
 def _int(value: Any) -> int | None:
@@ -84,7 +84,7 @@ def _key(value: Any, limit: int) -> str | None:
     if value is None or isinstance(value, bool | dict | list):
         return None
     text = str(value)
-    return text if 0 < len(text) <= limit and not _UNSTORABLE.search(text) else None
+    return text if text and is_storable_id(text, limit) else None
 
 
 def dept_key(value: Any) -> int:

@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 
 from core import clock
+from core.storable import is_storable_id
 from core.upserts import insert_new
 from dingtalk.events.types import ContactEvent
 from directory.models import AppliedContactEvent, Department, DirectorySync, User
@@ -50,7 +50,6 @@ IGNORED = CallbackEvent.Status.IGNORED
 _GONE_ACTIONS = {"leave", "remove"}
 ROOT_DEPT_ID = 1
 MAX_FETCHES_PER_ROW = 20
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 def _tenant_of(event: CallbackEvent, parsed: ContactEvent) -> Tenant | None:
@@ -72,7 +71,7 @@ def _ids(parsed: ContactEvent) -> list[str]:
         return ids
     # A userid the mirror cannot hold (NUL, a lone surrogate, past 64 characters) names no
     # row of it: dropped here rather than sent to PostgreSQL, which refuses the statement.
-    usable = [i for i in ids if len(i) <= MAX_USERID and not _UNSTORABLE.search(i)]
+    usable = [i for i in ids if is_storable_id(i, MAX_USERID)]
     if ids and not usable:
         raise Unmirrorable(f"not a storable userid: {ids[0][:40]!r}")
     return usable
@@ -123,7 +122,7 @@ def _applied_key(event_id: Any, dedupe_key: str) -> str:
     text = "" if event_id is None or isinstance(event_id, dict | list) else str(event_id)
     if not text:
         return f"row:{dedupe_key}"[:255]
-    if len(text) <= 200 and not _UNSTORABLE.search(text):
+    if is_storable_id(text, 200):
         return f"event:{text}"
     digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
     return f"event:sha256:{digest}"

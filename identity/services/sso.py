@@ -1,10 +1,10 @@
 """Tenant-user SSO: a dd.requestAuthCode code -> the user, recorded per (tenant, userid)."""
 
-import re
 
 from django.conf import settings
 
 from core import clock
+from core.storable import is_storable_id, storable_text
 from dingtalk.errors import ApiError
 from identity.errors import SsoAnswerUnstorable, SsoCodeInvalid, SsoInputInvalid, SsoUserNotVisible
 from identity.models import TenantUser
@@ -13,23 +13,15 @@ from tenants.services.clients import client_for
 
 # DingTalk's codes are 32 hex characters; anything far longer is not a code.
 CODE_MAX_LENGTH = 256
-# What a PostgreSQL text column cannot hold (NUL) or psycopg cannot encode (lone surrogates).
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-
-
 def storable(text: str, max_length: int) -> str:
-    """DingTalk's free text (a name, an email) as a column can keep it: NUL and lone
-    surrogates dropped, cut to the column's length."""
-    return _UNSTORABLE.sub("", text)[:max_length]
+    """DingTalk's free text (a name, an email) as a column can keep it (core.storable)."""
+    return storable_text(text, max_length)
 
 
 def unstorable_id(value: str, max_length: int) -> bool:
-    """True when an identifier (a userid, unionid, corp id) cannot be kept exactly as given.
-
-    Unlike free text it is never cleaned or cut: a changed id would name another person (or
-    merge two) in every later lookup, so the caller refuses the answer instead.
-    """
-    return len(value) > max_length or _UNSTORABLE.search(value) is not None
+    """True when an identifier (a userid, unionid, corp id) cannot be kept exactly as given:
+    the caller refuses the answer (core.storable.is_storable_id)."""
+    return not is_storable_id(value, max_length)
 
 
 def _check_code(code: object) -> str:
