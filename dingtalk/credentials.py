@@ -26,8 +26,10 @@ class _Requester(Protocol):
                 json: Any = None) -> dict[str, Any]: ...
 
 
-def _token_from(body: dict[str, Any], field_name: str, path: str,
-                clock: Callable[[], float]) -> Token:
+def token_from(body: dict[str, Any], field_name: str, path: str,
+               clock: Callable[[], float]) -> Token:
+    """The token in a token endpoint's answer (its lifetime from expires_in, 7200 s when the
+    answer has none or an unreadable one); BadResponse when the answer carries no token."""
     value = body.get(field_name)
     if not isinstance(value, str) or not value:
         raise BadResponse(f"{path}: answer has no {field_name}", status_code=200, path=path)
@@ -54,7 +56,7 @@ class AppCredentials:
         """A fresh access_token (DingTalk returns the same one until it expires)."""
         body = transport.request("GET", "/gettoken",
                                  params={"appkey": self.appkey, "appsecret": self.appsecret})
-        return _token_from(body, "access_token", "/gettoken", clock)
+        return token_from(body, "access_token", "/gettoken", clock)
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,7 @@ class CorpSecretCredentials:
         """A fresh access_token for the corp."""
         body = transport.request("GET", "/gettoken",
                                  params={"corpid": self.corpid, "corpsecret": self.corpsecret})
-        return _token_from(body, "access_token", "/gettoken", clock)
+        return token_from(body, "access_token", "/gettoken", clock)
 
 
 @dataclass(frozen=True)
@@ -102,7 +104,7 @@ class SuiteCredentials:
             "suite_secret": self.suite_secret,
             "suite_ticket": self.ticket(),
         })
-        return _token_from(body, "suite_access_token", path, clock)
+        return token_from(body, "suite_access_token", path, clock)
 
 
 @dataclass(frozen=True)
@@ -141,4 +143,4 @@ class IsvCorpCredentials:
             params = self.suite.signature_params()
             payload = {"auth_corpid": self.corp_id}
         body = transport.request("POST", path, params=params, json=payload)
-        return _token_from(body, "access_token", path, clock)
+        return token_from(body, "access_token", path, clock)

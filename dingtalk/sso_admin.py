@@ -17,7 +17,7 @@ from typing import Any, Protocol, Unpack
 
 from dingtalk.api._base import AuthedCaller, required
 from dingtalk.connection import Connection, ConnectionOptions
-from dingtalk.credentials import DEFAULT_EXPIRES_IN
+from dingtalk.credentials import token_from
 from dingtalk.errors import BadResponse
 from dingtalk.tokens import Token, TokenManager, TokenStore
 
@@ -56,15 +56,7 @@ class SsoCredentials:
         path = "/sso/gettoken"
         body = transport.request("GET", path, params={"corpid": self.corp_id,
                                                       "corpsecret": self.sso_secret})
-        value = body.get("access_token")
-        if not isinstance(value, str) or not value:
-            raise BadResponse(f"{path}: answer has no access_token", status_code=200, path=path)
-        try:
-            expires_in = float(body.get("expires_in", DEFAULT_EXPIRES_IN))
-        except (TypeError, ValueError):
-            expires_in = DEFAULT_EXPIRES_IN
-        return Token(value=value, expires_at=clock() + expires_in)
-
+        return token_from(body, "access_token", path, clock)
 
 @dataclass(frozen=True)
 class SsoAdmin:
