@@ -16,10 +16,26 @@ from django.db.models import Q
 from tenants.models import Tenant
 
 
-class Department(models.Model):
-    """One department of a tenant's corp (root id 1), as the tenant's scope shows it."""
+class MirroredRow(models.Model):
+    """What every mirrored department and user carries besides DingTalk's fields: the sync
+    generation that last saw it, its soft deletion, the newest DingTalk state applied
+    (`modified_ms`: an older row never overwrites it), the last full sync that wrote it, and
+    when anything a reader sees last changed (the ETag reads it)."""
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    generation = models.PositiveBigIntegerField(default=0)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    modified_ms = models.BigIntegerField(default=0)
+    synced_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        abstract = True
+
+
+class Department(MirroredRow):
+    """One department of a tenant's corp (root id 1), as the tenant's scope shows it."""
+
     dept_id = models.BigIntegerField()
     # Blank for contact-encrypted tenants (PROTOCOL-ISV 4.1): never invented.
     name = models.CharField(max_length=255, blank=True)
@@ -28,11 +44,6 @@ class Department(models.Model):
     parent_id = models.BigIntegerField(null=True, blank=True)
     order = models.BigIntegerField(null=True, blank=True)
     manager_userids = models.JSONField(default=list, blank=True)
-    generation = models.PositiveBigIntegerField(default=0)
-    deleted_at = models.DateTimeField(null=True, blank=True)
-    modified_ms = models.BigIntegerField(default=0)
-    synced_at = models.DateTimeField(null=True, blank=True)
-    updated_at = models.DateTimeField()
 
     class Meta:
         constraints = [
@@ -49,10 +60,9 @@ class Department(models.Model):
         return f"{self.name or '(no name)'} ({self.dept_id})"
 
 
-class User(models.Model):
+class User(MirroredRow):
     """One user of a tenant's corp; memberships (with order and leader flag) are Membership."""
 
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
     userid = models.CharField(max_length=64)
     unionid = models.CharField(max_length=100, blank=True)
     name = models.CharField(max_length=255, blank=True)
@@ -64,11 +74,6 @@ class User(models.Model):
     is_boss = models.BooleanField(default=False)
     # None when the answer did not say (PROTOCOL 4.4's user/list rows carry no `senior`).
     is_senior = models.BooleanField(null=True, blank=True)
-    generation = models.PositiveBigIntegerField(default=0)
-    deleted_at = models.DateTimeField(null=True, blank=True)
-    modified_ms = models.BigIntegerField(default=0)
-    synced_at = models.DateTimeField(null=True, blank=True)
-    updated_at = models.DateTimeField()
 
     class Meta:
         constraints = [
