@@ -47,6 +47,25 @@ def test_identity_relieve_drops_the_jsapi_ticket(emulator, make_suite):
     assert token_store().get(jsapi_ticket_key(tenant)) is None
 
 
+def _slow_fetch(emulator, tenant, corp) -> tuple[threading.Thread, dict]:
+    """A ticket fetch in a thread whose DingTalk answer comes 3 s late; the dict gets its
+    "ticket" or its "error"."""
+    emulator.add_fault("get_jsapi_ticket", corp_id=corp["corp_id"], latency_ms=3000, count=1)
+    outcome: dict = {}
+
+    def fetch():
+        try:
+            outcome["ticket"] = jsapi_ticket_get(tenant=tenant)
+        except Exception as exc:  # noqa: BLE001 - the outcome is what the test asserts
+            outcome["error"] = exc
+        finally:
+            connections.close_all()
+
+    worker = threading.Thread(target=fetch)
+    worker.start()
+    return worker, outcome
+
+
 def _fetch_in_flight(key, deadline_s=10.0):
     # The fetch holds the ticket's per-key lock from before its DingTalk call until it stored
     # the answer: a lock nobody else can take means the fetch is under way.
@@ -64,19 +83,7 @@ def test_identity_a_ticket_fetched_before_the_relieve_and_stored_after_it_is_dro
     tenant, corp = authorized_tenant(emulator, make_suite)
     key = jsapi_ticket_key(tenant)
     # DingTalk answers the ticket late: the relieve commits (and drops) while it is in flight.
-    emulator.add_fault("get_jsapi_ticket", corp_id=corp["corp_id"], latency_ms=3000, count=1)
-    outcome = {}
-
-    def fetch():
-        try:
-            outcome["ticket"] = jsapi_ticket_get(tenant=tenant)
-        except Exception as exc:  # noqa: BLE001 - the outcome is what the test asserts
-            outcome["error"] = exc
-        finally:
-            connections.close_all()
-
-    worker = threading.Thread(target=fetch)
-    worker.start()
+    worker, outcome = _slow_fetch(emulator, tenant, corp)
     assert _fetch_in_flight(key)
     tenant_relieve(suite=tenant.suite, corp_id=tenant.corp_id)
     assert worker.is_alive(), "the answer came before the relieve: the race was not played"
@@ -93,19 +100,7 @@ def test_identity_a_ticket_fetched_across_a_relieve_and_reauthorization_is_fetch
 
     tenant, corp = authorized_tenant(emulator, make_suite)
     key = jsapi_ticket_key(tenant)
-    emulator.add_fault("get_jsapi_ticket", corp_id=corp["corp_id"], latency_ms=3000, count=1)
-    outcome = {}
-
-    def fetch():
-        try:
-            outcome["ticket"] = jsapi_ticket_get(tenant=tenant)
-        except Exception as exc:  # noqa: BLE001 - the outcome is what the test asserts
-            outcome["error"] = exc
-        finally:
-            connections.close_all()
-
-    worker = threading.Thread(target=fetch)
-    worker.start()
+    worker, outcome = _slow_fetch(emulator, tenant, corp)
     assert _fetch_in_flight(key)
     tenant_relieve(suite=tenant.suite, corp_id=tenant.corp_id)
     clock.advance(1)  # the new authorization is visibly later than the first
